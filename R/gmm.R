@@ -1,0 +1,258 @@
+#' Fit a Gaussian mixture model by EM, choosing K and the covariance model by BIC
+#'
+#' Fits a finite Gaussian mixture for every number of components in `k` and every
+#' covariance model in `model`, and returns the fit with the smallest BIC.
+#'
+#' For each (K, model) cell EM starts from `n_init` initial partitions (or the
+#' parameters given in `init`) and keeps the start that reaches the highest
+#' log-likelihood. The same partitions serve every model with that K. A cell
+#' whose fit breaks down (a covariance becomes singular, a component loses its
+#' weight) is recorded as `NA` in the BIC table with its reason, and the others go
+#' on; it never produces `NaN`.
+#'
+#' BIC here has R's sign, as in [stats::BIC()]: \eqn{-2 \log L + df \log n},
+#' smaller is better, with \eqn{n} the sum of the weights. 'mclust' reports
+#' \eqn{2 \log L - df \log n}, the same number with the opposite sign.
+#' ICL is BIC plus twice the entropy \eqn{-\sum_i w_i \sum_k z_{ik} \log z_{ik}} of
+#' the responsibilities (McLachlan and Peel 2000, section 6.10.3); 'mclust' uses
+#' the hard classification in place of \eqn{z} there, so the two ICLs differ
+#' slightly.
+#'
+#' Components are returned in a canonical order, by ascending first coordinate of
+#' the mean (ties broken by the next coordinates), so results are reproducible.
+#'
+#' @param x Data: a numeric vector, matrix, or data frame of numeric columns, one
+#'   row per observation. Missing or infinite values are an error (remove them
+#'   first, for example with [stats::na.omit()]).
+#' @param k Numbers of components to try: whole numbers between 1 and the number
+#'   of rows with positive weight. When `init` is a list, `k` defaults to the
+#'   number of components it gives.
+#' @param model Covariance models to try (see [gmm_models()]); `NULL` means every
+#'   model defined for the dimension of `x`: `"E"` and `"V"` for 1-D data,
+#'   the multivariate ones otherwise. The aliases `"spherical"`, `"diag"`,
+#'   `"tied"` and `"full"` are accepted.
+#' @param weights Optional non-negative frequency weights, one per row: a row of
+#'   weight 2 counts as two identical rows. The sample size used by BIC and
+#'   [nobs()] is their sum.
+#' @param init How EM starts: `"kmeans++"` (weighted k-means++ seeding on the
+#'   standardised data followed by Lloyd iterations), `"random"` (K distinct
+#'   rows drawn at random as centres, every row assigned to the nearest), or a
+#'   list of starting parameters `list(mean, sigma, pro)`: `mean` a vector of K
+#'   means (1-D) or a d x K matrix; `sigma` K variances (1-D), a d x d x K array
+#'   or one d x d matrix shared by all components; for 1-D data `sd`, K standard
+#'   deviations, may be given instead of `sigma`; `pro` K positive mixing
+#'   proportions summing to 1 (equal if omitted). EM starts with an E-step from
+#'   these parameters, which need not obey the constraints of `model`. The random
+#'   starts use R's random number generator, so [set.seed()] reproduces them.
+#' @param n_init Number of random starts per K for `"kmeans++"` and `"random"`;
+#'   the start with the highest log-likelihood is kept for each cell. Ignored
+#'   when `init` is a list.
+#' @param control Settings from [gmm_control()] (or a list of them).
+#' @return An object of class `gmm`, a list with:
+#'   \item{call}{the matched call.}
+#'   \item{data}{the data as a numeric matrix.}
+#'   \item{n, d, k}{rows, dimension and number of components of the chosen fit.}
+#'   \item{model}{name of the chosen covariance model.}
+#'   \item{parameters}{list of `pro` (K mixing proportions), `mean` (d x K) and
+#'     `sigma` (d x d x K covariance matrices).}
+#'   \item{loglik, df, bic, icl}{log-likelihood, number of free parameters, BIC and
+#'     ICL of the chosen fit (smaller BIC and ICL are better).}
+#'   \item{z}{n x K matrix of responsibilities (posterior probabilities).}
+#'   \item{classification}{the component of largest responsibility for each row.}
+#'   \item{uncertainty}{one minus the largest responsibility.}
+#'   \item{iterations, converged}{EM iterations of the chosen fit and whether it
+#'     met the tolerance.}
+#'   \item{loglik_trace}{the log-likelihood after each iteration, starting from
+#'     the initial parameters.}
+#'   \item{bic_table}{matrix of BIC values with the K values as row names and the
+#'     models as column names; `NA` where a fit failed, with the reasons in its
+#'     attribute `"reasons"` (a character matrix of the same shape).}
+#'   \item{weights}{the frequency weights (all 1 when none were given).}
+#'   \item{control, init}{the settings used, and `init` as given (a method name or
+#'     a list).}
+#' @references
+#' Celeux, G. and Govaert, G. (1995). Gaussian parsimonious clustering models.
+#' *Pattern Recognition*, 28(5), 781--793.
+#'
+#' Arthur, D. and Vassilvitskii, S. (2007). k-means++: the advantages of careful
+#' seeding. *Proceedings of the 18th ACM-SIAM Symposium on Discrete Algorithms*,
+#' 1027--1035.
+#'
+#' McLachlan, G. and Peel, D. (2000). *Finite Mixture Models*. Wiley.
+#' @seealso [gmm_control()], [gmm_models()], [predict.gmm()], [plot.gmm()]
+#' @export
+#' @examples
+#' fit <- gmm(faithful, k = 1:3, model = c("EEE", "VVV"))
+#' fit
+#' summary(fit)
+#' BIC(fit)
+#'
+#' # The height example: two 1-D components started at 170 and 190 cm.
+#' set.seed(1)
+#' h <- c(rnorm(116, 163.82, 2.458), rnorm(884, 178.02, 5.477))
+#' gmm(h, k = 2, model = "V",
+#'     init = list(mean = c(170, 190), sd = c(5, 5), pro = c(0.5, 0.5)))
+gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "kmeans++", n_init = 1,
+                control = gmm_control()) {
+  call <- match.call()
+  control <- as_control(control)
+  x <- as_data_matrix(x)
+  n <- nrow(x)
+  d <- ncol(x)
+  w <- check_weights(weights, n)
+  check_columns(x, w, control$reg)
+  start <- check_init(init, d)
+  if (is.list(start)) {
+    if (missing(k)) k <- start$k
+    else if (!identical(as.numeric(k), as.numeric(start$k))) {
+      stop(sprintf("`k` (%s) must equal the number of components given in `init` (%d).",
+                   paste(k, collapse = ", "), start$k), call. = FALSE)
+    }
+  }
+  k <- check_k(k, sum(w > 0))
+  model <- check_model(model, d)
+  n_init <- check_whole(n_init, "n_init", min = 1)
+  if (length(n_init) != 1L) stop("`n_init` must be a single whole number.", call. = FALSE)
+
+  grid <- fit_grid(x, w, k, model, start, n_init, control)
+  if (is.null(grid$best)) {
+    stop("no (K, model) combination could be fitted:\n",
+         format_reasons(attr(grid$bic_table, "reasons")),
+         "\nTry fewer components, other models, or gmm_control(reg = ...).", call. = FALSE)
+  }
+  new_gmm(grid$best, x = x, w = w, call = call, bic_table = grid$bic_table,
+          control = control, init = init)
+}
+
+# ---- validation of the data ------------------------------------------------------
+
+# x as a double matrix with column names, or an error saying what is wrong with it.
+as_data_matrix <- function(x, arg = "x") {
+  if (is.data.frame(x)) {
+    bad <- !vapply(x, function(col) is.numeric(col) && !is.object(col), logical(1))
+    if (any(bad)) {
+      kinds <- vapply(x[bad], function(col) class(col)[1], character(1))
+      stop(sprintf("`%s` must have numeric columns only; %s %s.", arg,
+                   paste0("'", names(x)[bad], "' is ", kinds, collapse = ", "),
+                   "(convert or drop them)"), call. = FALSE)
+    }
+    x <- as.matrix(x)
+  } else if (is.numeric(x) && is.null(dim(x)) && !is.object(x)) {
+    x <- matrix(x, ncol = 1L, dimnames = list(NULL, "x"))
+  } else if (!(is.matrix(x) && is.numeric(x))) {
+    stop(sprintf("`%s` must be a numeric vector, matrix or data frame, not %s.", arg,
+                 describe(x)), call. = FALSE)
+  }
+  if (nrow(x) == 0L || ncol(x) == 0L) {
+    stop(sprintf("`%s` is empty (%d rows, %d columns).", arg, nrow(x), ncol(x)),
+         call. = FALSE)
+  }
+  if (is.null(colnames(x))) colnames(x) <- if (ncol(x) == 1L) "x" else paste0("x", seq_len(ncol(x)))
+  rows_with <- function(bad) which(rowSums(bad) > 0)
+  na <- rows_with(is.na(x))
+  if (length(na)) {
+    stop(sprintf("`%s` has missing values (NA or NaN) in %d row(s), the first row %d; remove them first, e.g. with na.omit().",
+                 arg, length(na), na[1]), call. = FALSE)
+  }
+  inf <- rows_with(is.infinite(x))
+  if (length(inf)) {
+    stop(sprintf("`%s` has infinite values in %d row(s), the first row %d.", arg,
+                 length(inf), inf[1]), call. = FALSE)
+  }
+  storage.mode(x) <- "double"
+  x <- x[, , drop = FALSE]
+  dimnames(x) <- list(NULL, colnames(x))
+  x
+}
+
+check_weights <- function(weights, n) {
+  if (is.null(weights)) return(rep(1, n))
+  if (!is.numeric(weights) || length(weights) != n) {
+    stop(sprintf("`weights` must be a numeric vector with one weight per row (%d), not %s.",
+                 n, describe(weights)), call. = FALSE)
+  }
+  if (anyNA(weights) || any(!is.finite(weights)) || any(weights < 0)) {
+    stop("`weights` must be finite and non-negative (no NA, Inf or negative values).",
+         call. = FALSE)
+  }
+  if (sum(weights) <= 0) stop("`weights` are all zero.", call. = FALSE)
+  as.double(weights)
+}
+
+# Rejects data on which no mixture has a density: fewer than two rows
+# carrying weight, or a column that is constant (unless the ridge `reg` makes the
+# covariances positive definite anyway).
+check_columns <- function(x, w, reg) {
+  pos <- w > 0
+  if (sum(pos) < 2L) {
+    stop(sprintf("`x` must have at least 2 rows with positive weight, not %d.", sum(pos)),
+         call. = FALSE)
+  }
+  if (reg > 0) return(invisible())
+  xp <- x[pos, , drop = FALSE]
+  const <- vapply(seq_len(ncol(xp)), function(j) all(xp[, j] == xp[1, j]), logical(1))
+  if (any(const)) {
+    stop(sprintf("`x` column %s is constant, so no Gaussian has a density there; drop it, or add a ridge with control = gmm_control(reg = ...).",
+                 paste0("'", colnames(x)[const], "'", collapse = ", ")), call. = FALSE)
+  }
+  invisible()
+}
+
+check_k <- function(k, npos) {
+  k <- check_whole(k, "k", min = 1)
+  if (any(k > npos)) {
+    stop(sprintf("`k` must be at most the number of rows with positive weight (%d), not %d.",
+                 npos, max(k)), call. = FALSE)
+  }
+  sort(unique(k))
+}
+
+# ---- the object ----------------------------------------------------------------
+
+# Builds the gmm object from the chosen cell's fit; the only place that does.
+new_gmm <- function(fit, x, w, call, bic_table, control, init) {
+  ord <- canonical_order(fit$mean)
+  vars <- colnames(x)
+  comps <- as.character(seq_along(ord))
+  mean <- fit$mean[, ord, drop = FALSE]
+  dimnames(mean) <- list(vars, comps)
+  sigma <- fit$sigma[, , ord, drop = FALSE]
+  dimnames(sigma) <- list(vars, vars, comps)
+  pro <- stats::setNames(fit$pro[ord], comps)
+  z <- fit$z[, ord, drop = FALSE]
+  colnames(z) <- comps
+  zmax <- apply(z, 1L, max)
+  entropy <- -sum(w * rowSums(ifelse(z > 0, z * log(z), 0)))
+  if (!fit$converged) {
+    warning(sprintf("EM did not converge for model %s with K = %d within max_iter = %d iterations; see gmm_control().",
+                    fit$model, length(ord), control$max_iter), call. = FALSE)
+  }
+  structure(list(
+    call = call,
+    data = x,
+    n = nrow(x),
+    d = ncol(x),
+    k = length(ord),
+    model = fit$model,
+    parameters = list(pro = pro, mean = mean, sigma = sigma),
+    loglik = fit$loglik,
+    df = fit$df,
+    bic = fit$bic,
+    icl = fit$bic + 2 * entropy,
+    z = z,
+    classification = max.col(z, ties.method = "first"),
+    uncertainty = 1 - zmax,
+    iterations = fit$iterations,
+    converged = fit$converged,
+    loglik_trace = fit$trace,
+    bic_table = bic_table,
+    weights = w,
+    control = control,
+    init = init
+  ), class = "gmm")
+}
+
+# Components by ascending mean, first coordinate first.
+canonical_order <- function(mean) {
+  do.call(order, unname(split(mean, row(mean))))
+}

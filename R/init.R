@@ -1,0 +1,132 @@
+# Starting points for EM: k-means++ or random partitions, or parameters the user gives.
+
+init_methods <- c("kmeans++", "random")
+
+# Validates `init`: returns a method name, or list(k, pro, mean, sigma) with mean
+# d x K and sigma d x d x K.
+check_init <- function(init, d) {
+  if (is.character(init)) {
+    if (length(init) != 1L || !init %in% init_methods) {
+      stop(sprintf("`init` must be %s, or a list of starting parameters, not %s.",
+                   quote_list(init_methods), describe(init)), call. = FALSE)
+    }
+    return(init)
+  }
+  if (!is.list(init) || is.data.frame(init)) {
+    stop(sprintf("`init` must be %s, or a list of starting parameters, not %s.",
+                 quote_list(init_methods), describe(init)), call. = FALSE)
+  }
+  allowed <- c("mean", "sigma", "sd", "pro")
+  extra <- setdiff(names(init), allowed)
+  if (is.null(names(init)) || any(names(init) == "") || length(extra)) {
+    stop(sprintf("`init` must be a named list with elements among %s%s.", quote_list(allowed),
+                 if (length(extra)) paste0("; unknown: ", quote_list(extra)) else ""),
+         call. = FALSE)
+  }
+  mean <- init_mean(init$mean, d)
+  k <- ncol(mean)
+  sigma <- init_sigma(init$sigma, init$sd, d, k)
+  pro <- init$pro
+  if (is.null(pro)) pro <- rep(1 / k, k)
+  if (!is.numeric(pro) || length(pro) != k || anyNA(pro) || any(!is.finite(pro)) ||
+      any(pro <= 0) || abs(sum(pro) - 1) > 1e-8) {
+    stop(sprintf("`init$pro` must be %d positive proportions summing to 1, not %s.", k,
+                 describe(pro)), call. = FALSE)
+  }
+  list(k = k, pro = as.double(pro), mean = mean, sigma = sigma)
+}
+
+init_mean <- function(mean, d) {
+  if (is.null(mean)) stop("`init` must give `mean`.", call. = FALSE)
+  ok <- is.numeric(mean) && !anyNA(mean) && all(is.finite(mean))
+  if (d == 1L && ok && (is.null(dim(mean)) || nrow(mean) == 1L)) {
+    return(matrix(as.double(mean), nrow = 1L))
+  }
+  if (d > 1L && ok && is.matrix(mean) && nrow(mean) == d) {
+    storage.mode(mean) <- "double"
+    return(unname(mean))
+  }
+  stop(sprintf("`init$mean` must be %s of finite numbers, not %s.",
+               if (d == 1L) "a vector of K means" else sprintf("a %d x K matrix (one column per component)", d),
+               describe(mean)), call. = FALSE)
+}
+
+init_sigma <- function(sigma, sd, d, k) {
+  if (!is.null(sigma) && !is.null(sd)) {
+    stop("`init` must give `sigma` or `sd`, not both.", call. = FALSE)
+  }
+  if (!is.null(sd)) {
+    if (d != 1L) stop("`init$sd` is for 1-D data; give `init$sigma` (d x d x K) instead.", call. = FALSE)
+    if (!is.numeric(sd) || !length(sd) %in% c(1L, k) || anyNA(sd) || any(!is.finite(sd)) ||
+        any(sd <= 0)) {
+      stop(sprintf("`init$sd` must be 1 or %d positive standard deviations, not %s.", k,
+                   describe(sd)), call. = FALSE)
+    }
+    sigma <- sd^2
+  }
+  if (is.null(sigma)) stop("`init` must give `sigma` (or `sd` for 1-D data).", call. = FALSE)
+  if (!is.numeric(sigma) || anyNA(sigma) || any(!is.finite(sigma))) {
+    stop(sprintf("`init$sigma` must be finite numbers, not %s.", describe(sigma)), call. = FALSE)
+  }
+  if (d == 1L && length(sigma) %in% c(1L, k)) {
+    out <- array(as.double(rep_len(sigma, k)), c(1L, 1L, k))
+  } else if (is.matrix(sigma) && all(dim(sigma) == d)) {
+    out <- array(as.double(sigma), c(d, d, k))
+  } else if (length(dim(sigma)) == 3L && all(dim(sigma) == c(d, d, k))) {
+    out <- array(as.double(sigma), c(d, d, k))
+  } else {
+    stop(sprintf("`init$sigma` must be %s, not %s.",
+                 if (d == 1L) sprintf("1 or %d variances", k)
+                 else sprintf("a %d x %d x %d array or one %d x %d matrix", d, d, k, d, d),
+                 describe(sigma)), call. = FALSE)
+  }
+  for (j in seq_len(k)) {
+    s <- out[, , j]
+    if (max(abs(s - t(s))) > 1e-8 * max(abs(s)) ||
+        inherits(try(chol(s), silent = TRUE), "try-error")) {
+      stop(sprintf("`init$sigma` for component %d is not a symmetric positive definite %s.",
+                   j, if (d == 1L) "variance" else "matrix"), call. = FALSE)
+    }
+  }
+  out
+}
+
+# The starts for one K: a list of list(z0 = n x K) or list(par0 = list(pro, mean, sigma)).
+make_starts <- function(x, w, k, start, n_init, control) {
+  if (is.list(start)) {
+    return(list(list(par0 = list(start$pro, start$mean, start$sigma))))
+  }
+  if (k == 1L) return(list(list(z0 = matrix(1, nrow(x), 1L))))
+  xs <- standardise(x, w)
+  lapply(seq_len(n_init), function(r) {
+    cl <- switch(start,
+      "kmeans++" = .Call(C_gmm_kmeans, xs, w, k, control$lloyd),
+      random = random_partition(xs, w, k)
+    )
+    list(z0 = hard_z(cl, k))
+  })
+}
+
+# Columns centred and scaled by their weighted standard deviations, so that the
+# seeding does not depend on the units of each column.
+standardise <- function(x, w) {
+  m <- colSums(x * w) / sum(w)
+  xc <- sweep(x, 2L, m)
+  s <- sqrt(colSums(xc^2 * w) / sum(w))
+  s[s == 0] <- 1
+  sweep(xc, 2L, s, "/")
+}
+
+# K distinct rows with positive weight as centres, each row to the nearest.
+random_partition <- function(x, w, k) {
+  pos <- which(w > 0)
+  centres <- x[pos[sample.int(length(pos), k)], , drop = FALSE]
+  d2 <- vapply(seq_len(k), function(j) colSums((t(x) - centres[j, ])^2), numeric(nrow(x)))
+  max.col(-matrix(d2, nrow(x)), ties.method = "first")
+}
+
+hard_z <- function(cl, k) {
+  z <- matrix(0, length(cl), k)
+  z[cbind(seq_along(cl), cl)] <- 1
+  z
+}

@@ -1,0 +1,81 @@
+#' Print and summarise a fitted Gaussian mixture
+#'
+#' `print()` shows the chosen model in a few lines; `summary()` adds the
+#' information criteria, the clustering table and the parameters.
+#'
+#' @param x,object A `gmm` object from [gmm()] (or a `summary.gmm` for its print
+#'   method).
+#' @param digits Significant digits to print.
+#' @param ... Unused; for compatibility with the generics.
+#' @return `print()` returns `x` invisibly. `summary()` returns an object of class
+#'   `summary.gmm`: a list with `model`, `description`, `k`, `n`, `d`, `loglik`,
+#'   `df`, `bic`, `icl`, `converged`, `iterations`, `table` (weighted counts of the
+#'   classification), and `pro`, `mean` and `sigma` (or `sd` for 1-D data).
+#' @export
+#' @examples
+#' fit <- gmm(faithful, k = 2, model = "VVV")
+#' fit
+#' summary(fit)
+print.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
+  cat(sprintf("Gaussian mixture fitted by EM: model %s (%s), K = %d\n", x$model,
+              model_description(x$model), x$k))
+  cat(sprintf("n = %d, d = %d, log-likelihood = %.3f, df = %d, BIC = %.3f\n", x$n, x$d,
+              x$loglik, x$df, x$bic))
+  cat("Mixing proportions:\n")
+  print(x$parameters$pro, digits = digits)
+  if (!x$converged) cat("EM did not converge (", x$iterations, " iterations).\n", sep = "")
+  invisible(x)
+}
+
+#' @rdname print.gmm
+#' @export
+summary.gmm <- function(object, ...) {
+  p <- object$parameters
+  out <- list(
+    model = object$model, description = model_description(object$model),
+    k = object$k, n = object$n, d = object$d, nobs = nobs(object),
+    loglik = object$loglik, df = object$df, bic = object$bic, icl = object$icl,
+    converged = object$converged, iterations = object$iterations,
+    table = table_weighted(object$classification, object$weights, object$k),
+    pro = p$pro, mean = p$mean
+  )
+  if (object$d == 1L) out$sd <- stats::setNames(sqrt(p$sigma[1, 1, ]), names(p$pro))
+  else out$sigma <- p$sigma
+  structure(out, class = "summary.gmm")
+}
+
+#' @rdname print.gmm
+#' @export
+print.summary.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
+  cat(sprintf("Gaussian mixture model fitted by EM\n\nModel %s (%s) with %d component%s\n\n",
+              x$model, x$description, x$k, if (x$k > 1L) "s" else ""))
+  crit <- data.frame(logLik = x$loglik, n = x$nobs, df = x$df, BIC = x$bic, ICL = x$icl)
+  print(crit, digits = digits, row.names = FALSE)
+  cat(sprintf("\nEM %s after %d iteration%s.\n",
+              if (x$converged) "converged" else "did NOT converge", x$iterations,
+              if (x$iterations == 1L) "" else "s"))
+  cat("\nClustering table:\n")
+  print(x$table)
+  cat("\nMixing proportions:\n")
+  print(x$pro, digits = digits)
+  cat("\nMeans:\n")
+  print(x$mean, digits = digits)
+  if (!is.null(x$sd)) {
+    cat("\nStandard deviations:\n")
+    print(x$sd, digits = digits)
+  } else {
+    cat("\nCovariances:\n")
+    for (j in seq_len(x$k)) {
+      cat(sprintf("[component %d]\n", j))
+      print(x$sigma[, , j], digits = digits)
+    }
+  }
+  invisible(x)
+}
+
+# Counts of each class, weighted; with unit weights, the plain table.
+table_weighted <- function(cl, w, k) {
+  counts <- vapply(seq_len(k), function(j) sum(w[cl == j]), numeric(1))
+  if (all(w == round(w))) counts <- as.integer(counts)
+  stats::setNames(counts, seq_len(k))
+}

@@ -1,0 +1,149 @@
+#' Log-likelihood, number of observations, coefficients and fitted classes
+#'
+#' `logLik()` returns a `"logLik"` object with the `df` and `nobs` attributes,
+#' so [stats::AIC()] and [stats::BIC()] work on a `gmm` fit. BIC has R's sign:
+#' smaller is better ('mclust' reports the negative of this number).
+#'
+#' @param object A `gmm` object.
+#' @param ... Unused.
+#' @return `logLik()`: a `"logLik"` object. `nobs()`: the sum of the weights (the
+#'   number of rows when no weights were given). `coef()`: a matrix with one
+#'   column per component and the rows `pro`, the means (`mean.<variable>`) and
+#'   the upper triangle of each covariance (`var.<variable>` on the diagonal,
+#'   `cov.<variable>.<variable>` off it). `fitted()`: the classification, an
+#'   integer vector of component labels.
+#' @export
+#' @examples
+#' fit <- gmm(faithful, k = 2, model = "VVV")
+#' logLik(fit)
+#' AIC(fit)
+#' BIC(fit)
+#' nobs(fit)
+#' coef(fit)
+#' table(fitted(fit))
+logLik.gmm <- function(object, ...) {
+  structure(object$loglik, df = object$df, nobs = nobs(object), class = "logLik")
+}
+
+#' @rdname logLik.gmm
+#' @export
+nobs.gmm <- function(object, ...) sum(object$weights)
+
+#' @rdname logLik.gmm
+#' @export
+coef.gmm <- function(object, ...) {
+  p <- object$parameters
+  vars <- rownames(p$mean)
+  up <- which(upper.tri(diag(object$d), diag = TRUE), arr.ind = TRUE)
+  up <- up[order(up[, 1], up[, 2]), , drop = FALSE]
+  cov_names <- ifelse(up[, 1] == up[, 2], paste0("var.", vars[up[, 1]]),
+                      paste0("cov.", vars[up[, 1]], ".", vars[up[, 2]]))
+  covs <- vapply(seq_len(object$k), function(j) p$sigma[, , j][up], numeric(nrow(up)))
+  out <- rbind(pro = p$pro, p$mean, matrix(covs, nrow = nrow(up)))
+  rownames(out) <- c("pro", paste0("mean.", vars), cov_names)
+  colnames(out) <- names(p$pro)
+  out
+}
+
+#' @rdname logLik.gmm
+#' @export
+fitted.gmm <- function(object, ...) object$classification
+
+#' Predict component membership or density for new data
+#'
+#' @param object A `gmm` object.
+#' @param newdata Data with the same columns as the data of the fit (matched by
+#'   name when both have column names, otherwise by position). Missing means the
+#'   data the model was fitted to.
+#' @param type `"class"`: the component of highest posterior probability;
+#'   `"prob"`: the n x K matrix of posterior probabilities; `"density"`: the
+#'   mixture density at each row; `"logdensity"`: its logarithm, computed in log
+#'   space, so it stays finite where the density underflows to 0.
+#' @param ... Unused.
+#' @return An integer vector (`"class"`), a matrix (`"prob"`) or a numeric vector.
+#' @export
+#' @examples
+#' fit <- gmm(faithful, k = 2, model = "VVV")
+#' new <- data.frame(eruptions = c(2, 4.5), waiting = c(55, 80))
+#' predict(fit, new)
+#' predict(fit, new, type = "prob")
+#' predict(fit, new, type = "logdensity")
+predict.gmm <- function(object, newdata, type = c("class", "prob", "density", "logdensity"),
+                        ...) {
+  type <- match.arg(type)
+  x <- if (missing(newdata)) object$data else match_newdata(newdata, object$data)
+  p <- object$parameters
+  e <- .Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)
+  switch(type,
+    class = max.col(e$z, ties.method = "first"),
+    prob = {
+      colnames(e$z) <- names(p$pro)
+      e$z
+    },
+    density = exp(e$logdens),
+    logdensity = e$logdens
+  )
+}
+
+match_newdata <- function(newdata, data) {
+  vars <- colnames(data)
+  if (is.numeric(newdata) && is.null(dim(newdata)) && length(vars) > 1L) {
+    stop(sprintf("`newdata` must have %d columns (%s), not be a vector.", length(vars),
+                 paste(vars, collapse = ", ")), call. = FALSE)
+  }
+  nd <- as_data_matrix(newdata, "newdata")
+  given <- colnames(newdata)
+  if (!is.null(given) && all(vars %in% given)) {
+    nd <- nd[, vars, drop = FALSE]
+  } else if (ncol(nd) != length(vars)) {
+    stop(sprintf("`newdata` must have %d column%s (%s), not %d.", length(vars),
+                 if (length(vars) > 1L) "s" else "", paste(vars, collapse = ", "), ncol(nd)),
+         call. = FALSE)
+  }
+  colnames(nd) <- vars
+  nd
+}
+
+#' Simulate data from a fitted Gaussian mixture
+#'
+#' Draws observations from the fitted mixture: a component for each draw with
+#' the mixing proportions, then a normal vector from that component.
+#'
+#' @param object A `gmm` object.
+#' @param nsim Number of observations to draw.
+#' @param seed Optional seed for [set.seed()]; the random number generator state
+#'   is restored afterwards, as in [stats::simulate()].
+#' @param ... Unused.
+#' @return A numeric matrix with `nsim` rows and the columns of the data, with
+#'   attributes `"classification"` (the component of each draw) and `"seed"` (the
+#'   generator state before drawing, as [stats::simulate()] records it).
+#' @export
+#' @examples
+#' fit <- gmm(faithful, k = 2, model = "VVV")
+#' sims <- simulate(fit, nsim = 500, seed = 1)
+#' head(sims)
+#' table(attr(sims, "classification"))
+simulate.gmm <- function(object, nsim = 1, seed = NULL, ...) {
+  nsim <- check_whole(nsim, "nsim", min = 0)
+  if (length(nsim) != 1L) stop("`nsim` must be a single whole number.", call. = FALSE)
+  if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
+  if (is.null(seed)) {
+    rng <- get(".Random.seed", envir = globalenv())
+  } else {
+    old <- get(".Random.seed", envir = globalenv())
+    on.exit(assign(".Random.seed", old, envir = globalenv()))
+    set.seed(seed)
+    rng <- structure(seed, kind = as.list(RNGkind()))
+  }
+  p <- object$parameters
+  d <- object$d
+  cl <- sample.int(object$k, nsim, replace = TRUE, prob = p$pro)
+  out <- matrix(0, nsim, d, dimnames = list(NULL, rownames(p$mean)))
+  for (j in seq_len(object$k)) {
+    idx <- which(cl == j)
+    if (!length(idx)) next
+    u <- matrix(stats::rnorm(length(idx) * d), length(idx), d)
+    out[idx, ] <- sweep(u %*% chol(p$sigma[, , j, drop = TRUE]), 2L, p$mean[, j], "+")
+  }
+  structure(out, classification = cl, seed = rng)
+}

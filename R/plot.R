@@ -1,0 +1,195 @@
+#' Plot a fitted Gaussian mixture
+#'
+#' @param x A `gmm` object.
+#' @param what Which plots, one or more of: `"density"` (1-D: histogram of the data
+#'   with the mixture density and each weighted component; d >= 2: contours of the
+#'   mixture density over the data), `"bic"` (BIC against K for every model
+#'   fitted, smaller is better), `"classification"` (the data coloured by
+#'   component; for d >= 2 with each component's 95% ellipse) and
+#'   `"uncertainty"` (one minus the largest posterior probability). With several,
+#'   each is drawn in turn, asking before each new page in an interactive session.
+#' @param dimens For d >= 2, the coordinates to show (indices or names); all by
+#'   default, as a matrix of panels.
+#' @param col Colours of the components; the default is the colour-blind-safe
+#'   palette of Okabe and Ito.
+#' @param ... Further graphical arguments passed to the main plotting call.
+#' @return `x`, invisibly.
+#' @export
+#' @examples
+#' fit <- gmm(faithful, k = 1:3, model = c("EEE", "VVV"))
+#' plot(fit, what = "classification")
+#' plot(fit, what = "bic")
+#' h <- gmm(c(rnorm(200, 0), rnorm(100, 4)), k = 2)
+#' plot(h, what = "density")
+plot.gmm <- function(x, what = c("density", "bic", "classification", "uncertainty"),
+                     dimens = NULL, col = NULL, ...) {
+  what <- match.arg(what, several.ok = TRUE)
+  if (is.null(col)) col <- okabe_ito
+  col <- rep_len(col, x$k)
+  dimens <- check_dimens(dimens, x)
+  if (length(what) > 1L && grDevices::dev.interactive()) {
+    old <- grDevices::devAskNewPage(TRUE)
+    on.exit(grDevices::devAskNewPage(old))
+  }
+  for (w in what) {
+    switch(w,
+      density = if (x$d == 1L) density_1d(x, col, ...) else density_nd(x, dimens, ...),
+      bic = plot_bic(x, ...),
+      classification = if (x$d == 1L) class_1d(x, col, ...) else class_nd(x, dimens, col, ...),
+      uncertainty = if (x$d == 1L) uncert_1d(x, ...) else uncert_nd(x, dimens, ...)
+    )
+  }
+  invisible(x)
+}
+
+okabe_ito <- c("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7",
+               "#F0E442", "#000000")
+
+check_dimens <- function(dimens, x) {
+  vars <- colnames(x$data)
+  if (is.null(dimens)) return(seq_along(vars))
+  if (is.character(dimens)) dimens <- match(dimens, vars)
+  if (!is.numeric(dimens) || anyNA(dimens) || any(!dimens %in% seq_along(vars)) ||
+      length(dimens) < min(2L, length(vars))) {
+    stop(sprintf("`dimens` must name or number at least %d of the columns %s.",
+                 min(2L, length(vars)), paste(vars, collapse = ", ")), call. = FALSE)
+  }
+  as.integer(unique(dimens))
+}
+
+density_1d <- function(x, col, ...) {
+  v <- x$data[, 1]
+  p <- x$parameters
+  grid <- seq(min(v), max(v), length.out = 512L)
+  grid <- seq(grid[1] - 0.05 * diff(range(grid)), grid[512] + 0.05 * diff(range(grid)),
+              length.out = 512L)
+  comp <- vapply(seq_len(x$k), function(j) {
+    p$pro[j] * stats::dnorm(grid, p$mean[1, j], sqrt(p$sigma[1, 1, j]))
+  }, numeric(length(grid)))
+  comp <- matrix(comp, ncol = x$k)
+  dens <- rowSums(comp)
+  h <- graphics::hist(v, breaks = "FD", plot = FALSE)
+  graphics::plot(h, freq = FALSE, col = "grey90", border = "white", xlim = range(grid),
+                 ylim = c(0, max(dens, h$density) * 1.05), xlab = colnames(x$data),
+                 main = sprintf("Model %s, K = %d", x$model, x$k), ...)
+  graphics::matlines(grid, comp, col = col, lty = 2, lwd = 2)
+  graphics::lines(grid, dens, lwd = 2)
+  graphics::legend("topright", bty = "n", lty = c(1, rep(2, x$k)), lwd = 2,
+                   col = c("black", col),
+                   legend = c("mixture", sprintf("component %d (%.2f)", seq_len(x$k), p$pro)))
+}
+
+plot_bic <- function(x, ...) {
+  b <- x$bic_table
+  ks <- as.numeric(rownames(b))
+  pch <- seq_len(ncol(b)) %% 25
+  col <- rep_len(c(okabe_ito[-8], "grey40"), ncol(b))
+  ok <- is.finite(b)
+  if (!any(ok)) return(invisible())
+  graphics::matplot(ks, b, type = "b", pch = pch, col = col, lty = 1, xaxt = "n",
+                    xlab = "Number of components K", ylab = "BIC (smaller is better)",
+                    main = "BIC by model and K", ...)
+  graphics::axis(1, at = ks)
+  graphics::points(x$k, x$bic, cex = 2.5, lwd = 2)
+  graphics::legend("topright", legend = colnames(b), col = col, pch = pch, lty = 1,
+                   bty = "n", ncol = if (ncol(b) > 7L) 2L else 1L)
+}
+
+class_1d <- function(x, col, ...) {
+  v <- x$data[, 1]
+  graphics::plot(v, x$classification + stats::runif(length(v), -0.15, 0.15),
+                 col = col[x$classification], pch = 16, cex = 0.6, yaxt = "n",
+                 xlab = colnames(x$data), ylab = "component",
+                 main = sprintf("Classification, model %s", x$model), ...)
+  graphics::axis(2, at = seq_len(x$k))
+}
+
+uncert_1d <- function(x, ...) {
+  v <- x$data[, 1]
+  o <- order(v)
+  graphics::plot(v[o], x$uncertainty[o], type = "h", col = "grey40",
+                 xlab = colnames(x$data), ylab = "uncertainty (1 - max posterior)",
+                 ylim = c(0, 1 - 1 / x$k), main = "Classification uncertainty", ...)
+}
+
+# A matrix of panels for the pairs of coordinates in `dimens`; a single panel for two.
+pairs_panels <- function(x, dimens, panel) {
+  vars <- colnames(x$data)
+  if (length(dimens) == 2L) {
+    panel(dimens[1], dimens[2], labels = TRUE)
+    return(invisible())
+  }
+  m <- length(dimens)
+  old <- graphics::par(mfrow = c(m, m), mar = c(0.4, 0.4, 0.4, 0.4), oma = c(3, 3, 3, 3))
+  on.exit(graphics::par(old))
+  for (a in seq_len(m)) for (b in seq_len(m)) {
+    if (a == b) {
+      graphics::plot.new()
+      graphics::text(0.5, 0.5, vars[dimens[a]], cex = 1.3)
+    } else {
+      panel(dimens[b], dimens[a], labels = FALSE)
+    }
+  }
+}
+
+class_nd <- function(x, dimens, col, ...) {
+  p <- x$parameters
+  pairs_panels(x, dimens, function(i, j, labels) {
+    graphics::plot(x$data[, i], x$data[, j], col = col[x$classification], pch = 16, cex = 0.6,
+                   xlab = if (labels) colnames(x$data)[i] else "",
+                   ylab = if (labels) colnames(x$data)[j] else "",
+                   xaxt = if (labels) "s" else "n", yaxt = if (labels) "s" else "n",
+                   main = if (labels) sprintf("Classification, model %s", x$model) else "", ...)
+    for (c in seq_len(x$k)) {
+      e <- ellipse_points(p$mean[c(i, j), c], p$sigma[c(i, j), c(i, j), c])
+      graphics::lines(e, col = col[c], lwd = 2)
+      graphics::points(p$mean[i, c], p$mean[j, c], pch = 3, cex = 1.5, lwd = 2)
+    }
+  })
+}
+
+# Boundary of the region holding 95% of a bivariate normal.
+ellipse_points <- function(mu, S, level = 0.95) {
+  t <- seq(0, 2 * pi, length.out = 100L)
+  r <- sqrt(stats::qchisq(level, 2))
+  circle <- r * cbind(cos(t), sin(t))
+  sweep(circle %*% chol(S), 2L, mu, "+")
+}
+
+density_nd <- function(x, dimens, ...) {
+  p <- x$parameters
+  pairs_panels(x, dimens, function(i, j, labels) {
+    gx <- pretty_grid(x$data[, i])
+    gy <- pretty_grid(x$data[, j])
+    pts <- as.matrix(expand.grid(gx, gy))
+    sub <- list(p$pro, p$mean[c(i, j), , drop = FALSE], p$sigma[c(i, j), c(i, j), , drop = FALSE])
+    dens <- exp(.Call(C_gmm_estep, pts, sub[[1]], sub[[2]], sub[[3]])$logdens)
+    graphics::plot(x$data[, i], x$data[, j], col = "grey60", pch = 16, cex = 0.5,
+                   xlab = if (labels) colnames(x$data)[i] else "",
+                   ylab = if (labels) colnames(x$data)[j] else "",
+                   xaxt = if (labels) "s" else "n", yaxt = if (labels) "s" else "n",
+                   main = if (labels) sprintf("Mixture density, model %s, K = %d", x$model, x$k) else "",
+                   ...)
+    graphics::contour(gx, gy, matrix(dens, length(gx)), add = TRUE, drawlabels = FALSE,
+                      nlevels = 12, col = "#0072B2")
+  })
+}
+
+pretty_grid <- function(v, n = 80L) {
+  r <- range(v)
+  seq(r[1] - 0.1 * diff(r), r[2] + 0.1 * diff(r), length.out = n)
+}
+
+uncert_nd <- function(x, dimens, ...) {
+  u <- x$uncertainty
+  pairs_panels(x, dimens, function(i, j, labels) {
+    graphics::plot(x$data[, i], x$data[, j], pch = 16,
+                   cex = 0.3 + 2.5 * u / max(u, 1e-12),
+                   col = grDevices::gray(0.8 * (1 - u / max(u, 1e-12))),
+                   xlab = if (labels) colnames(x$data)[i] else "",
+                   ylab = if (labels) colnames(x$data)[j] else "",
+                   xaxt = if (labels) "s" else "n", yaxt = if (labels) "s" else "n",
+                   main = if (labels) "Classification uncertainty (larger, darker = less certain)" else "",
+                   ...)
+  })
+}

@@ -1,0 +1,58 @@
+# The K x model grid: one C fit per start and cell, the best start per cell, and
+# the cell with the smallest BIC.
+
+fit_grid <- function(x, w, ks, models, start, n_init, control) {
+  cv <- control_vector(control)
+  dn <- list(as.character(ks), models)
+  bic <- matrix(NA_real_, length(ks), length(models), dimnames = dn)
+  reasons <- matrix(NA_character_, length(ks), length(models), dimnames = dn)
+  best <- NULL
+  for (i in seq_along(ks)) {
+    starts <- make_starts(x, w, ks[i], start, n_init, control)
+    for (m in models) {
+      cell <- fit_cell(x, w, m, starts, cv)
+      if (is.null(cell$fit)) {
+        reasons[i, m] <- cell$reason
+        next
+      }
+      bic[i, m] <- cell$fit$bic
+      if (is.null(best) || cell$fit$bic < best$bic) best <- cell$fit
+    }
+  }
+  attr(bic, "reasons") <- reasons
+  list(best = best, bic_table = bic)
+}
+
+# Fits one model from every start; keeps the highest log-likelihood, or the reason
+# the first start failed when none succeeded.
+fit_cell <- function(x, w, model, starts, cv) {
+  best <- NULL
+  reason <- NULL
+  for (s in starts) {
+    f <- .Call(C_gmm_fit, x, w, model, s$z0, s$par0, cv)
+    if (f$status == 0L) {
+      if (is.null(best) || f$loglik > best$loglik) best <- f
+    } else if (is.null(reason)) {
+      reason <- failure_reason(f)
+    }
+  }
+  if (!is.null(best)) best$model <- model
+  list(fit = best, reason = reason)
+}
+
+failure_reason <- function(f) {
+  when <- if (f$iterations == 0L) "at the start" else sprintf("at iteration %d", f$iterations)
+  switch(f$status,
+    sprintf("covariance of component %d is singular %s", f$bad, when),
+    sprintf("component %d lost its weight %s", f$bad, when),
+    sprintf("log-likelihood is not finite %s", when)
+  )
+}
+
+format_reasons <- function(reasons) {
+  idx <- which(!is.na(reasons), arr.ind = TRUE)
+  lines <- sprintf("  K = %s, %s: %s", rownames(reasons)[idx[, 1]],
+                   colnames(reasons)[idx[, 2]], reasons[idx])
+  if (length(lines) > 10L) lines <- c(lines[1:10], sprintf("  ... and %d more", length(lines) - 10L))
+  paste(lines, collapse = "\n")
+}

@@ -1,0 +1,375 @@
+/* The EM loop, and the .Call adaptors that unpack R objects for the kernels. */
+#include <math.h>
+#include <string.h>
+#include "gaussmix.h"
+
+/* ---- the EM loop -------------------------------------------------------- */
+
+typedef struct {
+  int iterations;   /* M-steps taken after the start */
+  int converged;
+  int status;       /* GM_OK or the reason the fit stopped */
+  int bad;          /* failing component (0-based), or -1 */
+  double loglik;
+} gm_result;
+
+typedef struct {
+  double *nk, *W, *scratch;
+} gm_work;
+
+/* Runs EM from responsibilities z (start_m = 1: an M-step comes first) or from the
+ * parameters in P (start_m = 0, Cholesky factors already set).  trace[t] receives
+ * the log-likelihood after t iterations, so it has room for max_iter + 1 values.
+ * On return z and P hold the last parameters and their responsibilities. */
+static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
+                   int start_m, const gm_ctrl *C, double *trace, gm_work *Wk,
+                   gm_result *res)
+{
+  double ll = 0.0;
+  res->iterations = 0;
+  res->converged = 0;
+  res->bad = -1;
+  res->loglik = NA_REAL;
+  if (start_m) {
+    res->status = gm_mstep(D, z, M, P, C->reg, C->eps, Wk->nk, Wk->W, Wk->scratch, &res->bad);
+    if (res->status) return;
+  }
+  res->status = gm_estep(D, P, z, NULL, &ll, Wk->scratch);
+  if (res->status) return;
+  trace[0] = ll;
+  for (int it = 1; it <= C->max_iter; it++) {
+    R_CheckUserInterrupt();
+    const double old = ll;
+    res->iterations = it;
+    res->status = gm_mstep(D, z, M, P, C->reg, C->eps, Wk->nk, Wk->W, Wk->scratch, &res->bad);
+    if (res->status) return;
+    res->status = gm_estep(D, P, z, NULL, &ll, Wk->scratch);
+    if (res->status) return;
+    trace[it] = ll;
+    if (fabs(ll - old) <= C->tol * (1.0 + fabs(ll))) {
+      res->converged = 1;
+      break;
+    }
+  }
+  res->loglik = ll;
+}
+
+static int model_df(const gm_model *M, int d, int k)
+{
+  return M->ncov(d, k) + k * d + k - 1;
+}
+
+/* ---- argument checks: a wrong .Call is an R error, never a crash ---------- */
+
+static const double *real_arg(SEXP v, const char *what, R_xlen_t len)
+{
+  if (TYPEOF(v) != REALSXP) error("'%s' must be a double vector", what);
+  if (len >= 0 && XLENGTH(v) != len)
+    error("'%s' must have length %lld, not %lld", what, (long long) len,
+          (long long) XLENGTH(v));
+  return REAL(v);
+}
+
+static void matrix_dims(SEXP x, const char *what, int *nr, int *nc)
+{
+  SEXP dim = getAttrib(x, R_DimSymbol);
+  if (TYPEOF(x) != REALSXP || TYPEOF(dim) != INTSXP || LENGTH(dim) != 2)
+    error("'%s' must be a double matrix", what);
+  *nr = INTEGER(dim)[0];
+  *nc = INTEGER(dim)[1];
+  if (*nr < 1 || *nc < 1) error("'%s' must have at least one row and column", what);
+}
+
+static const gm_model *model_arg(SEXP model, int d)
+{
+  if (TYPEOF(model) != STRSXP || LENGTH(model) != 1 || STRING_ELT(model, 0) == NA_STRING)
+    error("'model' must be a single string");
+  const gm_model *M = gm_find_model(CHAR(STRING_ELT(model, 0)));
+  if (!M) error("unknown model '%s'", CHAR(STRING_ELT(model, 0)));
+  if (M->multivariate != (d > 1))
+    error("model '%s' is not defined for %d-dimensional data", M->name, d);
+  return M;
+}
+
+/* Weighted column variances about the weighted means: the scale against which a
+ * conditional variance counts as zero. */
+static void column_variances(const gm_data *D, double *colvar)
+{
+  for (int j = 0; j < D->d; j++) {
+    const double *xj = D->x + (size_t) j * D->n;
+    double m = 0.0, v = 0.0;
+    for (int i = 0; i < D->n; i++) m += D->w[i] * xj[i];
+    m /= D->wsum;
+    for (int i = 0; i < D->n; i++) v += D->w[i] * (xj[i] - m) * (xj[i] - m);
+    colvar[j] = v / D->wsum;
+  }
+}
+
+static void data_arg(SEXP x, SEXP w, gm_data *D)
+{
+  matrix_dims(x, "x", &D->n, &D->d);
+  D->x = REAL(x);
+  D->w = real_arg(w, "w", D->n);
+  double s = 0.0;
+  for (int i = 0; i < D->n; i++) {
+    if (!(D->w[i] >= 0.0) || !isfinite(D->w[i]))
+      error("'w' must be finite and non-negative");
+    s += D->w[i];
+  }
+  if (!(s > 0.0)) error("'w' must have a positive sum");
+  D->wsum = s;
+  double *colvar = (double *) R_alloc(D->d, sizeof(double));
+  column_variances(D, colvar);
+  D->colvar = colvar;
+}
+
+static SEXP new_list(const char **names, int len)
+{
+  SEXP out = PROTECT(allocVector(VECSXP, len));
+  SEXP nms = PROTECT(allocVector(STRSXP, len));
+  for (int i = 0; i < len; i++) SET_STRING_ELT(nms, i, mkChar(names[i]));
+  setAttrib(out, R_NamesSymbol, nms);
+  UNPROTECT(2);
+  return out;
+}
+
+static SEXP alloc_array3(int d, int k)
+{
+  SEXP a = PROTECT(allocVector(REALSXP, (R_xlen_t) d * d * k));
+  SEXP dim = PROTECT(allocVector(INTSXP, 3));
+  INTEGER(dim)[0] = d;
+  INTEGER(dim)[1] = d;
+  INTEGER(dim)[2] = k;
+  setAttrib(a, R_DimSymbol, dim);
+  UNPROTECT(2);
+  return a;
+}
+
+/* Parameters live in the output vectors pro, mean and sigma; the factors in scratch. */
+static void par_bind(gm_par *P, int d, int k, SEXP pro, SEXP mean, SEXP sigma)
+{
+  P->d = d;
+  P->k = k;
+  P->pro = REAL(pro);
+  P->mean = REAL(mean);
+  P->sigma = REAL(sigma);
+  P->chol = (double *) R_alloc((size_t) d * d * k, sizeof(double));
+  P->logdet = (double *) R_alloc(k, sizeof(double));
+}
+
+/* Copies a list(pro, mean, sigma) supplied from R into the output vectors. */
+static int par_copy_in(SEXP par0, int d, SEXP pro, SEXP mean, SEXP sigma)
+{
+  if (TYPEOF(par0) != VECSXP || LENGTH(par0) != 3)
+    error("'par0' must be list(pro, mean, sigma)");
+  const int k = LENGTH(pro);
+  const double *p = real_arg(VECTOR_ELT(par0, 0), "par0$pro", k);
+  const double *m = real_arg(VECTOR_ELT(par0, 1), "par0$mean", (R_xlen_t) d * k);
+  const double *s = real_arg(VECTOR_ELT(par0, 2), "par0$sigma", (R_xlen_t) d * d * k);
+  for (int c = 0; c < k; c++)
+    if (!(p[c] > 0.0) || !isfinite(p[c])) error("'par0$pro' must be positive");
+  memcpy(REAL(pro), p, k * sizeof(double));
+  memcpy(REAL(mean), m, (size_t) d * k * sizeof(double));
+  memcpy(REAL(sigma), s, (size_t) d * d * k * sizeof(double));
+  return k;
+}
+
+/* ---- .Call entry points ---------------------------------------------------- */
+
+/* gmm_fit(x, w, model, z0, par0, control): one EM fit of one (K, model) cell.
+ * Exactly one of z0 (n x K responsibilities, an M-step comes first) and par0
+ * (list(pro, mean, sigma), an E-step comes first) is non-NULL.  control is
+ * c(tol, max_iter, reg, eps).  A fit that breaks down is not an error: it returns
+ * status > 0 with the failing component and iteration, for R to report. */
+SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control)
+{
+  gm_data D;
+  data_arg(x, w, &D);
+  const int n = D.n, d = D.d;
+  const gm_model *M = model_arg(model, d);
+  const double *ctl = real_arg(control, "control", 4);
+  gm_ctrl C = {ctl[0], (int) ctl[1], ctl[2], ctl[3]};
+  if (!(C.tol >= 0.0) || !(ctl[1] >= 0.0 && ctl[1] <= 1e8) || !(C.reg >= 0.0) ||
+      !(C.eps >= 0.0))
+    error("'control' must hold tol >= 0, 0 <= max_iter <= 1e8, reg >= 0, eps >= 0");
+  if ((z0 == R_NilValue) == (par0 == R_NilValue))
+    error("exactly one of 'z0' and 'par0' must be given");
+
+  int k;
+  if (z0 != R_NilValue) {
+    int nr;
+    matrix_dims(z0, "z0", &nr, &k);
+    if (nr != n) error("'z0' must have %d rows", n);
+  } else {
+    if (TYPEOF(par0) != VECSXP || LENGTH(par0) != 3)
+      error("'par0' must be list(pro, mean, sigma)");
+    k = LENGTH(VECTOR_ELT(par0, 0));
+    if (k < 1) error("'par0$pro' must not be empty");
+  }
+
+  const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
+                         "converged", "status", "bad", "df", "bic"};
+  SEXP out = PROTECT(new_list(names, 12));
+  SEXP pro = allocVector(REALSXP, k);
+  SET_VECTOR_ELT(out, 0, pro);
+  SEXP mean = allocMatrix(REALSXP, d, k);
+  SET_VECTOR_ELT(out, 1, mean);
+  SEXP sigma = alloc_array3(d, k);
+  SET_VECTOR_ELT(out, 2, sigma);
+  SEXP z = allocMatrix(REALSXP, n, k);
+  SET_VECTOR_ELT(out, 3, z);
+
+  gm_par P;
+  par_bind(&P, d, k, pro, mean, sigma);
+  gm_work Wk;
+  Wk.nk = (double *) R_alloc(k, sizeof(double));
+  Wk.W = (double *) R_alloc((size_t) d * d * k, sizeof(double));
+  Wk.scratch = (double *) R_alloc((size_t) GM_BLOCK * d, sizeof(double));
+  double *trace = (double *) R_alloc((size_t) C.max_iter + 1, sizeof(double));
+
+  gm_result res;
+  if (z0 != R_NilValue) {
+    const double *zz = REAL(z0);
+    for (R_xlen_t e = 0; e < (R_xlen_t) n * k; e++)
+      if (!(zz[e] >= 0.0) || !isfinite(zz[e])) error("'z0' must be finite and non-negative");
+    memcpy(REAL(z), zz, (size_t) n * k * sizeof(double));
+    em_run(&D, M, &P, REAL(z), 1, &C, trace, &Wk, &res);
+  } else {
+    par_copy_in(par0, d, pro, mean, sigma);
+    int bad = -1;
+    if (gm_chol(d, k, P.sigma, P.chol, P.logdet, D.colvar, C.eps, &bad)) {
+      res.status = GM_SINGULAR;
+      res.bad = bad;
+      res.iterations = 0;
+      res.converged = 0;
+      res.loglik = NA_REAL;
+    } else {
+      em_run(&D, M, &P, REAL(z), 0, &C, trace, &Wk, &res);
+    }
+  }
+
+  const int ntrace = res.status ? 0 : res.iterations + 1;
+  SEXP tr = allocVector(REALSXP, ntrace);
+  SET_VECTOR_ELT(out, 5, tr);
+  if (ntrace) memcpy(REAL(tr), trace, ntrace * sizeof(double));
+  const int df = model_df(M, d, k);
+  SET_VECTOR_ELT(out, 4, ScalarReal(res.loglik));
+  SET_VECTOR_ELT(out, 6, ScalarInteger(res.iterations));
+  SET_VECTOR_ELT(out, 7, ScalarLogical(res.converged));
+  SET_VECTOR_ELT(out, 8, ScalarInteger(res.status));
+  SET_VECTOR_ELT(out, 9, ScalarInteger(res.bad >= 0 ? res.bad + 1 : NA_INTEGER));
+  SET_VECTOR_ELT(out, 10, ScalarInteger(df));
+  SET_VECTOR_ELT(out, 11, ScalarReal(res.status ? NA_REAL
+                                     : -2.0 * res.loglik + df * log(D.wsum)));
+  UNPROTECT(1);
+  return out;
+}
+
+/* gmm_estep(x, pro, mean, sigma): responsibilities and the log mixture density of
+ * every row of x under the given parameters. */
+SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
+{
+  gm_data D;
+  matrix_dims(x, "x", &D.n, &D.d);
+  D.x = REAL(x);
+  D.w = NULL;
+  D.wsum = D.n;
+  D.colvar = NULL;
+  const int n = D.n, d = D.d, k = LENGTH(pro);
+  if (k < 1) error("'pro' must not be empty");
+  SEXP par0 = PROTECT(allocVector(VECSXP, 3));
+  SET_VECTOR_ELT(par0, 0, pro);
+  SET_VECTOR_ELT(par0, 1, mean);
+  SET_VECTOR_ELT(par0, 2, sigma);
+
+  const char *names[] = {"z", "logdens"};
+  SEXP out = PROTECT(new_list(names, 2));
+  SEXP z = allocMatrix(REALSXP, n, k);
+  SET_VECTOR_ELT(out, 0, z);
+  SEXP logdens = allocVector(REALSXP, n);
+  SET_VECTOR_ELT(out, 1, logdens);
+  SEXP p2 = PROTECT(allocVector(REALSXP, k));
+  SEXP m2 = PROTECT(allocMatrix(REALSXP, d, k));
+  SEXP s2 = PROTECT(alloc_array3(d, k));
+  par_copy_in(par0, d, p2, m2, s2);
+
+  gm_par P;
+  par_bind(&P, d, k, p2, m2, s2);
+  int bad = -1;
+  if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
+    error("the covariance matrix of component %d is not positive definite", bad + 1);
+  double ll;
+  double *scratch = (double *) R_alloc((size_t) GM_BLOCK * d, sizeof(double));
+  if (gm_estep(&D, &P, REAL(z), REAL(logdens), &ll, scratch))
+    error("some rows are too far from every component for their density to be "
+          "represented, even on the log scale");
+  UNPROTECT(5);
+  return out;
+}
+
+/* gmm_mstep(x, w, z, model, reg): one M-step.  Returns the parameters and a status
+ * (with the failing component) instead of failing, as initialisation needs. */
+SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP reg)
+{
+  gm_data D;
+  data_arg(x, w, &D);
+  D.colvar = NULL;
+  const int n = D.n, d = D.d;
+  const gm_model *M = model_arg(model, d);
+  int nr, k;
+  matrix_dims(z, "z", &nr, &k);
+  if (nr != n) error("'z' must have %d rows", n);
+  const double r = *real_arg(reg, "reg", 1);
+  if (!(r >= 0.0) || !isfinite(r)) error("'reg' must be finite and non-negative");
+
+  const char *names[] = {"pro", "mean", "sigma", "status", "bad"};
+  SEXP out = PROTECT(new_list(names, 5));
+  SEXP pro = allocVector(REALSXP, k);
+  SET_VECTOR_ELT(out, 0, pro);
+  SEXP mean = allocMatrix(REALSXP, d, k);
+  SET_VECTOR_ELT(out, 1, mean);
+  SEXP sigma = alloc_array3(d, k);
+  SET_VECTOR_ELT(out, 2, sigma);
+  memset(REAL(sigma), 0, (size_t) d * d * k * sizeof(double));
+  gm_par P;
+  par_bind(&P, d, k, pro, mean, sigma);
+  double *nk = (double *) R_alloc(k, sizeof(double));
+  double *W = (double *) R_alloc((size_t) d * d * k, sizeof(double));
+  double *scratch = (double *) R_alloc((size_t) GM_BLOCK * d, sizeof(double));
+  int bad = -1;
+  int status = gm_mstep(&D, REAL(z), M, &P, r, 0.0, nk, W, scratch, &bad);
+  SET_VECTOR_ELT(out, 3, ScalarInteger(status));
+  SET_VECTOR_ELT(out, 4, ScalarInteger(bad >= 0 ? bad + 1 : NA_INTEGER));
+  UNPROTECT(1);
+  return out;
+}
+
+/* gmm_models(): the names of the models the C core implements, and whether each is
+ * for multivariate data. */
+SEXP gmm_models(void)
+{
+  const int m = gm_model_count();
+  const char *names[] = {"name", "multivariate"};
+  SEXP out = PROTECT(new_list(names, 2));
+  SEXP nm = allocVector(STRSXP, m);
+  SET_VECTOR_ELT(out, 0, nm);
+  SEXP mv = allocVector(LGLSXP, m);
+  SET_VECTOR_ELT(out, 1, mv);
+  for (int i = 0; i < m; i++) {
+    SET_STRING_ELT(nm, i, mkChar(gm_model_at(i)->name));
+    LOGICAL(mv)[i] = gm_model_at(i)->multivariate;
+  }
+  UNPROTECT(1);
+  return out;
+}
+
+/* gmm_df(model, d, k): free parameters of a K-component mixture of that model. */
+SEXP gmm_df(SEXP model, SEXP d, SEXP k)
+{
+  if (TYPEOF(d) != INTSXP || LENGTH(d) != 1 || TYPEOF(k) != INTSXP || LENGTH(k) != 1)
+    error("'d' and 'k' must be single integers");
+  const int dd = INTEGER(d)[0], kk = INTEGER(k)[0];
+  if (dd < 1 || kk < 1 || dd > 10000 || kk > 100000) error("'d' or 'k' out of range");
+  const gm_model *M = model_arg(model, dd);
+  return ScalarInteger(model_df(M, dd, kk));
+}

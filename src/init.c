@@ -1,0 +1,20 @@
+/* Registration of the .Call entry points; nothing else lives here. */
+#include <R_ext/Rdynload.h>
+#include "gaussmix.h"
+
+static const R_CallMethodDef call_methods[] = {
+  {"gmm_fit",    (DL_FUNC) &gmm_fit,    6},
+  {"gmm_estep",  (DL_FUNC) &gmm_estep,  4},
+  {"gmm_mstep",  (DL_FUNC) &gmm_mstep,  5},
+  {"gmm_models", (DL_FUNC) &gmm_models, 0},
+  {"gmm_kmeans", (DL_FUNC) &gmm_kmeans, 4},
+  {"gmm_df",     (DL_FUNC) &gmm_df,     3},
+  {NULL, NULL, 0}
+};
+
+void R_init_gaussmix(DllInfo *dll)
+{
+  R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
+  R_useDynamicSymbols(dll, FALSE);
+  R_forceSymbols(dll, TRUE);
+}

@@ -1,0 +1,145 @@
+/* Seeding for EM: weighted k-means++ (Arthur and Vassilvitskii 2007) followed by a
+ * few Lloyd iterations.  Random numbers come from R's generator, so set.seed()
+ * reproduces the partition. */
+#include <math.h>
+#include <string.h>
+#include "gaussmix.h"
+
+static double sqdist(int n, int d, const double *x, int i, const double *c)
+{
+  double s = 0.0;
+  for (int j = 0; j < d; j++) {
+    const double t = x[i + (size_t) j * n] - c[j];
+    s += t * t;
+  }
+  return s;
+}
+
+/* Index i drawn with probability p_i / sum(p); rows with p_i = 0 are never drawn. */
+static int draw(int n, const double *p, double total)
+{
+  const double u = unif_rand() * total;
+  double cum = 0.0;
+  int last = -1;
+  for (int i = 0; i < n; i++) {
+    if (p[i] <= 0.0) continue;
+    cum += p[i];
+    last = i;
+    if (cum > u) return i;
+  }
+  return last;
+}
+
+static void copy_row(int n, int d, const double *x, int i, double *c)
+{
+  for (int j = 0; j < d; j++) c[j] = x[i + (size_t) j * n];
+}
+
+/* Assigns each row to its nearest centre; returns how many labels changed. */
+static int assign(int n, int d, int k, const double *x, const double *centres, int *cl)
+{
+  int changed = 0;
+  for (int i = 0; i < n; i++) {
+    int best = 0;
+    double bd = sqdist(n, d, x, i, centres);
+    for (int c = 1; c < k; c++) {
+      const double dc = sqdist(n, d, x, i, centres + (size_t) c * d);
+      if (dc < bd) {
+        bd = dc;
+        best = c;
+      }
+    }
+    if (cl[i] != best) changed++;
+    cl[i] = best;
+  }
+  return changed;
+}
+
+/* cl (n, 0-based labels), centres (d x k), dist (n) and work (k + d k) are output and
+ * workspace.  Weighted: a row of weight w counts as w rows, and a row of weight 0 is
+ * never a centre. */
+void gm_kmeanspp(int n, int d, int k, const double *x, const double *w,
+                 int lloyd, int *cl, double *centres, double *dist, double *work)
+{
+  double total = 0.0;
+  for (int i = 0; i < n; i++) total += w[i];
+  copy_row(n, d, x, draw(n, w, total), centres);
+  for (int i = 0; i < n; i++) dist[i] = sqdist(n, d, x, i, centres);
+  for (int c = 1; c < k; c++) {
+    double tot = 0.0;
+    for (int i = 0; i < n; i++) tot += w[i] * dist[i];
+    int pick;
+    if (tot > 0.0) {
+      double u = unif_rand() * tot, cum = 0.0;
+      pick = -1;
+      for (int i = 0; i < n; i++) {
+        const double p = w[i] * dist[i];
+        if (p <= 0.0) continue;
+        cum += p;
+        pick = i;
+        if (cum > u) break;
+      }
+    } else {
+      pick = draw(n, w, total);  /* every row sits on a centre already */
+    }
+    double *cc = centres + (size_t) c * d;
+    copy_row(n, d, x, pick, cc);
+    for (int i = 0; i < n; i++) {
+      const double dc = sqdist(n, d, x, i, cc);
+      if (dc < dist[i]) dist[i] = dc;
+    }
+  }
+
+  for (int i = 0; i < n; i++) cl[i] = -1;
+  assign(n, d, k, x, centres, cl);
+  double *cnt = work, *sum = work + k;
+  for (int it = 0; it < lloyd; it++) {
+    memset(cnt, 0, k * sizeof(double));
+    memset(sum, 0, (size_t) d * k * sizeof(double));
+    for (int i = 0; i < n; i++) {
+      cnt[cl[i]] += w[i];
+      for (int j = 0; j < d; j++) sum[j + (size_t) cl[i] * d] += w[i] * x[i + (size_t) j * n];
+    }
+    for (int c = 0; c < k; c++)
+      if (cnt[c] > 0.0)  /* an empty cluster keeps its centre */
+        for (int j = 0; j < d; j++) centres[j + (size_t) c * d] = sum[j + (size_t) c * d] / cnt[c];
+    if (assign(n, d, k, x, centres, cl) == 0) break;
+  }
+}
+
+/* gmm_kmeans(x, w, k, lloyd): 1-based cluster labels from weighted k-means++ seeding
+ * and at most 'lloyd' Lloyd iterations. */
+SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd)
+{
+  SEXP dim = getAttrib(x, R_DimSymbol);
+  if (TYPEOF(x) != REALSXP || TYPEOF(dim) != INTSXP || LENGTH(dim) != 2)
+    error("'x' must be a double matrix");
+  const int n = INTEGER(dim)[0], d = INTEGER(dim)[1];
+  if (TYPEOF(w) != REALSXP || XLENGTH(w) != n) error("'w' must be a double vector of length %d", n);
+  if (TYPEOF(k) != INTSXP || LENGTH(k) != 1 || TYPEOF(lloyd) != INTSXP || LENGTH(lloyd) != 1)
+    error("'k' and 'lloyd' must be single integers");
+  const int kk = INTEGER(k)[0], ll = INTEGER(lloyd)[0];
+  if (n < 1 || d < 1) error("'x' must not be empty");
+  if (kk < 1 || kk > n || ll < 0) error("need 1 <= k <= nrow(x) and lloyd >= 0");
+  const double *ww = REAL(w);
+  double total = 0.0;
+  for (int i = 0; i < n; i++) {
+    if (!(ww[i] >= 0.0) || !isfinite(ww[i])) error("'w' must be finite and non-negative");
+    total += ww[i];
+  }
+  if (!(total > 0.0)) error("'w' must have a positive sum");
+  const double *xx = REAL(x);
+  for (R_xlen_t e = 0; e < (R_xlen_t) n * d; e++)
+    if (!isfinite(xx[e])) error("'x' must be finite");
+
+  SEXP cl = PROTECT(allocVector(INTSXP, n));
+  double *centres = (double *) R_alloc((size_t) d * kk, sizeof(double));
+  double *dist = (double *) R_alloc(n, sizeof(double));
+  double *work = (double *) R_alloc(kk + (size_t) d * kk, sizeof(double));
+  GetRNGstate();
+  gm_kmeanspp(n, d, kk, xx, ww, ll, INTEGER(cl), centres, dist, work);
+  PutRNGstate();
+  for (int i = 0; i < n; i++) INTEGER(cl)[i] += 1;
+  UNPROTECT(1);
+  return cl;
+}
