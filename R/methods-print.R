@@ -50,7 +50,8 @@ print.summary.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
   cat(sprintf("Gaussian mixture model fitted by EM\n\nModel %s (%s) with %d component%s\n\n",
               x$model, x$description, x$k, if (x$k > 1L) "s" else ""))
   crit <- data.frame(logLik = x$loglik, n = x$nobs, df = x$df, BIC = x$bic, ICL = x$icl)
-  print(crit, digits = digits, row.names = FALSE)
+  crit[c("logLik", "BIC", "ICL")] <- lapply(crit[c("logLik", "BIC", "ICL")], sprintf, fmt = "%.3f")
+  print(crit, row.names = FALSE)
   cat(sprintf("\nEM %s after %d iteration%s.\n",
               if (x$converged) "converged" else "did NOT converge", x$iterations,
               if (x$iterations == 1L) "" else "s"))

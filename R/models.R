@@ -56,7 +56,7 @@ gmm_models <- function(d = NULL, k = NULL) {
     if (!is.null(k)) {
       k <- check_whole(k, "k", min = 1)
       if (length(k) != 1L) stop("`k` must be a single whole number.", call. = FALSE)
-      out$df <- vapply(out$model, model_df, integer(1), d = d, k = k, USE.NAMES = FALSE)
+      out$df <- vapply(out$model, model_df, numeric(1), d = d, k = k, USE.NAMES = FALSE)
     }
   } else if (!is.null(k)) {
     stop("`k` needs `d`: the number of parameters depends on the dimension.", call. = FALSE)

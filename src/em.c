@@ -17,12 +17,31 @@ typedef struct {
   double *nk, *W, *scratch;
 } gm_work;
 
+/* The log-likelihood after each iteration, in a buffer that doubles as it fills
+ * (R_alloc memory, released when the .Call returns). */
+typedef struct {
+  double *v;
+  int len, cap;
+} gm_trace;
+
+static void trace_push(gm_trace *t, double ll)
+{
+  if (t->len == t->cap) {
+    const int cap = t->cap ? 2 * t->cap : 64;
+    double *v = (double *) R_alloc(cap, sizeof(double));
+    if (t->len) memcpy(v, t->v, t->len * sizeof(double));
+    t->v = v;
+    t->cap = cap;
+  }
+  t->v[t->len++] = ll;
+}
+
 /* Runs EM from responsibilities z (start_m = 1: an M-step comes first) or from the
- * parameters in P (start_m = 0, Cholesky factors already set).  trace[t] receives
- * the log-likelihood after t iterations, so it has room for max_iter + 1 values.
+ * parameters in P (start_m = 0, Cholesky factors already set).  The trace receives
+ * the log-likelihood of the start and after each iteration.
  * On return z and P hold the last parameters and their responsibilities. */
 static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
-                   int start_m, const gm_ctrl *C, double *trace, gm_work *Wk,
+                   int start_m, const gm_ctrl *C, gm_trace *trace, gm_work *Wk,
                    gm_result *res)
 {
   double ll = 0.0;
@@ -36,7 +55,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
   }
   res->status = gm_estep(D, P, z, NULL, &ll, Wk->scratch);
   if (res->status) return;
-  trace[0] = ll;
+  trace_push(trace, ll);
   for (int it = 1; it <= C->max_iter; it++) {
     R_CheckUserInterrupt();
     const double old = ll;
@@ -45,7 +64,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
     if (res->status) return;
     res->status = gm_estep(D, P, z, NULL, &ll, Wk->scratch);
     if (res->status) return;
-    trace[it] = ll;
+    trace_push(trace, ll);
     if (fabs(ll - old) <= C->tol * (1.0 + fabs(ll))) {
       res->converged = 1;
       break;
@@ -54,9 +73,9 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
   res->loglik = ll;
 }
 
-static int model_df(const gm_model *M, int d, int k)
+static double model_df(const gm_model *M, int d, int k)
 {
-  return M->ncov(d, k) + k * d + k - 1;
+  return M->ncov(d, k) + (double) k * d + k - 1;
 }
 
 /* ---- argument checks: a wrong .Call is an R error, never a crash ---------- */
@@ -68,6 +87,14 @@ static const double *real_arg(SEXP v, const char *what, R_xlen_t len)
     error("'%s' must have length %lld, not %lld", what, (long long) len,
           (long long) XLENGTH(v));
   return REAL(v);
+}
+
+static const double *finite_arg(SEXP v, const char *what)
+{
+  const double *p = REAL(v);
+  for (R_xlen_t e = 0; e < XLENGTH(v); e++)
+    if (!isfinite(p[e])) error("'%s' must be finite (no NA, NaN or Inf)", what);
+  return p;
 }
 
 static void matrix_dims(SEXP x, const char *what, int *nr, int *nc)
@@ -108,7 +135,7 @@ static void column_variances(const gm_data *D, double *colvar)
 static void data_arg(SEXP x, SEXP w, gm_data *D)
 {
   matrix_dims(x, "x", &D->n, &D->d);
-  D->x = REAL(x);
+  D->x = finite_arg(x, "x");
   D->w = real_arg(w, "w", D->n);
   double s = 0.0;
   for (int i = 0; i < D->n; i++) {
@@ -121,6 +148,12 @@ static void data_arg(SEXP x, SEXP w, gm_data *D)
   double *colvar = (double *) R_alloc(D->d, sizeof(double));
   column_variances(D, colvar);
   D->colvar = colvar;
+}
+
+static void fill_na(SEXP v)
+{
+  double *p = REAL(v);
+  for (R_xlen_t e = 0; e < XLENGTH(v); e++) p[e] = NA_REAL;
 }
 
 static SEXP new_list(const char **names, int len)
@@ -157,21 +190,41 @@ static void par_bind(gm_par *P, int d, int k, SEXP pro, SEXP mean, SEXP sigma)
   P->logdet = (double *) R_alloc(k, sizeof(double));
 }
 
-/* Copies a list(pro, mean, sigma) supplied from R into the output vectors. */
-static int par_copy_in(SEXP par0, int d, SEXP pro, SEXP mean, SEXP sigma)
+/* Copies starting parameters supplied from R into the output vectors; `what`
+ * prefixes the argument names in error messages. */
+static void par_copy_in(SEXP p0, SEXP m0, SEXP s0, const char *what, int d, SEXP pro,
+                        SEXP mean, SEXP sigma)
 {
-  if (TYPEOF(par0) != VECSXP || LENGTH(par0) != 3)
-    error("'par0' must be list(pro, mean, sigma)");
   const int k = LENGTH(pro);
-  const double *p = real_arg(VECTOR_ELT(par0, 0), "par0$pro", k);
-  const double *m = real_arg(VECTOR_ELT(par0, 1), "par0$mean", (R_xlen_t) d * k);
-  const double *s = real_arg(VECTOR_ELT(par0, 2), "par0$sigma", (R_xlen_t) d * d * k);
-  for (int c = 0; c < k; c++)
-    if (!(p[c] > 0.0) || !isfinite(p[c])) error("'par0$pro' must be positive");
+  char nm[64];
+  snprintf(nm, sizeof nm, "%spro", what);
+  const double *p = real_arg(p0, nm, k);
+  snprintf(nm, sizeof nm, "%smean", what);
+  const double *m = real_arg(m0, nm, (R_xlen_t) d * k);
+  snprintf(nm, sizeof nm, "%ssigma", what);
+  const double *s = real_arg(s0, nm, (R_xlen_t) d * d * k);
+  double ps = 0.0;
+  for (int c = 0; c < k; c++) {
+    if (!(p[c] > 0.0) || !isfinite(p[c])) error("'%spro' must be positive", what);
+    ps += p[c];
+  }
+  if (fabs(ps - 1.0) > 1e-6) error("'%spro' must sum to 1", what);
+  snprintf(nm, sizeof nm, "%smean", what);
+  finite_arg(m0, nm);
+  snprintf(nm, sizeof nm, "%ssigma", what);
+  finite_arg(s0, nm);
+  for (int c = 0; c < k; c++) {
+    const double *S = s + (size_t) c * d * d;
+    for (int j = 0; j < d; j++)
+      for (int l = 0; l < j; l++) {
+        const double a = S[j + (size_t) l * d], b = S[l + (size_t) j * d];
+        if (fabs(a - b) > 1e-8 * (fabs(a) + fabs(b)))
+          error("'%ssigma' must be symmetric (component %d is not)", what, c + 1);
+      }
+  }
   memcpy(REAL(pro), p, k * sizeof(double));
   memcpy(REAL(mean), m, (size_t) d * k * sizeof(double));
   memcpy(REAL(sigma), s, (size_t) d * d * k * sizeof(double));
-  return k;
 }
 
 /* ---- .Call entry points ---------------------------------------------------- */
@@ -188,10 +241,12 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control)
   const int n = D.n, d = D.d;
   const gm_model *M = model_arg(model, d);
   const double *ctl = real_arg(control, "control", 4);
+  if (!(ctl[0] >= 0.0 && isfinite(ctl[0])) || !(ctl[1] >= 0.0 && ctl[1] <= 1e7) ||
+      ctl[1] != floor(ctl[1]) || !(ctl[2] >= 0.0 && isfinite(ctl[2])) ||
+      !(ctl[3] >= 0.0 && ctl[3] < 1.0))
+    error("'control' must hold finite tol >= 0, whole 0 <= max_iter <= 1e7, finite reg >= 0 "
+          "and 0 <= eps < 1");
   gm_ctrl C = {ctl[0], (int) ctl[1], ctl[2], ctl[3]};
-  if (!(C.tol >= 0.0) || !(ctl[1] >= 0.0 && ctl[1] <= 1e8) || !(C.reg >= 0.0) ||
-      !(C.eps >= 0.0))
-    error("'control' must hold tol >= 0, 0 <= max_iter <= 1e8, reg >= 0, eps >= 0");
   if ((z0 == R_NilValue) == (par0 == R_NilValue))
     error("exactly one of 'z0' and 'par0' must be given");
 
@@ -225,7 +280,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control)
   Wk.nk = (double *) R_alloc(k, sizeof(double));
   Wk.W = (double *) R_alloc((size_t) d * d * k, sizeof(double));
   Wk.scratch = (double *) R_alloc((size_t) GM_BLOCK * d, sizeof(double));
-  double *trace = (double *) R_alloc((size_t) C.max_iter + 1, sizeof(double));
+  gm_trace trace = {NULL, 0, 0};
 
   gm_result res;
   if (z0 != R_NilValue) {
@@ -233,9 +288,10 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control)
     for (R_xlen_t e = 0; e < (R_xlen_t) n * k; e++)
       if (!(zz[e] >= 0.0) || !isfinite(zz[e])) error("'z0' must be finite and non-negative");
     memcpy(REAL(z), zz, (size_t) n * k * sizeof(double));
-    em_run(&D, M, &P, REAL(z), 1, &C, trace, &Wk, &res);
+    em_run(&D, M, &P, REAL(z), 1, &C, &trace, &Wk, &res);
   } else {
-    par_copy_in(par0, d, pro, mean, sigma);
+    par_copy_in(VECTOR_ELT(par0, 0), VECTOR_ELT(par0, 1), VECTOR_ELT(par0, 2), "par0$", d,
+                pro, mean, sigma);
     int bad = -1;
     if (gm_chol(d, k, P.sigma, P.chol, P.logdet, D.colvar, C.eps, &bad)) {
       res.status = GM_SINGULAR;
@@ -244,21 +300,27 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control)
       res.converged = 0;
       res.loglik = NA_REAL;
     } else {
-      em_run(&D, M, &P, REAL(z), 0, &C, trace, &Wk, &res);
+      em_run(&D, M, &P, REAL(z), 0, &C, &trace, &Wk, &res);
     }
   }
 
-  const int ntrace = res.status ? 0 : res.iterations + 1;
+  if (res.status) {  /* what a failed fit left half-written is not returned */
+    fill_na(pro);
+    fill_na(mean);
+    fill_na(sigma);
+    fill_na(z);
+  }
+  const int ntrace = res.status ? 0 : trace.len;
   SEXP tr = allocVector(REALSXP, ntrace);
   SET_VECTOR_ELT(out, 5, tr);
-  if (ntrace) memcpy(REAL(tr), trace, ntrace * sizeof(double));
-  const int df = model_df(M, d, k);
+  if (ntrace) memcpy(REAL(tr), trace.v, ntrace * sizeof(double));
+  const double df = model_df(M, d, k);
   SET_VECTOR_ELT(out, 4, ScalarReal(res.loglik));
   SET_VECTOR_ELT(out, 6, ScalarInteger(res.iterations));
   SET_VECTOR_ELT(out, 7, ScalarLogical(res.converged));
   SET_VECTOR_ELT(out, 8, ScalarInteger(res.status));
   SET_VECTOR_ELT(out, 9, ScalarInteger(res.bad >= 0 ? res.bad + 1 : NA_INTEGER));
-  SET_VECTOR_ELT(out, 10, ScalarInteger(df));
+  SET_VECTOR_ELT(out, 10, ScalarReal(df));
   SET_VECTOR_ELT(out, 11, ScalarReal(res.status ? NA_REAL
                                      : -2.0 * res.loglik + df * log(D.wsum)));
   UNPROTECT(1);
@@ -275,13 +337,9 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   D.w = NULL;
   D.wsum = D.n;
   D.colvar = NULL;
-  const int n = D.n, d = D.d, k = LENGTH(pro);
-  if (k < 1) error("'pro' must not be empty");
-  SEXP par0 = PROTECT(allocVector(VECSXP, 3));
-  SET_VECTOR_ELT(par0, 0, pro);
-  SET_VECTOR_ELT(par0, 1, mean);
-  SET_VECTOR_ELT(par0, 2, sigma);
-
+  const int n = D.n, d = D.d;
+  if (TYPEOF(pro) != REALSXP || LENGTH(pro) < 1) error("'pro' must be a double vector");
+  const int k = LENGTH(pro);
   const char *names[] = {"z", "logdens"};
   SEXP out = PROTECT(new_list(names, 2));
   SEXP z = allocMatrix(REALSXP, n, k);
@@ -291,7 +349,7 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   SEXP p2 = PROTECT(allocVector(REALSXP, k));
   SEXP m2 = PROTECT(allocMatrix(REALSXP, d, k));
   SEXP s2 = PROTECT(alloc_array3(d, k));
-  par_copy_in(par0, d, p2, m2, s2);
+  par_copy_in(pro, mean, sigma, "", d, p2, m2, s2);
 
   gm_par P;
   par_bind(&P, d, k, p2, m2, s2);
@@ -303,7 +361,7 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   if (gm_estep(&D, &P, REAL(z), REAL(logdens), &ll, scratch))
     error("some rows are too far from every component for their density to be "
           "represented, even on the log scale");
-  UNPROTECT(5);
+  UNPROTECT(4);
   return out;
 }
 
@@ -338,6 +396,11 @@ SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP reg)
   double *scratch = (double *) R_alloc((size_t) GM_BLOCK * d, sizeof(double));
   int bad = -1;
   int status = gm_mstep(&D, REAL(z), M, &P, r, 0.0, nk, W, scratch, &bad);
+  if (status == GM_COLLAPSE) {
+    fill_na(pro);
+    fill_na(mean);
+    fill_na(sigma);
+  }
   SET_VECTOR_ELT(out, 3, ScalarInteger(status));
   SET_VECTOR_ELT(out, 4, ScalarInteger(bad >= 0 ? bad + 1 : NA_INTEGER));
   UNPROTECT(1);
@@ -369,7 +432,7 @@ SEXP gmm_df(SEXP model, SEXP d, SEXP k)
   if (TYPEOF(d) != INTSXP || LENGTH(d) != 1 || TYPEOF(k) != INTSXP || LENGTH(k) != 1)
     error("'d' and 'k' must be single integers");
   const int dd = INTEGER(d)[0], kk = INTEGER(k)[0];
-  if (dd < 1 || kk < 1 || dd > 10000 || kk > 100000) error("'d' or 'k' out of range");
+  if (dd < 1 || kk < 1) error("'d' and 'k' must be positive");
   const gm_model *M = model_arg(model, dd);
-  return ScalarInteger(model_df(M, dd, kk));
+  return ScalarReal(model_df(M, dd, kk));
 }

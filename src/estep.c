@@ -12,7 +12,7 @@
 
 /* Writes log(pi_k) + log N(x_i | mu_k, Sigma_k) into lz (n x k) for rows i0..i0+m-1.
  * scratch holds m * d doubles. */
-static void log_comp_block(const gm_data *D, const gm_par *P, int i0, int m,
+static void log_comp_block(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
                            double *lz, double *scratch)
 {
   const int n = D->n, d = D->d;
@@ -50,10 +50,10 @@ int gm_estep(const gm_data *D, const gm_par *P, double *z, double *rowll,
 {
   const int n = D->n, k = P->k;
   double ll = 0.0;
-  for (int i0 = 0; i0 < n; i0 += GM_BLOCK) {
-    const int m = (n - i0 < GM_BLOCK) ? n - i0 : GM_BLOCK;
+  for (R_xlen_t i0 = 0; i0 < n; i0 += GM_BLOCK) {
+    const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
     log_comp_block(D, P, i0, m, z, scratch);
-    for (int i = i0; i < i0 + m; i++) {
+    for (R_xlen_t i = i0; i < i0 + m; i++) {
       double mx = z[i];
       for (int c = 1; c < k; c++)
         if (z[i + (size_t) c * n] > mx) mx = z[i + (size_t) c * n];

@@ -48,7 +48,7 @@ typedef struct {
  * W_k = sum_i w_i z_ik (x_i - mu_k)(x_i - mu_k)' and the component sizes n_k. */
 typedef void (*gm_cov_fn)(int d, int k, double wsum, const double *nk,
                           const double *W, double *sigma);
-typedef int (*gm_ncov_fn)(int d, int k);
+typedef double (*gm_ncov_fn)(double d, double k);
 
 typedef struct {
   const char *name;

@@ -122,12 +122,12 @@ SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd)
   if (n < 1 || d < 1) error("'x' must not be empty");
   if (kk < 1 || kk > n || ll < 0) error("need 1 <= k <= nrow(x) and lloyd >= 0");
   const double *ww = REAL(w);
-  double total = 0.0;
+  int npos = 0;
   for (int i = 0; i < n; i++) {
     if (!(ww[i] >= 0.0) || !isfinite(ww[i])) error("'w' must be finite and non-negative");
-    total += ww[i];
+    npos += ww[i] > 0.0;
   }
-  if (!(total > 0.0)) error("'w' must have a positive sum");
+  if (kk > npos) error("'k' must be at most the number of rows with positive weight");
   const double *xx = REAL(x);
   for (R_xlen_t e = 0; e < (R_xlen_t) n * d; e++)
     if (!isfinite(xx[e])) error("'x' must be finite");

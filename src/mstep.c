@@ -40,8 +40,8 @@ static void means_scatter(const gm_data *D, const double *z, int k, const double
       mu[j] = s / nk[c];
     }
     memset(Wc, 0, (size_t) d * d * sizeof(double));
-    for (int i0 = 0; i0 < n; i0 += GM_BLOCK) {
-      const int m = (n - i0 < GM_BLOCK) ? n - i0 : GM_BLOCK;
+    for (R_xlen_t i0 = 0; i0 < n; i0 += GM_BLOCK) {
+      const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
       for (int j = 0; j < d; j++) {
         const double *xj = D->x + (size_t) j * n + i0;
         double *r = scratch + (size_t) j * m;
@@ -150,12 +150,13 @@ static void cov_VVV(int d, int k, double wsum, const double *nk, const double *W
 
 /* ---- numbers of free covariance parameters (DESIGN.md) ---------------- */
 
-static int ncov_one(int d, int k)  { (void) d; (void) k; return 1; }
-static int ncov_k(int d, int k)    { (void) d; return k; }
-static int ncov_d(int d, int k)    { (void) k; return d; }
-static int ncov_kd(int d, int k)   { return k * d; }
-static int ncov_tri(int d, int k)  { (void) k; return d * (d + 1) / 2; }
-static int ncov_ktri(int d, int k) { return k * d * (d + 1) / 2; }
+/* In double: k d (d + 1) / 2 overflows an int long before memory runs out. */
+static double ncov_one(double d, double k)  { (void) d; (void) k; return 1; }
+static double ncov_k(double d, double k)    { (void) d; return k; }
+static double ncov_d(double d, double k)    { (void) k; return d; }
+static double ncov_kd(double d, double k)   { return k * d; }
+static double ncov_tri(double d, double k)  { (void) k; return d * (d + 1) / 2; }
+static double ncov_ktri(double d, double k) { return k * d * (d + 1) / 2; }
 
 /* ---- the model table ------------------------------------------------------ */
 

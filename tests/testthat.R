@@ -1,0 +1,4 @@
+library(testthat)
+library(gaussmix)
+
+test_check("gaussmix")

@@ -1,0 +1,113 @@
+test_that("the log-likelihood never decreases across EM iterations", {
+  set.seed(21)
+  x <- rbind(matrix(rnorm(300), 150), matrix(rnorm(300, 2.5), 150))
+  for (model in c("EII", "VII", "EEI", "VVI", "EEE", "VVV")) {
+    # Run long with a tight tolerance; the trace is checked whether or not it converged.
+    f <- suppressWarnings(gmm(x, k = 3, model = model,
+                              control = gmm_control(tol = 1e-12, max_iter = 300)))
+    tr <- f$loglik_trace
+    expect_gt(length(tr), 3)
+    expect_true(all(diff(tr) >= -1e-9 * abs(tr[-1])), label = model)
+    expect_equal(tail(tr, 1), f$loglik)
+  }
+  f <- gmm(faithful$waiting, k = 2, model = "V")
+  expect_true(all(diff(f$loglik_trace) >= -1e-9 * abs(f$loglik)))
+})
+
+test_that("the fitted log-likelihood is that of the returned parameters", {
+  f <- gmm(faithful, k = 3, model = "VVV", control = gmm_control(tol = 1e-13))
+  p <- f$parameters
+  r <- ref_estep(as.matrix(faithful), p$pro, p$mean, p$sigma)
+  expect_equal(f$loglik, r$loglik, tolerance = 1e-10)
+  expect_equal(unname(f$z), r$z, tolerance = 1e-8)
+  expect_equal(f$bic, -2 * r$loglik + f$df * log(nrow(faithful)), tolerance = 1e-10)
+  # A fixed point of EM: one more M-step from z reproduces the parameters.
+  m <- ref_mstep(as.matrix(faithful), r$z, "VVV")
+  expect_equal(unname(p$mean), m$mean, tolerance = 1e-5)
+})
+
+test_that("frequency weights of 2 give the same fit as duplicated rows", {
+  set.seed(8)
+  x <- rbind(matrix(rnorm(80), 40), matrix(rnorm(80, 3), 40))
+  dup <- c(1:10, 50:55)
+  w <- rep(1, 80)
+  w[dup] <- 2
+  start <- list(mean = matrix(c(0, 0, 3, 3), 2), sigma = diag(2), pro = c(0.5, 0.5))
+  for (model in c("VII", "EEE", "VVV")) {
+    a <- gmm(x, k = 2, model = model, weights = w, init = start)
+    b <- gmm(rbind(x, x[dup, ]), k = 2, model = model, init = start)
+    expect_equal(a$loglik, b$loglik, tolerance = 1e-10)
+    expect_equal(a$parameters, b$parameters, tolerance = 1e-8)
+    expect_equal(a$bic, b$bic, tolerance = 1e-10)
+    expect_equal(nobs(a), nrow(x) + length(dup))
+  }
+  # Rows of weight 0 are as good as absent.
+  w0 <- c(rep(1, 80), rep(0, 5))
+  a <- gmm(rbind(x, matrix(100, 5, 2)), k = 2, model = "VVV", weights = w0, init = start)
+  b <- gmm(x, k = 2, model = "VVV", init = start)
+  expect_equal(a$loglik, b$loglik, tolerance = 1e-10)
+})
+
+test_that("permuting the rows does not change the fit, and components are in canonical order", {
+  start <- list(mean = matrix(c(2, 55, 4.5, 80), 2), sigma = diag(c(1, 50)))
+  a <- gmm(faithful, k = 2, model = "VVV", init = start)
+  perm <- sample(nrow(faithful))
+  b <- gmm(faithful[perm, ], k = 2, model = "VVV", init = start)
+  expect_equal(a$loglik, b$loglik, tolerance = 1e-10)
+  expect_equal(a$parameters, b$parameters, tolerance = 1e-7)
+  expect_equal(a$classification[perm], b$classification)
+  # Started with the components the other way round, the result is the same.
+  c2 <- gmm(faithful, k = 2, model = "VVV", init = list(mean = start$mean[, 2:1], sigma = start$sigma))
+  expect_equal(c2$parameters, a$parameters, tolerance = 1e-7)
+  expect_true(all(diff(a$parameters$mean[1, ]) > 0))
+})
+
+test_that("set.seed() reproduces a fit with random starts", {
+  set.seed(42)
+  a <- gmm(iris[1:4], k = 2:4, model = c("VII", "VVV"), n_init = 2)
+  set.seed(42)
+  b <- gmm(iris[1:4], k = 2:4, model = c("VII", "VVV"), n_init = 2)
+  expect_identical(a$parameters, b$parameters)
+  expect_identical(a$bic_table, b$bic_table)
+  set.seed(1)
+  r <- gmm(iris[1:4], k = 3, model = "VVV", init = "random", n_init = 3)
+  expect_s3_class(r, "gmm")
+})
+
+test_that("more restarts never give a worse log-likelihood for the first seed", {
+  set.seed(9)
+  one <- gmm(iris[1:4], k = 4, model = "VVV", n_init = 1)
+  set.seed(9)
+  five <- gmm(iris[1:4], k = 4, model = "VVV", n_init = 5)
+  expect_gte(five$loglik, one$loglik - 1e-8)
+})
+
+test_that("reaching max_iter warns and is recorded", {
+  expect_warning(f <- gmm(faithful, k = 3, model = "VVV", control = gmm_control(max_iter = 2)),
+                 "did not converge")
+  expect_false(f$converged)
+  expect_equal(f$iterations, 2L)
+  expect_length(f$loglik_trace, 3L)
+})
+
+test_that("degenerate cells fail with a reason, never NaN", {
+  set.seed(4)
+  x <- rbind(matrix(rnorm(20), 10), matrix(c(5, 5), 10, 2, byrow = TRUE))
+  f <- gmm(x, k = 1:4, model = c("VVV", "EEE", "VII"))
+  reasons <- attr(f$bic_table, "reasons")
+  expect_true(any(!is.na(reasons)))
+  expect_true(all(is.na(f$bic_table) == !is.na(reasons)))
+  expect_match(reasons[!is.na(reasons)], "singular|lost its weight")
+  expect_false(anyNA(unlist(f[c("loglik", "bic", "icl", "z", "uncertainty")])))
+  expect_true(all(is.finite(unlist(f$parameters))))
+  # Too few points for VVV with 4 components on 5 rows: every cell fails -> clear error.
+  expect_error(gmm(x[c(1:4, 11), ], k = 4, model = "VVV"), "no \\(K, model\\) combination")
+})
+
+test_that("a ridge keeps fits defined on a constant column", {
+  x <- cbind(a = faithful$eruptions, b = 1)
+  expect_error(gmm(x, k = 2), "column 'b' is constant")
+  f <- gmm(x, k = 2, model = "VVV", control = gmm_control(reg = 1e-4))
+  expect_equal(unname(f$parameters$sigma[2, 2, ]), c(1e-4, 1e-4))
+  expect_true(is.finite(f$loglik))
+})

@@ -1,0 +1,40 @@
+test_that("E-step matches an explicit normal density computation", {
+  set.seed(11)
+  for (d in c(1, 2, 4)) for (k in c(1, 3)) {
+    p <- random_params(d, k)
+    x <- matrix(rnorm(40 * d, sd = 3), ncol = d)
+    e <- c_estep(x, p)
+    r <- ref_estep(x, p$pro, p$mean, p$sigma)
+    expect_equal(e$z, r$z, tolerance = 1e-10)
+    dens <- sapply(seq_len(k), function(j) {
+      p$pro[j] * exp(ref_logdnorm(x, p$mean[, j], matrix(p$sigma[, , j], d, d)))
+    })
+    expect_equal(e$logdens, log(rowSums(matrix(dens, ncol = k))), tolerance = 1e-10)
+  }
+})
+
+test_that("1-D E-step agrees with dnorm()", {
+  p <- list(pro = c(0.3, 0.7), mean = matrix(c(0, 5), 1), sigma = array(c(1, 4), c(1, 1, 2)))
+  x <- matrix(c(-1, 0, 2.5, 7))
+  e <- c_estep(x, p)
+  num <- cbind(0.3 * dnorm(x, 0, 1), 0.7 * dnorm(x, 5, 2))
+  expect_equal(e$z, num / rowSums(num), tolerance = 1e-12)
+  expect_equal(e$logdens, log(rowSums(num)), tolerance = 1e-12)
+})
+
+test_that("a point 1e4 standard deviations from every component gets finite responsibilities", {
+  p <- list(pro = c(0.5, 0.5), mean = matrix(c(0, 0, 3, 3), 2),
+            sigma = array(diag(2), c(2, 2, 2)))
+  x <- rbind(c(1, 1), c(1e4, 1e4), c(-2e4, 5e3))
+  e <- c_estep(x, p)
+  expect_true(all(is.finite(e$z)))
+  expect_equal(rowSums(e$z), rep(1, 3), tolerance = 1e-14)
+  # Closed form for the far point: the log-density of each component is
+  # -log(2 pi) - |x - mu|^2 / 2, so the log odds are the difference of the two.
+  q <- c(sum((x[2, ] - 0)^2), sum((x[2, ] - 3)^2)) / 2
+  expect_equal(e$logdens[2], log(0.5) - log(2 * pi) - min(q) + log1p(exp(-abs(diff(q)))),
+               tolerance = 1e-12)
+  expect_equal(e$z[2, 2], 1)  # component 2 is nearer, by a margin of e^-59994
+  # Exponentiating first underflows to 0/0 here: that is what log space avoids.
+  expect_true(is.nan(ref_estep(x[2, , drop = FALSE], p$pro, p$mean, p$sigma)$z[1, 1]))
+})

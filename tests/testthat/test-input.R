@@ -1,0 +1,101 @@
+test_that("bad data gets an error naming the argument and the problem", {
+  expect_error(gmm(NULL), "`x` must be a numeric vector, matrix or data frame, not NULL")
+  expect_error(gmm(numeric(0)), "`x` is empty")
+  expect_error(gmm(matrix(numeric(0), 0, 2)), "`x` is empty")
+  expect_error(gmm(c(1, 2, NA, 4), k = 1), "missing values .* row 3")
+  expect_error(gmm(c(1, 2, NaN, 4), k = 1), "missing values")
+  expect_error(gmm(c(1, Inf, 3), k = 1), "infinite values")
+  expect_error(gmm(letters), "`x` must be a numeric vector.*not character")
+  expect_error(gmm(factor(1:5)), "`x` must be a numeric vector")
+  expect_error(gmm(c(TRUE, FALSE, TRUE)), "`x` must be a numeric vector")
+  expect_error(gmm(list(1, 2)), "`x` must be a numeric vector")
+  expect_error(gmm(iris), "'Species' is factor")
+  expect_error(gmm(data.frame(a = 1:5, b = letters[1:5])), "'b' is character")
+  expect_error(gmm(5, k = 1), "at least 2 rows")
+  expect_error(gmm(c(3, 3, 3), k = 1), "constant")
+})
+
+test_that("bad k gets a clear error", {
+  x <- faithful
+  expect_error(gmm(x, k = 0), "`k` must be whole number")
+  expect_error(gmm(x, k = -1), "`k` must be whole number")
+  expect_error(gmm(x, k = 1.5), "`k` must be whole number")
+  expect_error(gmm(x, k = NA), "`k` must be whole number")
+  expect_error(gmm(x, k = "2"), "`k` must be whole number")
+  expect_error(gmm(x[1:5, ], k = 6), "at most the number of rows with positive weight \\(5\\)")
+})
+
+test_that("bad weights get a clear error", {
+  x <- faithful
+  expect_error(gmm(x, k = 2, weights = 1:3), "one weight per row \\(272\\)")
+  expect_error(gmm(x, k = 2, weights = c(-1, rep(1, 271))), "non-negative")
+  expect_error(gmm(x, k = 2, weights = c(NA, rep(1, 271))), "non-negative")
+  expect_error(gmm(x, k = 2, weights = rep(0, 272)), "all zero")
+  expect_error(gmm(x, k = 2, weights = rep("a", 272)), "numeric vector")
+})
+
+test_that("bad models, init and control get a clear error", {
+  expect_error(gmm(faithful, model = "XYZ"), "unknown name\\(s\\) \"XYZ\"")
+  expect_error(gmm(faithful, model = "V"), "\"V\" is not defined for 2-dimensional data")
+  expect_error(gmm(faithful$waiting, model = "VVV"), "not defined for 1-D data")
+  expect_error(gmm(faithful, model = 3), "`model` must be NULL or a character vector")
+  expect_equal(gmm(faithful, k = 2, model = "full")$model, "VVV")
+  expect_equal(gmm(faithful$waiting, k = 2, model = "tied")$model, "E")
+  expect_error(gmm(faithful, init = "hc"), "`init` must be")
+  expect_error(gmm(faithful, init = 3), "`init` must be")
+  expect_error(gmm(faithful$waiting, init = list(mean = c(50, 80))), "must give `sigma`")
+  expect_error(gmm(faithful$waiting, init = list(mean = c(50, 80), sd = c(5, -1))),
+               "positive standard deviations")
+  expect_error(gmm(faithful$waiting, init = list(mean = c(50, 80), sd = 5, pro = c(0.2, 0.2))),
+               "summing to 1")
+  expect_error(gmm(faithful$waiting, init = list(mean = c(50, 80), sd = 5, foo = 1)),
+               "unknown: \"foo\"")
+  expect_error(gmm(faithful$waiting, k = 3, init = list(mean = c(50, 80), sd = 5)),
+               "must equal the number of components given in `init` \\(2\\)")
+  expect_error(gmm(faithful, init = list(mean = c(50, 80), sigma = diag(2))), "2 x K matrix")
+  expect_error(gmm(faithful, init = list(mean = matrix(1:4, 2), sigma = -diag(2))),
+               "not a symmetric positive definite")
+  expect_error(gmm(faithful, n_init = 0), "`n_init`")
+  expect_error(gmm(faithful, control = 1), "`control` must be made by gmm_control")
+  expect_error(gmm_control(tol = -1), "`tol` must be a single finite number >= 0")
+  expect_error(gmm_control(max_iter = 2.5), "`max_iter`")
+  expect_error(gmm_control(reg = NA), "`reg`")
+  expect_equal(gmm(faithful, k = 2, model = "EEE", control = list(tol = 1e-6))$control$tol, 1e-6)
+})
+
+test_that("the C entry points reject malformed arguments with an R error", {
+  fit <- gaussmix:::C_gmm_fit
+  x <- as.matrix(faithful)
+  w <- rep(1, 272)
+  cv <- c(1e-8, 100, 0, 1e-12)
+  z <- matrix(1, 272, 1)
+  expect_error(.Call(fit, 1:3, w, "VVV", z, NULL, cv), "'x' must be a double matrix")
+  expect_error(.Call(fit, x, 1, "VVV", z, NULL, cv), "'w' must have length 272")
+  expect_error(.Call(fit, x, w, "ABC", z, NULL, cv), "unknown model")
+  expect_error(.Call(fit, x, w, NA_character_, z, NULL, cv), "single string")
+  expect_error(.Call(fit, x, w, "V", z, NULL, cv), "not defined for 2-dimensional")
+  expect_error(.Call(fit, x, w, "VVV", NULL, NULL, cv), "exactly one")
+  expect_error(.Call(fit, x, w, "VVV", z, NULL, 1), "'control' must have length 4")
+  expect_error(.Call(fit, x, w, "VVV", matrix(1, 3, 1), NULL, cv), "'z0' must have 272 rows")
+  expect_error(.Call(fit, x, w, "VVV", NULL, list(1, 2), cv), "list\\(pro, mean, sigma\\)")
+  expect_error(.Call(fit, x, w, "VVV", NULL, list(1, c(1, 2), 3), cv), "'par0\\$sigma' must have length 4")
+  expect_error(.Call(fit, x, w, "VVV", z, NULL, c(1e-8, NaN, 0, 1e-12)), "'control' must hold")
+  expect_error(.Call(fit, x, w, "VVV", z, NULL, c(1e-8, 2.5, 0, 1e-12)), "'control' must hold")
+  expect_error(.Call(fit, replace(x, 3, NaN), w, "VVV", z, NULL, cv), "'x' must be finite")
+  p0 <- list(c(0.5, 0.5), c(1, 2, 3, 4), c(1, 0.5, 0, 1, 1, 0, 0, 1))
+  expect_error(.Call(fit, x, w, "VVV", NULL, p0, cv), "'par0\\$sigma' must be symmetric")
+  p0[[1]] <- c(5, 5)
+  expect_error(.Call(fit, x, w, "VVV", NULL, p0, cv), "'par0\\$pro' must sum to 1")
+  expect_error(.Call(gaussmix:::C_gmm_kmeans, x, w, 0L, 5L), "1 <= k")
+  expect_error(.Call(gaussmix:::C_gmm_kmeans, x, c(1, 1, rep(0, 270)), 3L, 5L), "positive weight")
+  expect_error(.Call(gaussmix:::C_gmm_estep, x, "a", c(1, 2), diag(2)), "'pro' must be a double")
+  expect_error(.Call(gaussmix:::C_gmm_estep, x, 1, c(1, 2, 3), diag(2)), "'mean' must have length 2")
+  expect_error(.Call(gaussmix:::C_gmm_estep, x, 1, c(1, 2), -diag(2)), "not positive definite")
+  expect_error(.Call(gaussmix:::C_gmm_estep, x, 1, c(NA, 2), diag(2)), "'mean' must be finite")
+  # A failed fit returns NA parameters, never uninitialised memory.
+  bad <- .Call(fit, x, w, "VVV", cbind(rep(1, 272), 0), NULL, cv)
+  expect_equal(bad$status, 2L)
+  expect_true(all(is.na(c(bad$pro, bad$mean, bad$sigma, bad$z))))
+  expect_equal(gmm_models(d = 2000, k = 1000)$df[gmm_models()$model[-(1:2)] == "VVV"],
+               1000 * 2000 * 2001 / 2 + 1000 * 2000 + 999)
+})

@@ -1,0 +1,82 @@
+fit <- gmm(faithful, k = 2, model = "VVV")
+
+test_that("logLik, AIC, BIC and nobs agree with the explicit formulas", {
+  ll <- logLik(fit)
+  expect_s3_class(ll, "logLik")
+  expect_equal(attr(ll, "df"), 11)
+  expect_equal(nobs(fit), 272)
+  expect_equal(AIC(fit), -2 * fit$loglik + 2 * 11)
+  expect_equal(BIC(fit), -2 * fit$loglik + 11 * log(272))
+  expect_equal(BIC(fit), fit$bic)
+  # ICL adds twice the entropy of the responsibilities.
+  z <- fit$z
+  expect_equal(fit$icl, fit$bic - 2 * sum(ifelse(z > 0, z * log(z), 0)))
+  expect_equal(fit$uncertainty, 1 - apply(z, 1, max))
+})
+
+test_that("predict() gives the posterior, the class and the mixture density", {
+  expect_equal(predict(fit, type = "prob"), fit$z, tolerance = 1e-10)
+  expect_equal(predict(fit), fit$classification)
+  expect_identical(fitted(fit), fit$classification)
+  new <- data.frame(waiting = c(50, 85), eruptions = c(2, 4.5))   # columns swapped on purpose
+  p <- fit$parameters
+  dens <- p$pro[1] * exp(ref_logdnorm(new[, 2:1], p$mean[, 1], p$sigma[, , 1])) +
+    p$pro[2] * exp(ref_logdnorm(new[, 2:1], p$mean[, 2], p$sigma[, , 2]))
+  expect_equal(predict(fit, new, type = "density"), dens, tolerance = 1e-10)
+  expect_equal(predict(fit, new, type = "logdensity"), log(dens), tolerance = 1e-10)
+  expect_equal(predict(fit, new), c(1L, 2L))
+  expect_error(predict(fit, data.frame(a = 1)), "`newdata` must have 2 columns")
+  expect_error(predict(fit, c(1, 2)), "`newdata` must have 2 columns")
+  expect_error(predict(fit, data.frame(a = NA_real_, b = 1)), "`newdata` has missing values")
+  expect_error(predict(fit, new, type = "bogus"), "'arg' should be one of")
+})
+
+test_that("coef() lays out the parameters", {
+  co <- coef(fit)
+  expect_equal(dim(co), c(1 + 2 + 3, 2))
+  expect_equal(co["pro", ], fit$parameters$pro)
+  expect_equal(co["mean.waiting", ], fit$parameters$mean["waiting", ])
+  expect_equal(unname(co["cov.eruptions.waiting", ]), unname(fit$parameters$sigma[1, 2, ]))
+  expect_equal(unname(co["var.waiting", ]), unname(fit$parameters$sigma[2, 2, ]))
+})
+
+test_that("simulate() draws from the fitted mixture reproducibly", {
+  s1 <- simulate(fit, nsim = 4000, seed = 7)
+  s2 <- simulate(fit, nsim = 4000, seed = 7)
+  expect_identical(s1, s2)
+  expect_equal(dim(s1), c(4000, 2))
+  expect_equal(colnames(s1), c("eruptions", "waiting"))
+  cl <- attr(s1, "classification")
+  expect_equal(mean(cl == 1), unname(fit$parameters$pro[1]), tolerance = 0.05)
+  expect_equal(unname(colMeans(s1[cl == 2, ])), unname(fit$parameters$mean[, 2]), tolerance = 0.02)
+  expect_equal(unname(cov(s1[cl == 2, ])), unname(fit$parameters$sigma[, , 2]), tolerance = 0.1)
+  set.seed(1); a <- runif(1); set.seed(1); simulate(fit, 5, seed = 3); b <- runif(1)
+  expect_identical(a, b)  # the caller's random stream is left alone
+  h <- gmm(faithful$waiting, k = 2, model = "V")
+  expect_equal(dim(simulate(h, 10, seed = 1)), c(10, 1))
+})
+
+test_that("print and summary show the model and return invisibly", {
+  expect_output(out <- print(fit), "model VVV .* K = 2")
+  expect_identical(out, fit)
+  s <- summary(fit)
+  expect_s3_class(s, "summary.gmm")
+  expect_equal(sum(s$table), 272)
+  expect_output(print(s), "Clustering table")
+  expect_output(print(s), "-1130.26")
+  h <- gmm(faithful$waiting, k = 2, model = "V")
+  expect_output(print(summary(h)), "Standard deviations")
+})
+
+test_that("every plot draws without error", {
+  pdf(NULL)
+  on.exit(dev.off())
+  big <- gmm(iris[1:4], k = 1:3, model = c("EEE", "VVV"))
+  for (w in c("density", "bic", "classification", "uncertainty")) {
+    expect_invisible(plot(fit, what = w))
+    expect_invisible(plot(big, what = w))
+    expect_invisible(plot(gmm(faithful$waiting, k = 1:3), what = w))
+  }
+  expect_invisible(plot(big, what = "classification", dimens = c("Petal.Length", "Petal.Width")))
+  expect_error(plot(big, dimens = 9), "`dimens`")
+})
