@@ -66,7 +66,8 @@
 #'     the initial parameters.}
 #'   \item{bic_table}{matrix of BIC values with the K values as row names and the
 #'     models as column names; `NA` where a fit failed, with the reasons in its
-#'     attribute `"reasons"` (a character matrix of the same shape).}
+#'     attribute `"reasons"` (a character matrix of the same shape). It has class
+#'     `gmm_bic_table` only for printing; `unclass()` gives the plain matrix.}
 #'   \item{weights}{the frequency weights (all 1 when none were given).}
 #'   \item{control, init}{the settings used, and `init` as given (a method name or
 #'     a list).}

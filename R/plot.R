@@ -42,6 +42,9 @@ plot.gmm <- function(x, what = c("density", "bic", "classification", "uncertaint
   invisible(x)
 }
 
+# Calls a plotting function with our defaults, any of which the user's `...` overrides.
+draw <- function(fun, defaults, ...) do.call(fun, utils::modifyList(defaults, list(...)))
+
 okabe_ito <- c("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7",
                "#F0E442", "#000000")
 
@@ -69,9 +72,10 @@ density_1d <- function(x, col, ...) {
   comp <- matrix(comp, ncol = x$k)
   dens <- rowSums(comp)
   h <- graphics::hist(v, breaks = "FD", plot = FALSE)
-  graphics::plot(h, freq = FALSE, col = "grey90", border = "white", xlim = range(grid),
-                 ylim = c(0, max(dens, h$density) * 1.05), xlab = colnames(x$data),
-                 main = sprintf("Model %s, K = %d", x$model, x$k), ...)
+  draw(graphics::plot, list(h, freq = FALSE, col = "grey90", border = "white",
+                            xlim = range(grid), ylim = c(0, max(dens, h$density) * 1.05),
+                            xlab = colnames(x$data), ylab = "density",
+                            main = sprintf("Model %s, K = %d", x$model, x$k)), ...)
   graphics::matlines(grid, comp, col = col, lty = 2, lwd = 2)
   graphics::lines(grid, dens, lwd = 2)
   graphics::legend("topright", bty = "n", lty = c(1, rep(2, x$k)), lwd = 2,
@@ -86,9 +90,10 @@ plot_bic <- function(x, ...) {
   col <- rep_len(c(okabe_ito[-8], "grey40"), ncol(b))
   ok <- is.finite(b)
   if (!any(ok)) return(invisible())
-  graphics::matplot(ks, b, type = "b", pch = pch, col = col, lty = 1, xaxt = "n",
-                    xlab = "Number of components K", ylab = "BIC (smaller is better)",
-                    main = "BIC by model and K", ...)
+  draw(graphics::matplot, list(ks, b, type = "b", pch = pch, col = col, lty = 1, xaxt = "n",
+                               xlab = "Number of components K",
+                               ylab = "BIC (smaller is better)", main = "BIC by model and K"),
+       ...)
   graphics::axis(1, at = ks)
   graphics::points(x$k, x$bic, cex = 2.5, lwd = 2)
   graphics::legend("topright", legend = colnames(b), col = col, pch = pch, lty = 1,
@@ -97,19 +102,21 @@ plot_bic <- function(x, ...) {
 
 class_1d <- function(x, col, ...) {
   v <- x$data[, 1]
-  graphics::plot(v, x$classification + stats::runif(length(v), -0.15, 0.15),
-                 col = col[x$classification], pch = 16, cex = 0.6, yaxt = "n",
-                 xlab = colnames(x$data), ylab = "component",
-                 main = sprintf("Classification, model %s", x$model), ...)
+  jitter <- stats::runif(length(v), -0.15, 0.15)
+  draw(graphics::plot, list(v, x$classification + jitter, col = col[x$classification],
+                            pch = 16, cex = 0.6, yaxt = "n", xlab = colnames(x$data),
+                            ylab = "component",
+                            main = sprintf("Classification, model %s", x$model)), ...)
   graphics::axis(2, at = seq_len(x$k))
 }
 
 uncert_1d <- function(x, ...) {
   v <- x$data[, 1]
   o <- order(v)
-  graphics::plot(v[o], x$uncertainty[o], type = "h", col = "grey40",
-                 xlab = colnames(x$data), ylab = "uncertainty (1 - max posterior)",
-                 ylim = c(0, 1 - 1 / x$k), main = "Classification uncertainty", ...)
+  draw(graphics::plot, list(v[o], x$uncertainty[o], type = "h", col = "grey40",
+                            xlab = colnames(x$data), ylab = "uncertainty (1 - max posterior)",
+                            ylim = c(0, max(1 - 1 / x$k, 1e-3)),
+                            main = "Classification uncertainty"), ...)
 }
 
 # A matrix of panels for the pairs of coordinates in `dimens`; a single panel for two.
@@ -132,14 +139,21 @@ pairs_panels <- function(x, dimens, panel) {
   }
 }
 
+# The scatter of coordinates i and j; axes and titles only on a single panel.
+panel_plot <- function(x, i, j, labels, main, ...) {
+  vars <- colnames(x$data)
+  defaults <- list(x$data[, i], x$data[, j],
+                   xlab = if (labels) vars[i] else "", ylab = if (labels) vars[j] else "",
+                   xaxt = if (labels) "s" else "n", yaxt = if (labels) "s" else "n",
+                   main = if (labels) main else "")
+  draw(graphics::plot, defaults, ...)
+}
+
 class_nd <- function(x, dimens, col, ...) {
   p <- x$parameters
   pairs_panels(x, dimens, function(i, j, labels) {
-    graphics::plot(x$data[, i], x$data[, j], col = col[x$classification], pch = 16, cex = 0.6,
-                   xlab = if (labels) colnames(x$data)[i] else "",
-                   ylab = if (labels) colnames(x$data)[j] else "",
-                   xaxt = if (labels) "s" else "n", yaxt = if (labels) "s" else "n",
-                   main = if (labels) sprintf("Classification, model %s", x$model) else "", ...)
+    panel_plot(x, i, j, labels, sprintf("Classification, model %s", x$model),
+               col = col[x$classification], pch = 16, cex = 0.6, ...)
     for (c in seq_len(x$k)) {
       e <- ellipse_points(p$mean[c(i, j), c], p$sigma[c(i, j), c(i, j), c])
       graphics::lines(e, col = col[c], lwd = 2)
@@ -164,12 +178,8 @@ density_nd <- function(x, dimens, ...) {
     pts <- as.matrix(expand.grid(gx, gy))
     sub <- list(p$pro, p$mean[c(i, j), , drop = FALSE], p$sigma[c(i, j), c(i, j), , drop = FALSE])
     dens <- exp(.Call(C_gmm_estep, pts, sub[[1]], sub[[2]], sub[[3]])$logdens)
-    graphics::plot(x$data[, i], x$data[, j], col = "grey60", pch = 16, cex = 0.5,
-                   xlab = if (labels) colnames(x$data)[i] else "",
-                   ylab = if (labels) colnames(x$data)[j] else "",
-                   xaxt = if (labels) "s" else "n", yaxt = if (labels) "s" else "n",
-                   main = if (labels) sprintf("Mixture density, model %s, K = %d", x$model, x$k) else "",
-                   ...)
+    panel_plot(x, i, j, labels, sprintf("Mixture density, model %s, K = %d", x$model, x$k),
+               col = "grey60", pch = 16, cex = 0.5, ...)
     graphics::contour(gx, gy, matrix(dens, length(gx)), add = TRUE, drawlabels = FALSE,
                       nlevels = 12, col = "#0072B2")
   })
@@ -183,13 +193,8 @@ pretty_grid <- function(v, n = 80L) {
 uncert_nd <- function(x, dimens, ...) {
   u <- x$uncertainty
   pairs_panels(x, dimens, function(i, j, labels) {
-    graphics::plot(x$data[, i], x$data[, j], pch = 16,
-                   cex = 0.3 + 2.5 * u / max(u, 1e-12),
-                   col = grDevices::gray(0.8 * (1 - u / max(u, 1e-12))),
-                   xlab = if (labels) colnames(x$data)[i] else "",
-                   ylab = if (labels) colnames(x$data)[j] else "",
-                   xaxt = if (labels) "s" else "n", yaxt = if (labels) "s" else "n",
-                   main = if (labels) "Classification uncertainty (larger, darker = less certain)" else "",
-                   ...)
+    panel_plot(x, i, j, labels, "Classification uncertainty (larger, darker = less certain)",
+               pch = 16, cex = 0.3 + 2.5 * u / max(u, 1e-12),
+               col = grDevices::gray(0.8 * (1 - u / max(u, 1e-12))), ...)
   })
 }

@@ -20,6 +20,7 @@ fit_grid <- function(x, w, ks, models, start, n_init, control) {
     }
   }
   attr(bic, "reasons") <- reasons
+  class(bic) <- "gmm_bic_table"
   list(best = best, bic_table = bic)
 }
 
@@ -55,4 +56,15 @@ format_reasons <- function(reasons) {
                    colnames(reasons)[idx[, 2]], reasons[idx])
   if (length(lines) > 10L) lines <- c(lines[1:10], sprintf("  ... and %d more", length(lines) - 10L))
   paste(lines, collapse = "\n")
+}
+
+#' @export
+print.gmm_bic_table <- function(x, digits = getOption("digits"), ...) {
+  reasons <- attr(x, "reasons")
+  cat("BIC (smaller is better; NA where the fit failed):\n")
+  print(matrix(unclass(x), nrow(x), dimnames = dimnames(x)), digits = digits, na.print = "NA")
+  if (!is.null(reasons) && any(!is.na(reasons))) {
+    cat("Failed fits:\n", format_reasons(reasons), "\n", sep = "")
+  }
+  invisible(x)
 }
