@@ -16,15 +16,15 @@
 #'   of at most `eps` times the variance of that coordinate in the data, stops
 #'   its fit: the cell is reported as failed, with the reason, instead of
 #'   returning a degenerate or infinite likelihood.
-#' @param lloyd Number of Lloyd iterations after k-means++ seeding in the
-#'   `"kmeans++"` initialisation.
+#' @param lloyd Maximum number of Lloyd iterations after the k-means++ seeding of
+#'   the `"kmeans++"` initialisation; they stop early once no row changes cluster.
 #' @return A list of class `gmm_control`.
 #' @seealso [gmm()]
 #' @export
 #' @examples
 #' gmm_control(tol = 1e-10)
 #' fit <- gmm(faithful, k = 2, model = "VVV", control = gmm_control(max_iter = 500))
-gmm_control <- function(tol = 1e-8, max_iter = 1000L, reg = 0, eps = 1e-12, lloyd = 10L) {
+gmm_control <- function(tol = 1e-8, max_iter = 1000L, reg = 0, eps = 1e-12, lloyd = 100L) {
   check_number(tol, "tol", min = 0)
   check_number(reg, "reg", min = 0)
   check_number(eps, "eps", min = 0)

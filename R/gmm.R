@@ -34,8 +34,9 @@
 #' @param weights Optional non-negative frequency weights, one per row: a row of
 #'   weight 2 counts as two identical rows. The sample size used by BIC and
 #'   [nobs()] is their sum.
-#' @param init How EM starts: `"kmeans++"` (weighted k-means++ seeding on the
-#'   standardised data followed by Lloyd iterations), `"random"` (K distinct
+#' @param init How EM starts: `"kmeans++"` (weighted greedy k-means++ seeding on
+#'   the standardised data, each centre the best of `2 + log(K)` candidates,
+#'   followed by Lloyd iterations), `"random"` (K distinct
 #'   rows drawn at random as centres, every row assigned to the nearest), or a
 #'   list of starting parameters `list(mean, sigma, pro)`: `mean` a vector of K
 #'   means (1-D) or a d x K matrix; `sigma` K variances (1-D), a d x d x K array

@@ -55,44 +55,65 @@ static int assign(int n, int d, int k, const double *x, const double *centres, i
   return changed;
 }
 
-/* cl (n, 0-based labels), centres (d x k), dist (n) and work (k + d k) are output and
- * workspace.  Weighted: a row of weight w counts as w rows, and a row of weight 0 is
- * never a centre. */
+/* Draws a row by D^2 sampling: with probability proportional to w_i dist_i, or to w_i
+ * when every row already sits on a centre. */
+static int draw_d2(int n, const double *w, const double *dist, double pot, double total)
+{
+  if (!(pot > 0.0)) return draw(n, w, total);
+  const double u = unif_rand() * pot;
+  double cum = 0.0;
+  int last = -1;
+  for (int i = 0; i < n; i++) {
+    const double p = w[i] * dist[i];
+    if (p <= 0.0) continue;
+    cum += p;
+    last = i;
+    if (cum > u) return i;
+  }
+  return last;
+}
+
+/* cl (n, 0-based labels), centres (d x k), dist (n) and work (2 n + d + k + d k) are
+ * output and workspace.  Weighted: a row of weight w counts as w rows, and a row of
+ * weight 0 is never a centre.  Each new centre is the best of 2 + floor(log k)
+ * candidates drawn by D^2 sampling, the one that lowers the k-means cost most (the
+ * greedy variant of Arthur and Vassilvitskii 2007, as in scikit-learn): a bad
+ * seeding is much rarer than with a single draw. */
 void gm_kmeanspp(int n, int d, int k, const double *x, const double *w,
                  int lloyd, int *cl, double *centres, double *dist, double *work)
 {
+  const int trials = 2 + (int) log((double) k);
+  double *cand = work, *best = work + n, *row = work + 2 * (size_t) n;
   double total = 0.0;
   for (int i = 0; i < n; i++) total += w[i];
   copy_row(n, d, x, draw(n, w, total), centres);
   for (int i = 0; i < n; i++) dist[i] = sqdist(n, d, x, i, centres);
   for (int c = 1; c < k; c++) {
-    double tot = 0.0;
-    for (int i = 0; i < n; i++) tot += w[i] * dist[i];
-    int pick;
-    if (tot > 0.0) {
-      double u = unif_rand() * tot, cum = 0.0;
-      pick = -1;
+    double pot = 0.0;
+    for (int i = 0; i < n; i++) pot += w[i] * dist[i];
+    double best_pot = R_PosInf;
+    for (int t = 0; t < trials; t++) {
+      copy_row(n, d, x, draw_d2(n, w, dist, pot, total), row);
+      double cpot = 0.0;
       for (int i = 0; i < n; i++) {
-        const double p = w[i] * dist[i];
-        if (p <= 0.0) continue;
-        cum += p;
-        pick = i;
-        if (cum > u) break;
+        const double dc = sqdist(n, d, x, i, row);
+        cand[i] = dc < dist[i] ? dc : dist[i];
+        cpot += w[i] * cand[i];
       }
-    } else {
-      pick = draw(n, w, total);  /* every row sits on a centre already */
+      if (cpot < best_pot) {
+        best_pot = cpot;
+        memcpy(centres + (size_t) c * d, row, d * sizeof(double));
+        double *tmp = best;
+        best = cand;
+        cand = tmp;
+      }
     }
-    double *cc = centres + (size_t) c * d;
-    copy_row(n, d, x, pick, cc);
-    for (int i = 0; i < n; i++) {
-      const double dc = sqdist(n, d, x, i, cc);
-      if (dc < dist[i]) dist[i] = dc;
-    }
+    memcpy(dist, best, n * sizeof(double));
   }
 
   for (int i = 0; i < n; i++) cl[i] = -1;
   assign(n, d, k, x, centres, cl);
-  double *cnt = work, *sum = work + k;
+  double *cnt = work + 2 * (size_t) n + d, *sum = cnt + k;
   for (int it = 0; it < lloyd; it++) {
     memset(cnt, 0, k * sizeof(double));
     memset(sum, 0, (size_t) d * k * sizeof(double));
@@ -135,7 +156,7 @@ SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd)
   SEXP cl = PROTECT(allocVector(INTSXP, n));
   double *centres = (double *) R_alloc((size_t) d * kk, sizeof(double));
   double *dist = (double *) R_alloc(n, sizeof(double));
-  double *work = (double *) R_alloc(kk + (size_t) d * kk, sizeof(double));
+  double *work = (double *) R_alloc(2 * (size_t) n + d + kk + (size_t) d * kk, sizeof(double));
   GetRNGstate();
   gm_kmeanspp(n, d, kk, xx, ww, ll, INTEGER(cl), centres, dist, work);
   PutRNGstate();
