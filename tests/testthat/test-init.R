@@ -27,8 +27,8 @@ test_that("Lloyd steps end at a fixed point: every row is nearest its own centro
   # The same criterion as stats::kmeans() started from our centres, which then
   # has nothing left to move.
   km <- kmeans(x, centers = cent, algorithm = "Lloyd", iter.max = 10)
-  expect_equal(km$iter, 1L)
   expect_equal(km$cluster, cl, ignore_attr = TRUE)
+  expect_equal(unname(km$centers), unname(cent))
 })
 
 test_that("weighted seeding never picks a row of weight 0 and counts weights as copies", {
