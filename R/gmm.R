@@ -23,10 +23,14 @@
 #'
 #' @param x Data: a numeric vector, matrix, or data frame of numeric columns, one
 #'   row per observation. Missing or infinite values are an error (remove them
-#'   first, for example with [stats::na.omit()]).
+#'   first, for example with [stats::na.omit()]), and so is a constant column
+#'   (unless `control$reg > 0`) or one whose variance is outside `1e-250` to
+#'   `1e250`, where covariances could not be represented in double precision
+#'   (rescale such data first).
 #' @param k Numbers of components to try: whole numbers between 1 and the number
-#'   of rows with positive weight. When `init` is a list, `k` defaults to the
-#'   number of components it gives.
+#'   of rows with positive weight. The default `1:9` stops at that number on
+#'   smaller data. When `init` is a list, `k` defaults to the number of
+#'   components it gives.
 #' @param model Covariance models to try (see [gmm_models()]); `NULL` means every
 #'   model defined for the dimension of `x`: `"E"` and `"V"` for 1-D data,
 #'   the multivariate ones otherwise. The aliases `"spherical"`, `"diag"`,
@@ -111,7 +115,9 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "kmeans++", n_i
                    paste(k, collapse = ", "), start$k), call. = FALSE)
     }
   }
-  k <- check_k(k, sum(w > 0))
+  npos <- sum(w > 0)
+  if (missing(k) && !is.list(start)) k <- seq_len(min(9L, npos))
+  k <- check_k(k, npos)
   model <- check_model(model, d)
   n_init <- check_whole(n_init, "n_init", min = 1)
   if (length(n_init) != 1L) stop("`n_init` must be a single whole number.", call. = FALSE)
@@ -182,22 +188,35 @@ check_weights <- function(weights, n) {
 }
 
 # Rejects data on which no mixture has a density: fewer than two rows
-# carrying weight, or a column that is constant (unless the ridge `reg` makes the
-# covariances positive definite anyway).
+# carrying weight, a column that is constant (unless the ridge `reg` makes the
+# covariances positive definite anyway), or one whose spread over- or underflows.
 check_columns <- function(x, w, reg) {
   pos <- w > 0
   if (sum(pos) < 2L) {
     stop(sprintf("`x` must have at least 2 rows with positive weight, not %d.", sum(pos)),
          call. = FALSE)
   }
-  if (reg > 0) return(invisible())
   xp <- x[pos, , drop = FALSE]
   const <- vapply(seq_len(ncol(xp)), function(j) all(xp[, j] == xp[1, j]), logical(1))
-  if (any(const)) {
-    stop(sprintf("`x` column %s is constant, so no Gaussian has a density there; drop it, or add a ridge with control = gmm_control(reg = ...).",
-                 paste0("'", colnames(x)[const], "'", collapse = ", ")), call. = FALSE)
+  if (any(const) && reg == 0) {
+    stop(sprintf("`x` %s constant, so no Gaussian has a density there; drop it, or add a ridge with control = gmm_control(reg = ...).",
+                 columns_are(colnames(x)[const])), call. = FALSE)
+  }
+  wp <- w[pos] / sum(w[pos])
+  v <- colSums(wp * sweep(xp, 2L, colSums(wp * xp))^2)
+  bad <- !const & !(v > 1e-250 & v < 1e250)
+  if (any(bad)) {
+    stop(sprintf("`x` %s outside 1e-250 to 1e250 in variance (%s), where covariances cannot be represented in double precision; rescale first (e.g. with scale()).",
+                 columns_are(colnames(x)[bad]),
+                 paste(format(v[bad], digits = 3), collapse = ", ")), call. = FALSE)
   }
   invisible()
+}
+
+# "column 'a' is" or "columns 'a', 'b' are".
+columns_are <- function(names) {
+  sprintf("%s %s %s", if (length(names) > 1L) "columns" else "column",
+          paste0("'", names, "'", collapse = ", "), if (length(names) > 1L) "are" else "is")
 }
 
 check_k <- function(k, npos) {

@@ -107,6 +107,7 @@ test_that("degenerate cells fail with a reason, never NaN", {
 test_that("a ridge keeps fits defined on a constant column", {
   x <- cbind(a = faithful$eruptions, b = 1)
   expect_error(gmm(x, k = 2), "column 'b' is constant")
+  expect_error(gmm(cbind(x, c = 2), k = 2), "columns 'b', 'c' are constant")
   f <- gmm(x, k = 2, model = "VVV", control = gmm_control(reg = 1e-4))
   expect_equal(unname(f$parameters$sigma[2, 2, ]), c(1e-4, 1e-4))
   expect_true(is.finite(f$loglik))

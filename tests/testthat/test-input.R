@@ -13,6 +13,14 @@ test_that("bad data gets an error naming the argument and the problem", {
   expect_error(gmm(data.frame(a = 1:5, b = letters[1:5])), "'b' is character")
   expect_error(gmm(5, k = 1), "at least 2 rows")
   expect_error(gmm(c(3, 3, 3), k = 1), "constant")
+  expect_error(gmm(as.matrix(faithful) * 1e300), "columns 'eruptions', 'waiting' are outside 1e-250 to 1e250 in variance \\(Inf, Inf\\).*rescale")
+  expect_error(gmm(faithful$waiting * 1e-300), "column 'x' is outside 1e-250")
+})
+
+test_that("the default k stops at the number of rows; an explicit k does not", {
+  f <- gmm(c(1, 1.5, 2, 7, 8, 8.5))
+  expect_equal(rownames(f$bic_table), as.character(1:6))
+  expect_error(gmm(c(1, 1.5, 2, 7, 8, 8.5), k = 1:9), "at most the number of rows")
 })
 
 test_that("bad k gets a clear error", {
