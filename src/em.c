@@ -178,24 +178,28 @@ static SEXP alloc_array3(int d, int k)
   return a;
 }
 
-/* Parameters live in the output vectors pro, mean and sigma; the factors in scratch. */
-static void par_bind(gm_par *P, int d, int k, SEXP pro, SEXP mean, SEXP sigma)
+/* Allocates pro (k), mean (d x k) and sigma (d x d x k) as elements 0, 1 and 2 of the
+ * protected list `out`, and binds P to them; the Cholesky factors go in scratch. */
+static void par_alloc(SEXP out, int d, int k, gm_par *P)
 {
+  SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
+  SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
+  SET_VECTOR_ELT(out, 2, alloc_array3(d, k));
   P->d = d;
   P->k = k;
-  P->pro = REAL(pro);
-  P->mean = REAL(mean);
-  P->sigma = REAL(sigma);
+  P->pro = REAL(VECTOR_ELT(out, 0));
+  P->mean = REAL(VECTOR_ELT(out, 1));
+  P->sigma = REAL(VECTOR_ELT(out, 2));
+  memset(P->sigma, 0, (size_t) d * d * k * sizeof(double));
   P->chol = (double *) R_alloc((size_t) d * d * k, sizeof(double));
   P->logdet = (double *) R_alloc(k, sizeof(double));
 }
 
 /* Copies starting parameters supplied from R into the output vectors; `what`
  * prefixes the argument names in error messages. */
-static void par_copy_in(SEXP p0, SEXP m0, SEXP s0, const char *what, int d, SEXP pro,
-                        SEXP mean, SEXP sigma)
+static void par_copy_in(SEXP p0, SEXP m0, SEXP s0, const char *what, gm_par *P)
 {
-  const int k = LENGTH(pro);
+  const int d = P->d, k = P->k;
   char nm[64];
   snprintf(nm, sizeof nm, "%spro", what);
   const double *p = real_arg(p0, nm, k);
@@ -222,9 +226,9 @@ static void par_copy_in(SEXP p0, SEXP m0, SEXP s0, const char *what, int d, SEXP
           error("'%ssigma' must be symmetric (component %d is not)", what, c + 1);
       }
   }
-  memcpy(REAL(pro), p, k * sizeof(double));
-  memcpy(REAL(mean), m, (size_t) d * k * sizeof(double));
-  memcpy(REAL(sigma), s, (size_t) d * d * k * sizeof(double));
+  memcpy(P->pro, p, k * sizeof(double));
+  memcpy(P->mean, m, (size_t) d * k * sizeof(double));
+  memcpy(P->sigma, s, (size_t) d * d * k * sizeof(double));
 }
 
 /* ---- .Call entry points ---------------------------------------------------- */
@@ -265,17 +269,10 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control)
   const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
                          "converged", "status", "bad", "df", "bic"};
   SEXP out = PROTECT(new_list(names, 12));
-  SEXP pro = allocVector(REALSXP, k);
-  SET_VECTOR_ELT(out, 0, pro);
-  SEXP mean = allocMatrix(REALSXP, d, k);
-  SET_VECTOR_ELT(out, 1, mean);
-  SEXP sigma = alloc_array3(d, k);
-  SET_VECTOR_ELT(out, 2, sigma);
+  gm_par P;
+  par_alloc(out, d, k, &P);
   SEXP z = allocMatrix(REALSXP, n, k);
   SET_VECTOR_ELT(out, 3, z);
-
-  gm_par P;
-  par_bind(&P, d, k, pro, mean, sigma);
   gm_work Wk;
   Wk.nk = (double *) R_alloc(k, sizeof(double));
   Wk.W = (double *) R_alloc((size_t) d * d * k, sizeof(double));
@@ -290,8 +287,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control)
     memcpy(REAL(z), zz, (size_t) n * k * sizeof(double));
     em_run(&D, M, &P, REAL(z), 1, &C, &trace, &Wk, &res);
   } else {
-    par_copy_in(VECTOR_ELT(par0, 0), VECTOR_ELT(par0, 1), VECTOR_ELT(par0, 2), "par0$", d,
-                pro, mean, sigma);
+    par_copy_in(VECTOR_ELT(par0, 0), VECTOR_ELT(par0, 1), VECTOR_ELT(par0, 2), "par0$", &P);
     int bad = -1;
     if (gm_chol(d, k, P.sigma, P.chol, P.logdet, D.colvar, C.eps, &bad)) {
       res.status = GM_SINGULAR;
@@ -305,10 +301,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control)
   }
 
   if (res.status) {  /* what a failed fit left half-written is not returned */
-    fill_na(pro);
-    fill_na(mean);
-    fill_na(sigma);
-    fill_na(z);
+    for (int e = 0; e < 4; e++) fill_na(VECTOR_ELT(out, e));
   }
   const int ntrace = res.status ? 0 : trace.len;
   SEXP tr = allocVector(REALSXP, ntrace);
@@ -333,7 +326,7 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
 {
   gm_data D;
   matrix_dims(x, "x", &D.n, &D.d);
-  D.x = REAL(x);
+  D.x = finite_arg(x, "x");
   D.w = NULL;
   D.wsum = D.n;
   D.colvar = NULL;
@@ -346,13 +339,10 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   SET_VECTOR_ELT(out, 0, z);
   SEXP logdens = allocVector(REALSXP, n);
   SET_VECTOR_ELT(out, 1, logdens);
-  SEXP p2 = PROTECT(allocVector(REALSXP, k));
-  SEXP m2 = PROTECT(allocMatrix(REALSXP, d, k));
-  SEXP s2 = PROTECT(alloc_array3(d, k));
-  par_copy_in(pro, mean, sigma, "", d, p2, m2, s2);
-
+  SEXP par = PROTECT(allocVector(VECSXP, 3));  /* validated copies of pro, mean, sigma */
   gm_par P;
-  par_bind(&P, d, k, p2, m2, s2);
+  par_alloc(par, d, k, &P);
+  par_copy_in(pro, mean, sigma, "", &P);
   int bad = -1;
   if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
     error("the covariance matrix of component %d is not positive definite", bad + 1);
@@ -361,7 +351,7 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   if (gm_estep(&D, &P, REAL(z), REAL(logdens), &ll, scratch))
     error("some rows are too far from every component for their density to be "
           "represented, even on the log scale");
-  UNPROTECT(4);
+  UNPROTECT(2);
   return out;
 }
 
@@ -382,25 +372,15 @@ SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP reg)
 
   const char *names[] = {"pro", "mean", "sigma", "status", "bad"};
   SEXP out = PROTECT(new_list(names, 5));
-  SEXP pro = allocVector(REALSXP, k);
-  SET_VECTOR_ELT(out, 0, pro);
-  SEXP mean = allocMatrix(REALSXP, d, k);
-  SET_VECTOR_ELT(out, 1, mean);
-  SEXP sigma = alloc_array3(d, k);
-  SET_VECTOR_ELT(out, 2, sigma);
-  memset(REAL(sigma), 0, (size_t) d * d * k * sizeof(double));
   gm_par P;
-  par_bind(&P, d, k, pro, mean, sigma);
+  par_alloc(out, d, k, &P);
   double *nk = (double *) R_alloc(k, sizeof(double));
   double *W = (double *) R_alloc((size_t) d * d * k, sizeof(double));
   double *scratch = (double *) R_alloc((size_t) GM_BLOCK * d, sizeof(double));
   int bad = -1;
   int status = gm_mstep(&D, REAL(z), M, &P, r, 0.0, nk, W, scratch, &bad);
-  if (status == GM_COLLAPSE) {
-    fill_na(pro);
-    fill_na(mean);
-    fill_na(sigma);
-  }
+  if (status == GM_COLLAPSE)
+    for (int e = 0; e < 3; e++) fill_na(VECTOR_ELT(out, e));
   SET_VECTOR_ELT(out, 3, ScalarInteger(status));
   SET_VECTOR_ELT(out, 4, ScalarInteger(bad >= 0 ? bad + 1 : NA_INTEGER));
   UNPROTECT(1);

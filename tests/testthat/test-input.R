@@ -100,6 +100,8 @@ test_that("the C entry points reject malformed arguments with an R error", {
   expect_error(.Call(gaussmix:::C_gmm_estep, x, 1, c(1, 2, 3), diag(2)), "'mean' must have length 2")
   expect_error(.Call(gaussmix:::C_gmm_estep, x, 1, c(1, 2), -diag(2)), "not positive definite")
   expect_error(.Call(gaussmix:::C_gmm_estep, x, 1, c(NA, 2), diag(2)), "'mean' must be finite")
+  expect_error(.Call(gaussmix:::C_gmm_estep, replace(x, 1, Inf), 1, c(1, 2), diag(2)),
+               "'x' must be finite")
   # A failed fit returns NA parameters, never uninitialised memory.
   bad <- .Call(fit, x, w, "VVV", cbind(rep(1, 272), 0), NULL, cv)
   expect_equal(bad$status, 2L)
