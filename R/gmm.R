@@ -108,15 +108,13 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "kmeans++", n_i
   w <- check_weights(weights, n)
   check_columns(x, w, control$reg)
   start <- check_init(init, d)
-  if (is.list(start)) {
-    if (missing(k)) k <- start$k
-    else if (!identical(as.numeric(k), as.numeric(start$k))) {
-      stop(sprintf("`k` (%s) must equal the number of components given in `init` (%d).",
-                   paste(k, collapse = ", "), start$k), call. = FALSE)
-    }
-  }
   npos <- sum(w > 0)
-  if (missing(k) && !is.list(start)) k <- seq_len(min(9L, npos))
+  if (missing(k)) {
+    k <- if (is.list(start)) start$k else seq_len(min(9L, npos))
+  } else if (is.list(start) && !identical(as.numeric(k), as.numeric(start$k))) {
+    stop(sprintf("`k` (%s) must equal the number of components given in `init` (%d).",
+                 paste(k, collapse = ", "), start$k), call. = FALSE)
+  }
   k <- check_k(k, npos)
   model <- check_model(model, d)
   n_init <- check_whole(n_init, "n_init", min = 1)
