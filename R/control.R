@@ -18,14 +18,32 @@
 #'   returning a degenerate or infinite likelihood.
 #' @param lloyd Maximum number of Lloyd iterations after the k-means++ seeding of
 #'   the `"kmeans++"` initialisation; they stop early once no row changes cluster.
+#' @param inner_tol,inner_max_iter Tolerance and cap of the iteration inside the
+#'   M-step of the models without a closed form (`VEI`, `VEE`, `VEV`, `EVE`,
+#'   `VVE`). Each inner loop starts where the previous M-step ended, so it
+#'   usually needs few iterations. A chosen fit whose last M-step stopped at the
+#'   cap gets a warning, and the count is kept in the object (`inner_fail`).
+#' @param prior `NULL` for maximum likelihood, or a conjugate prior from
+#'   [gmm_prior()] for maximum a posteriori estimates, which keeps every model
+#'   defined on awkward data (duplicated points, few rows per component).
 #' @return A list of class `gmm_control`.
 #' @seealso [gmm()]
 #' @export
 #' @examples
 #' gmm_control(tol = 1e-10)
 #' fit <- gmm(faithful, k = 2, model = "VVV", control = gmm_control(max_iter = 500))
-gmm_control <- function(tol = 1e-8, max_iter = 1000L, reg = 0, eps = 1e-12, lloyd = 100L) {
+gmm_control <- function(tol = 1e-8, max_iter = 1000L, reg = 0, eps = 1e-12, lloyd = 100L,
+                        inner_tol = sqrt(.Machine$double.eps), inner_max_iter = 1000L,
+                        prior = NULL) {
   check_number(tol, "tol", min = 0)
+  check_number(inner_tol, "inner_tol", min = 0)
+  inner_max_iter <- check_whole(inner_max_iter, "inner_max_iter", min = 1)
+  if (length(inner_max_iter) != 1L || inner_max_iter > 1e7) {
+    stop("`inner_max_iter` must be a single whole number from 1 to 1e7.", call. = FALSE)
+  }
+  if (!is.null(prior) && !inherits(prior, "gmm_prior")) {
+    stop("`prior` must be NULL or made by gmm_prior(), not ", describe(prior), ".", call. = FALSE)
+  }
   check_number(reg, "reg", min = 0)
   check_number(eps, "eps", min = 0)
   if (eps >= 1) stop("`eps` must be below 1, not ", format(eps), ".", call. = FALSE)
@@ -35,7 +53,8 @@ gmm_control <- function(tol = 1e-8, max_iter = 1000L, reg = 0, eps = 1e-12, lloy
     stop("`max_iter` and `lloyd` must be single whole numbers.", call. = FALSE)
   }
   if (max_iter > 1e7) stop("`max_iter` must be at most 1e7.", call. = FALSE)
-  structure(list(tol = tol, max_iter = max_iter, reg = reg, eps = eps, lloyd = lloyd),
+  structure(list(tol = tol, max_iter = max_iter, reg = reg, eps = eps, lloyd = lloyd,
+                 inner_tol = inner_tol, inner_max_iter = inner_max_iter, prior = prior),
             class = "gmm_control")
 }
 
@@ -52,7 +71,98 @@ as_control <- function(control) {
   stop("`control` must be made by gmm_control(), not ", describe(control), ".", call. = FALSE)
 }
 
-# The vector the C core reads: c(tol, max_iter, reg, eps).
+# The vector the C core reads: c(tol, max_iter, reg, eps, inner_tol, inner_max_iter).
 control_vector <- function(control) {
-  c(control$tol, control$max_iter, control$reg, control$eps)
+  c(control$tol, control$max_iter, control$reg, control$eps, control$inner_tol,
+    control$inner_max_iter)
+}
+
+#' A conjugate prior for Gaussian mixtures
+#'
+#' With `gmm_control(prior = gmm_prior())`, [gmm()] computes maximum a posteriori
+#' (MAP) estimates under the conjugate prior of Fraley and Raftery (2007): each
+#' component mean is normal around `mean` with covariance \eqn{\Sigma_k / \kappa}
+#' (`shrinkage` is \eqn{\kappa}), and each component covariance has an
+#' inverse-Wishart prior with `dof` degrees of freedom and scale matrix `scale`.
+#' The M-step of every one of the fourteen models then minimises
+#' \eqn{\sum_k (n_k + \nu + d + 2) \log|\Sigma_k| + \mathrm{tr}(\Sigma_k^{-1} S_k)}
+#' under the model's constraints, with \eqn{S_k} the component's scatter matrix
+#' plus `scale` plus the shrinkage term of its mean. For `VVV` (and `V` in 1-D) this
+#' is exactly Fraley and Raftery's estimate. For models that share a part of the
+#' covariance across components, the prior is applied to every component. Their
+#' tables give one prior for the shared part instead, so those estimates differ
+#' slightly from mclust's.
+#'
+#' What the prior changes in the output: the parameters are MAP estimates; the
+#' reported log-likelihood is the log-likelihood of the data at those estimates
+#' (the log prior density is not added), and BIC and ICL use it with the usual
+#' number of parameters, as mclust does. EM increases the log posterior, so the
+#' log-likelihood trace need not be monotone. The mixing proportions are not
+#' given a prior.
+#'
+#' @param shrinkage The prior's \eqn{\kappa > 0}: how many observations' worth of
+#'   weight the prior mean carries.
+#' @param mean Prior mean; `NULL` means the (weighted) mean of the data.
+#' @param dof Degrees of freedom \eqn{\nu > d - 1}; `NULL` means `d + 2`.
+#' @param scale Prior scale matrix (d x d, or a number for 1-D data); `NULL` means
+#'   the covariance of the data divided by \eqn{K^{2/d}}, so each of K components
+#'   gets its share of the volume.
+#' @return A list of class `gmm_prior`; the `NULL` entries are filled in from the
+#'   data and K when [gmm()] fits.
+#' @references Fraley, C. and Raftery, A. E. (2007). Bayesian regularization for
+#'   normal mixture estimation and model-based clustering. *Journal of
+#'   Classification*, 24(2), 155--181.
+#' @seealso [gmm_control()]
+#' @export
+#' @examples
+#' x <- c(rnorm(30), rep(2, 10))   # ten identical points
+#' fit <- gmm(x, k = 1:3, control = gmm_control(prior = gmm_prior()))
+#' fit$bic_table
+gmm_prior <- function(shrinkage = 0.01, mean = NULL, dof = NULL, scale = NULL) {
+  check_number(shrinkage, "shrinkage", min = 0)
+  if (shrinkage == 0) stop("`shrinkage` must be positive.", call. = FALSE)
+  if (!is.null(mean) && (!is.numeric(mean) || anyNA(mean) || any(!is.finite(mean)))) {
+    stop("`mean` must be NULL or finite numbers, not ", describe(mean), ".", call. = FALSE)
+  }
+  if (!is.null(dof)) check_number(dof, "dof", min = 0)
+  if (!is.null(scale) && (!is.numeric(scale) || anyNA(scale) || any(!is.finite(scale)))) {
+    stop("`scale` must be NULL or a finite matrix, not ", describe(scale), ".", call. = FALSE)
+  }
+  structure(list(shrinkage = shrinkage, mean = mean, dof = dof, scale = scale),
+            class = "gmm_prior")
+}
+
+# The prior for K components on data x with weights w, as the C core reads it:
+# list(kappa, nu, mean, scale), or NULL.
+resolve_prior <- function(prior, x, w, k) {
+  if (is.null(prior)) return(NULL)
+  d <- ncol(x)
+  m <- colSums(x * w) / sum(w)
+  mean <- if (is.null(prior$mean)) m else prior$mean
+  if (length(mean) != d) {
+    stop(sprintf("the prior's `mean` must have length %d, not %d.", d, length(mean)), call. = FALSE)
+  }
+  dof <- if (is.null(prior$dof)) d + 2 else prior$dof
+  if (dof <= d - 1) stop(sprintf("the prior's `dof` must exceed d - 1 = %d.", d - 1), call. = FALSE)
+  if (is.null(prior$scale)) {
+    xc <- sweep(x, 2L, m)
+    scale <- crossprod(xc * sqrt(w)) / (sum(w) - 1) / k^(2 / d)
+  } else {
+    scale <- matrix(as.double(prior$scale), d, d)
+    if (length(prior$scale) != d * d || max(abs(scale - t(scale))) > 1e-8 * max(abs(scale)) ||
+        inherits(try(chol(scale), silent = TRUE), "try-error")) {
+      stop(sprintf("the prior's `scale` must be a symmetric positive definite %d x %d matrix.", d, d),
+           call. = FALSE)
+    }
+  }
+  list(kappa = prior$shrinkage, nu = as.double(dof), mean = as.double(mean),
+       scale = unname(matrix(as.double(scale), d, d)))
+}
+
+#' @export
+print.gmm_prior <- function(x, ...) {
+  cat("Conjugate prior for gmm(): shrinkage =", x$shrinkage,
+      "; mean, dof and scale", if (is.null(x$mean) && is.null(x$dof) && is.null(x$scale))
+        "from the data" else "as given", "\n")
+  invisible(x)
 }

@@ -67,6 +67,8 @@
 #'   \item{uncertainty}{one minus the largest responsibility.}
 #'   \item{iterations, converged}{EM iterations of the chosen fit and whether it
 #'     met the tolerance.}
+#'   \item{inner_fail}{for models with an iterative M-step, the number of M-steps
+#'     whose inner loop stopped at `inner_max_iter` (0 otherwise).}
 #'   \item{loglik_trace}{the log-likelihood after each iteration, starting from
 #'     the initial parameters.}
 #'   \item{bic_table}{matrix of BIC values with the K values as row names and the
@@ -246,6 +248,10 @@ new_gmm <- function(fit, x, w, call, bic_table, control, init) {
     warning(sprintf("EM did not converge for model %s with K = %d within max_iter = %d iterations; see gmm_control().",
                     fit$model, length(ord), control$max_iter), call. = FALSE)
   }
+  if (!fit$inner_converged) {
+    warning(sprintf("the M-step of model %s did not converge within inner_max_iter = %d iterations; see gmm_control().",
+                    fit$model, control$inner_max_iter), call. = FALSE)
+  }
   structure(list(
     call = call,
     data = x,
@@ -263,6 +269,7 @@ new_gmm <- function(fit, x, w, call, bic_table, control, init) {
     uncertainty = 1 - zmax,
     iterations = fit$iterations,
     converged = fit$converged,
+    inner_fail = fit$inner_fail,
     loglik_trace = fit$trace,
     bic_table = bic_table,
     weights = w,

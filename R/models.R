@@ -2,19 +2,31 @@
 # The arithmetic of each model lives in src/mstep.c; this table is what R says about them.
 
 model_table <- data.frame(
-  model = c("E", "V", "EII", "VII", "EEI", "VVI", "EEE", "VVV"),
-  data = c("1-D", "1-D", rep("multivariate", 6)),
-  volume = c("equal", "varying", "equal", "varying", "equal", "varying", "equal", "varying"),
-  shape = c("", "", "identity", "identity", "equal", "varying", "equal", "varying"),
-  orientation = c("", "", "identity", "identity", "axes", "axes", "equal", "varying"),
+  model = c("E", "V", "EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE",
+            "EEV", "VEV", "EVV", "VVV"),
+  data = c("1-D", "1-D", rep("multivariate", 14)),
+  volume = c("equal", "varying", "equal", "varying", "equal", "varying", "equal", "varying",
+             "equal", "varying", "equal", "varying", "equal", "varying", "equal", "varying"),
+  shape = c("", "", "identity", "identity", "equal", "equal", "varying", "varying",
+            "equal", "equal", "varying", "varying", "equal", "equal", "varying", "varying"),
+  orientation = c("", "", "identity", "identity", "axes", "axes", "axes", "axes",
+                  "equal", "equal", "equal", "equal", "varying", "varying", "varying", "varying"),
   description = c(
     "univariate, equal variance",
     "univariate, varying variance",
     "spherical, equal volume",
     "spherical, varying volume",
     "diagonal, equal volume and shape",
+    "diagonal, varying volume, equal shape",
+    "diagonal, equal volume, varying shape",
     "diagonal, varying volume and shape",
     "ellipsoidal, equal volume, shape and orientation",
+    "ellipsoidal, varying volume, equal shape and orientation",
+    "ellipsoidal, equal volume and orientation, varying shape",
+    "ellipsoidal, varying volume and shape, equal orientation",
+    "ellipsoidal, equal volume and shape, varying orientation",
+    "ellipsoidal, varying volume and orientation, equal shape",
+    "ellipsoidal, equal volume, varying shape and orientation",
     "ellipsoidal, varying volume, shape and orientation"
   ),
   stringsAsFactors = FALSE
@@ -25,11 +37,14 @@ model_aliases_1d <- c(spherical = "V", diag = "V", tied = "E", full = "V")
 
 #' Covariance models available in gaussmix
 #'
-#' Lists the covariance models that [gmm()] can fit, with the names used by
-#' 'mclust'. A component covariance is \eqn{\Sigma_k = \lambda_k D_k A_k D_k'}:
+#' Lists the fourteen multivariate and two univariate covariance models that
+#' [gmm()] can fit, with the names used by 'mclust'. A component covariance is \eqn{\Sigma_k = \lambda_k D_k A_k D_k'}:
 #' volume \eqn{\lambda_k}, orientation \eqn{D_k} and shape \eqn{A_k}, each equal
 #' across components (E), varying (V) or the identity (I) (Celeux and Govaert
-#' 1995). The aliases `"spherical"`, `"diag"`, `"tied"` and `"full"` (the names
+#' 1995). `VEI`, `VEE`, `VEV`, `EVE` and `VVE` have no closed-form M-step and
+#' iterate within it (see `inner_tol` in [gmm_control()]); `EVE` and `VVE` update
+#' their common orientation by the majorise-minimise step of Browne and McNicholas
+#' (2014). The aliases `"spherical"`, `"diag"`, `"tied"` and `"full"` (the names
 #' scikit-learn uses) stand for `"VII"`, `"VVI"`, `"EEE"` and `"VVV"`, and for
 #' 1-D data for `"V"`, `"V"`, `"E"` and `"V"`.
 #'
@@ -43,6 +58,10 @@ model_aliases_1d <- c(spherical = "V", diag = "V", tied = "E", full = "V")
 #'   `df` when `d` and `k` are given.
 #' @references Celeux, G. and Govaert, G. (1995). Gaussian parsimonious
 #'   clustering models. *Pattern Recognition*, 28(5), 781--793.
+#'
+#'   Browne, R. P. and McNicholas, P. D. (2014). Estimating common principal
+#'   components in high dimensions. *Advances in Data Analysis and
+#'   Classification*, 8(2), 217--226.
 #' @export
 #' @examples
 #' gmm_models()

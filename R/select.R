@@ -9,8 +9,9 @@ fit_grid <- function(x, w, ks, models, start, n_init, control) {
   best <- NULL
   for (i in seq_along(ks)) {
     starts <- make_starts(x, w, ks[i], start, n_init, control)
+    prior <- resolve_prior(control$prior, x, w, ks[i])
     for (m in models) {
-      cell <- fit_cell(x, w, m, starts, cv)
+      cell <- fit_cell(x, w, m, starts, cv, prior)
       if (is.null(cell$fit)) {
         reasons[i, m] <- cell$reason
         next
@@ -26,11 +27,11 @@ fit_grid <- function(x, w, ks, models, start, n_init, control) {
 
 # Fits one model from every start; keeps the highest log-likelihood, or the reason
 # the first start failed when none succeeded.
-fit_cell <- function(x, w, model, starts, cv) {
+fit_cell <- function(x, w, model, starts, cv, prior) {
   best <- NULL
   reason <- NULL
   for (s in starts) {
-    f <- .Call(C_gmm_fit, x, w, model, s$z0, s$par0, cv)
+    f <- .Call(C_gmm_fit, x, w, model, s$z0, s$par0, cv, prior)
     if (f$status == 0L) {
       if (is.null(best) || f$loglik > best$loglik) best <- f
     } else if (is.null(reason)) {
@@ -44,7 +45,8 @@ fit_cell <- function(x, w, model, starts, cv) {
 failure_reason <- function(f) {
   when <- if (f$iterations == 0L) "at the start" else sprintf("at iteration %d", f$iterations)
   switch(f$status,
-    sprintf("covariance of component %d is singular %s", f$bad, when),
+    if (is.na(f$bad)) sprintf("a covariance is singular %s", when)
+    else sprintf("covariance of component %d is singular %s", f$bad, when),
     sprintf("component %d lost its weight %s", f$bad, when),
     sprintf("log-likelihood is not finite %s", when)
   )

@@ -10,12 +10,10 @@ typedef struct {
   int converged;
   int status;       /* GM_OK or the reason the fit stopped */
   int bad;          /* failing component (0-based), or -1 */
+  int inner_fail;   /* M-steps whose inner loop stopped at its cap */
+  int inner_last;   /* whether the last M-step's inner loop converged */
   double loglik;
 } gm_result;
-
-typedef struct {
-  double *nk, *W, *scratch;
-} gm_work;
 
 /* The log-likelihood after each iteration, in a buffer that doubles as it fills
  * (R_alloc memory, released when the .Call returns). */
@@ -40,17 +38,21 @@ static void trace_push(gm_trace *t, double ll)
  * parameters in P (start_m = 0, Cholesky factors already set).  The trace receives
  * the log-likelihood of the start and after each iteration.
  * On return z and P hold the last parameters and their responsibilities. */
+static void em_mstep(const gm_data *D, const double *z, const gm_model *M, gm_par *P,
+                     const gm_ctrl *C, gm_mwork *Wk, gm_result *res)
+{
+  res->status = gm_mstep(D, z, M, P, C, Wk, &res->bad);
+  res->inner_last = Wk->cov.inner_ok;
+  if (!Wk->cov.inner_ok) res->inner_fail++;
+}
+
 static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
-                   int start_m, const gm_ctrl *C, gm_trace *trace, gm_work *Wk,
+                   int start_m, const gm_ctrl *C, gm_trace *trace, gm_mwork *Wk,
                    gm_result *res)
 {
   double ll = 0.0;
-  res->iterations = 0;
-  res->converged = 0;
-  res->bad = -1;
-  res->loglik = NA_REAL;
   if (start_m) {
-    res->status = gm_mstep(D, z, M, P, C->reg, C->eps, Wk->nk, Wk->W, Wk->scratch, &res->bad);
+    em_mstep(D, z, M, P, C, Wk, res);
     if (res->status) return;
   }
   res->status = gm_estep(D, P, z, NULL, &ll, Wk->scratch);
@@ -60,7 +62,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
     R_CheckUserInterrupt();
     const double old = ll;
     res->iterations = it;
-    res->status = gm_mstep(D, z, M, P, C->reg, C->eps, Wk->nk, Wk->W, Wk->scratch, &res->bad);
+    em_mstep(D, z, M, P, C, Wk, res);
     if (res->status) return;
     res->status = gm_estep(D, P, z, NULL, &ll, Wk->scratch);
     if (res->status) return;
@@ -91,6 +93,7 @@ static const double *real_arg(SEXP v, const char *what, R_xlen_t len)
 
 static const double *finite_arg(SEXP v, const char *what)
 {
+  if (TYPEOF(v) != REALSXP) error("'%s' must be a double vector", what);
   const double *p = REAL(v);
   for (R_xlen_t e = 0; e < XLENGTH(v); e++)
     if (!isfinite(p[e])) error("'%s' must be finite (no NA, NaN or Inf)", what);
@@ -154,6 +157,38 @@ static void fill_na(SEXP v)
 {
   double *p = REAL(v);
   for (R_xlen_t e = 0; e < XLENGTH(v); e++) p[e] = NA_REAL;
+}
+
+/* control = c(tol, max_iter, reg, eps, inner_tol, inner_max_iter); prior = NULL or
+ * list(kappa, nu, mean, scale). */
+static void ctrl_arg(SEXP control, SEXP prior, int d, gm_ctrl *C, gm_prior *pr)
+{
+  const double *v = real_arg(control, "control", 6);
+  if (!(v[0] >= 0.0 && isfinite(v[0])) || !(v[1] >= 0.0 && v[1] <= 1e7) ||
+      v[1] != floor(v[1]) || !(v[2] >= 0.0 && isfinite(v[2])) ||
+      !(v[3] >= 0.0 && v[3] < 1.0) || !(v[4] >= 0.0 && isfinite(v[4])) ||
+      !(v[5] >= 1.0 && v[5] <= 1e7) || v[5] != floor(v[5]))
+    error("'control' must hold finite tol >= 0, whole 0 <= max_iter <= 1e7, finite reg >= 0, "
+          "0 <= eps < 1, finite inner_tol >= 0 and whole 1 <= inner_max_iter <= 1e7");
+  C->tol = v[0];
+  C->max_iter = (int) v[1];
+  C->reg = v[2];
+  C->eps = v[3];
+  C->inner_tol = v[4];
+  C->inner_max_iter = (int) v[5];
+  C->prior = NULL;
+  if (prior == R_NilValue) return;
+  if (TYPEOF(prior) != VECSXP || LENGTH(prior) != 4)
+    error("'prior' must be NULL or list(kappa, nu, mean, scale)");
+  pr->kappa = *real_arg(VECTOR_ELT(prior, 0), "prior$kappa", 1);
+  pr->nu = *real_arg(VECTOR_ELT(prior, 1), "prior$nu", 1);
+  real_arg(VECTOR_ELT(prior, 2), "prior$mean", d);
+  real_arg(VECTOR_ELT(prior, 3), "prior$scale", (R_xlen_t) d * d);
+  pr->mean = finite_arg(VECTOR_ELT(prior, 2), "prior$mean");
+  pr->scale = finite_arg(VECTOR_ELT(prior, 3), "prior$scale");
+  if (!(pr->kappa > 0.0 && isfinite(pr->kappa)) || !(pr->nu > d - 1.0 && isfinite(pr->nu)))
+    error("'prior' needs kappa > 0 and nu > d - 1");
+  C->prior = pr;
 }
 
 static SEXP new_list(const char **names, int len)
@@ -233,24 +268,20 @@ static void par_copy_in(SEXP p0, SEXP m0, SEXP s0, const char *what, gm_par *P)
 
 /* ---- .Call entry points ---------------------------------------------------- */
 
-/* gmm_fit(x, w, model, z0, par0, control): one EM fit of one (K, model) cell.
+/* gmm_fit(x, w, model, z0, par0, control, prior): one EM fit of one (K, model) cell.
  * Exactly one of z0 (n x K responsibilities, an M-step comes first) and par0
- * (list(pro, mean, sigma), an E-step comes first) is non-NULL.  control is
- * c(tol, max_iter, reg, eps).  A fit that breaks down is not an error: it returns
+ * (list(pro, mean, sigma), an E-step comes first) is non-NULL; control and prior
+ * are as ctrl_arg() reads them.  A fit that breaks down is not an error: it returns
  * status > 0 with the failing component and iteration, for R to report. */
-SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control)
+SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP prior)
 {
   gm_data D;
   data_arg(x, w, &D);
   const int n = D.n, d = D.d;
   const gm_model *M = model_arg(model, d);
-  const double *ctl = real_arg(control, "control", 4);
-  if (!(ctl[0] >= 0.0 && isfinite(ctl[0])) || !(ctl[1] >= 0.0 && ctl[1] <= 1e7) ||
-      ctl[1] != floor(ctl[1]) || !(ctl[2] >= 0.0 && isfinite(ctl[2])) ||
-      !(ctl[3] >= 0.0 && ctl[3] < 1.0))
-    error("'control' must hold finite tol >= 0, whole 0 <= max_iter <= 1e7, finite reg >= 0 "
-          "and 0 <= eps < 1");
-  gm_ctrl C = {ctl[0], (int) ctl[1], ctl[2], ctl[3]};
+  gm_ctrl C;
+  gm_prior pr;
+  ctrl_arg(control, prior, d, &C, &pr);
   if ((z0 == R_NilValue) == (par0 == R_NilValue))
     error("exactly one of 'z0' and 'par0' must be given");
 
@@ -267,19 +298,18 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control)
   }
 
   const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
-                         "converged", "status", "bad", "df", "bic"};
-  SEXP out = PROTECT(new_list(names, 12));
+                         "converged", "status", "bad", "df", "bic", "inner_fail",
+                         "inner_converged"};
+  SEXP out = PROTECT(new_list(names, 14));
   gm_par P;
   par_alloc(out, d, k, &P);
   SEXP z = allocMatrix(REALSXP, n, k);
   SET_VECTOR_ELT(out, 3, z);
-  gm_work Wk;
-  Wk.nk = (double *) R_alloc(k, sizeof(double));
-  Wk.W = (double *) R_alloc((size_t) d * d * k, sizeof(double));
-  Wk.scratch = (double *) R_alloc((size_t) GM_BLOCK * d, sizeof(double));
+  gm_mwork Wk;
+  gm_mwork_alloc(&Wk, d, k, &C);
   gm_trace trace = {NULL, 0, 0};
 
-  gm_result res;
+  gm_result res = {0, 0, GM_OK, -1, 0, 1, NA_REAL};
   if (z0 != R_NilValue) {
     const double *zz = REAL(z0);
     for (R_xlen_t e = 0; e < (R_xlen_t) n * k; e++)
@@ -292,9 +322,6 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control)
     if (gm_chol(d, k, P.sigma, P.chol, P.logdet, D.colvar, C.eps, &bad)) {
       res.status = GM_SINGULAR;
       res.bad = bad;
-      res.iterations = 0;
-      res.converged = 0;
-      res.loglik = NA_REAL;
     } else {
       em_run(&D, M, &P, REAL(z), 0, &C, &trace, &Wk, &res);
     }
@@ -316,6 +343,8 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control)
   SET_VECTOR_ELT(out, 10, ScalarReal(df));
   SET_VECTOR_ELT(out, 11, ScalarReal(res.status ? NA_REAL
                                      : -2.0 * res.loglik + df * log(D.wsum)));
+  SET_VECTOR_ELT(out, 12, ScalarInteger(res.inner_fail));
+  SET_VECTOR_ELT(out, 13, ScalarLogical(res.inner_last));
   UNPROTECT(1);
   return out;
 }
@@ -355,9 +384,10 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   return out;
 }
 
-/* gmm_mstep(x, w, z, model, reg): one M-step.  Returns the parameters and a status
- * (with the failing component) instead of failing, as initialisation needs. */
-SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP reg)
+/* gmm_mstep(x, w, z, model, control, prior): one M-step from a cold start.  Returns
+ * the parameters and a status (with the failing component) instead of failing, as
+ * initialisation and the tests need. */
+SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior)
 {
   gm_data D;
   data_arg(x, w, &D);
@@ -367,22 +397,23 @@ SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP reg)
   int nr, k;
   matrix_dims(z, "z", &nr, &k);
   if (nr != n) error("'z' must have %d rows", n);
-  const double r = *real_arg(reg, "reg", 1);
-  if (!(r >= 0.0) || !isfinite(r)) error("'reg' must be finite and non-negative");
+  gm_ctrl C;
+  gm_prior pr;
+  ctrl_arg(control, prior, d, &C, &pr);
 
-  const char *names[] = {"pro", "mean", "sigma", "status", "bad"};
-  SEXP out = PROTECT(new_list(names, 5));
+  const char *names[] = {"pro", "mean", "sigma", "status", "bad", "inner_converged"};
+  SEXP out = PROTECT(new_list(names, 6));
   gm_par P;
   par_alloc(out, d, k, &P);
-  double *nk = (double *) R_alloc(k, sizeof(double));
-  double *W = (double *) R_alloc((size_t) d * d * k, sizeof(double));
-  double *scratch = (double *) R_alloc((size_t) GM_BLOCK * d, sizeof(double));
+  gm_mwork Wk;
+  gm_mwork_alloc(&Wk, d, k, &C);
   int bad = -1;
-  int status = gm_mstep(&D, REAL(z), M, &P, r, 0.0, nk, W, scratch, &bad);
+  int status = gm_mstep(&D, finite_arg(z, "z"), M, &P, &C, &Wk, &bad);
   if (status == GM_COLLAPSE)
     for (int e = 0; e < 3; e++) fill_na(VECTOR_ELT(out, e));
   SET_VECTOR_ELT(out, 3, ScalarInteger(status));
   SET_VECTOR_ELT(out, 4, ScalarInteger(bad >= 0 ? bad + 1 : NA_INTEGER));
+  SET_VECTOR_ELT(out, 5, ScalarLogical(Wk.cov.inner_ok));
   UNPROTECT(1);
   return out;
 }

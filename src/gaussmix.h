@@ -44,10 +44,28 @@ typedef struct {
   double *logdet; /* k, log det sigma_k */
 } gm_par;
 
-/* Covariance update of one model from the weighted scatter matrices
- * W_k = sum_i w_i z_ik (x_i - mu_k)(x_i - mu_k)' and the component sizes n_k. */
-typedef void (*gm_cov_fn)(int d, int k, double wsum, const double *nk,
-                          const double *W, double *sigma);
+/* Everything a covariance update reads and keeps.  Every model's update minimises
+ *   sum_k  m_k log det Sigma_k + tr(Sigma_k^{-1} S_k)
+ * under the model's constraints: with m_k = n_k (component sizes) and S_k = W_k
+ * (weighted scatter matrices about the means) this is the maximum-likelihood M-step;
+ * with a conjugate prior, m_k and S_k carry the prior's terms as well. */
+typedef struct {
+  int d, k;
+  const double *m;  /* k effective sizes */
+  const double *S;  /* d x d x k scatter matrices */
+  double *lambda;   /* k volumes, kept between M-steps to warm-start inner loops */
+  double *orient;   /* d x d common orientation (EVE, VVE), kept likewise */
+  int warm;         /* lambda and orient hold the previous M-step's values */
+  double tol;       /* inner-loop tolerance on the objective */
+  int max_iter;     /* inner-loop cap */
+  double *work;     /* GM_COV_WORK(d, k) doubles */
+  int inner_ok;     /* out: 0 when the inner loop stopped at max_iter */
+} gm_cov;
+
+#define GM_COV_WORK(d, k) (2 * (size_t) (d) * (d) * (k) + 6 * (size_t) (d) * (d) + \
+                           2 * (size_t) (d) * (k) + 80 * (size_t) (d) + 64)
+
+typedef int (*gm_cov_fn)(gm_cov *c, double *sigma);
 typedef double (*gm_ncov_fn)(double d, double k);
 
 typedef struct {
@@ -57,16 +75,39 @@ typedef struct {
   gm_ncov_fn ncov;      /* number of free covariance parameters */
 } gm_model;
 
+/* Conjugate prior (Fraley and Raftery 2007): mean_k ~ N(mean, Sigma_k / kappa),
+ * Sigma_k ~ inverse Wishart(nu, scale), both read on each component. */
+typedef struct {
+  double kappa, nu;
+  const double *mean;   /* d */
+  const double *scale;  /* d x d */
+} gm_prior;
+
 typedef struct {
   double tol;     /* relative log-likelihood change that counts as converged */
   int max_iter;
   double reg;     /* ridge added to every covariance diagonal after the M-step */
   double eps;     /* relative floor for variances and component weights */
+  double inner_tol;
+  int inner_max_iter;
+  const gm_prior *prior;  /* NULL for maximum likelihood */
 } gm_ctrl;
+
+/* Workspace and warm-start state of the M-step, allocated once per fit. */
+typedef struct {
+  double *nk;       /* k */
+  double *m;        /* k */
+  double *W;        /* d x d x k */
+  double *scratch;  /* GM_BLOCK * d */
+  gm_cov cov;
+} gm_mwork;
 
 /* linalg.c */
 int gm_chol(int d, int k, const double *sigma, double *chol, double *logdet,
             const double *colvar, double eps, int *bad);
+int gm_eigen(int d, const double *A, double *vec, double *val, double *work, int lwork);
+int gm_svd(int d, double *G, double *U, double *s, double *VT, double *work, int lwork);
+int gm_chol_inverse(int d, const double *A, double *inv, double *logdet);
 
 /* estep.c */
 int gm_estep(const gm_data *D, const gm_par *P, double *z, double *rowll,
@@ -76,18 +117,18 @@ int gm_estep(const gm_data *D, const gm_par *P, double *z, double *rowll,
 const gm_model *gm_find_model(const char *name);
 int gm_model_count(void);
 const gm_model *gm_model_at(int i);
+void gm_mwork_alloc(gm_mwork *Wk, int d, int k, const gm_ctrl *C);
 int gm_mstep(const gm_data *D, const double *z, const gm_model *M, gm_par *P,
-             double reg, double eps, double *nk, double *W, double *scratch,
-             int *bad);
+             const gm_ctrl *C, gm_mwork *Wk, int *bad);
 
 /* kmeans.c */
 void gm_kmeanspp(int n, int d, int k, const double *x, const double *w,
                  int lloyd, int *cl, double *centres, double *dist, double *work);
 
 /* registered .Call entry points */
-SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control);
+SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP prior);
 SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma);
-SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP reg);
+SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior);
 SEXP gmm_models(void);
 SEXP gmm_df(SEXP model, SEXP d, SEXP k);
 SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd);

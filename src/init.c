@@ -3,9 +3,9 @@
 #include "gaussmix.h"
 
 static const R_CallMethodDef call_methods[] = {
-  {"gmm_fit",    (DL_FUNC) &gmm_fit,    6},
+  {"gmm_fit",    (DL_FUNC) &gmm_fit,    7},
   {"gmm_estep",  (DL_FUNC) &gmm_estep,  4},
-  {"gmm_mstep",  (DL_FUNC) &gmm_mstep,  5},
+  {"gmm_mstep",  (DL_FUNC) &gmm_mstep,  6},
   {"gmm_models", (DL_FUNC) &gmm_models, 0},
   {"gmm_kmeans", (DL_FUNC) &gmm_kmeans, 4},
   {"gmm_df",     (DL_FUNC) &gmm_df,     3},

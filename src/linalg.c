@@ -38,3 +38,45 @@ int gm_chol(int d, int k, const double *sigma, double *chol, double *logdet,
   }
   return GM_OK;
 }
+
+/* Eigenvectors (columns of vec, d x d) and eigenvalues (ascending) of the symmetric
+ * matrix A, by LAPACK dsyev; work holds lwork >= 3 d doubles.  Returns LAPACK's info. */
+int gm_eigen(int d, const double *A, double *vec, double *val, double *work, int lwork)
+{
+  int info = 0;
+  memcpy(vec, A, (size_t) d * d * sizeof(double));
+  F77_CALL(dsyev)("V", "L", &d, vec, &d, val, work, &lwork, &info FCONE FCONE);
+  return info;
+}
+
+/* G = U diag(s) VT for square d x d G (overwritten), by LAPACK dgesvd; work holds
+ * lwork >= 5 d doubles.  Returns LAPACK's info. */
+int gm_svd(int d, double *G, double *U, double *s, double *VT, double *work, int lwork)
+{
+  int info = 0;
+  F77_CALL(dgesvd)("A", "A", &d, &d, G, &d, s, U, &d, VT, &d, work, &lwork, &info
+                   FCONE FCONE);
+  return info;
+}
+
+/* inv = A^{-1} and *logdet = log det A for symmetric positive definite A.  Returns
+ * GM_OK or GM_SINGULAR. */
+int gm_chol_inverse(int d, const double *A, double *inv, double *logdet)
+{
+  int info = 0;
+  memcpy(inv, A, (size_t) d * d * sizeof(double));
+  F77_CALL(dpotrf)("L", &d, inv, &d, &info FCONE);
+  if (info != 0) return GM_SINGULAR;
+  double ld = 0.0;
+  for (int j = 0; j < d; j++) {
+    const double ljj = inv[j + (size_t) j * d];
+    if (!(ljj > 0.0) || !isfinite(ljj)) return GM_SINGULAR;
+    ld += log(ljj);
+  }
+  F77_CALL(dpotri)("L", &d, inv, &d, &info FCONE);
+  if (info != 0) return GM_SINGULAR;
+  for (int j = 0; j < d; j++)
+    for (int i = 0; i < j; i++) inv[i + (size_t) j * d] = inv[j + (size_t) i * d];
+  *logdet = 2.0 * ld;
+  return GM_OK;
+}

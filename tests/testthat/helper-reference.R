@@ -37,7 +37,21 @@ ref_mstep <- function(x, z, model, w = rep(1, nrow(x))) {
     crossprod(xc * sqrt(wz[, j]))
   })
   Wsum <- Reduce(`+`, W)
+  geo <- function(v) exp(mean(log(v)))
   S <- switch(model,
+    EVI = {
+      g <- vapply(W, function(Wj) geo(diag(Wj)), numeric(1))
+      lapply(seq_len(k), function(j) diag(sum(g) / n * diag(W[[j]]) / g[j], d))
+    },
+    EEV = {
+      e <- lapply(W, eigen, symmetric = TRUE)
+      Om <- Reduce(`+`, lapply(e, `[[`, "values"))
+      lapply(e, function(ej) ej$vectors %*% diag(Om / n, d) %*% t(ej$vectors))
+    },
+    EVV = {
+      g <- vapply(W, function(Wj) det(Wj)^(1 / d), numeric(1))
+      lapply(seq_len(k), function(j) sum(g) / n * W[[j]] / g[j])
+    },
     E = , EII = rep(list(diag(sum(diag(Wsum)) / (n * d), d)), k),
     V = , VII = lapply(seq_len(k), function(j) diag(sum(diag(W[[j]])) / (nk[j] * d), d)),
     EEI = rep(list(diag(diag(Wsum) / n, d)), k),
@@ -50,9 +64,32 @@ ref_mstep <- function(x, z, model, w = rep(1, nrow(x))) {
 
 # Free parameters, transcribed from the table in DESIGN.md.
 ref_df <- function(model, d, k) {
-  ncov <- switch(model, E = 1, V = k, EII = 1, VII = k, EEI = d, VVI = k * d,
-                 EEE = d * (d + 1) / 2, VVV = k * d * (d + 1) / 2)
+  ncov <- switch(model, E = 1, V = k, EII = 1, VII = k, EEI = d, VEI = k + d - 1,
+                 EVI = 1 + k * (d - 1), VVI = k * d, EEE = d * (d + 1) / 2,
+                 VEE = k + d * (d + 1) / 2 - 1, EVE = 1 + k * (d - 1) + d * (d - 1) / 2,
+                 VVE = k * d + d * (d - 1) / 2, EEV = 1 + (d - 1) + k * d * (d - 1) / 2,
+                 VEV = k + (d - 1) + k * d * (d - 1) / 2, EVV = 1 + k * (d * (d + 1) / 2 - 1),
+                 VVV = k * d * (d + 1) / 2)
   ncov + k * d + k - 1
+}
+
+# The M-step objective sum_k n_k log det Sigma_k + tr(Sigma_k^{-1} W_k).
+mstep_objective <- function(sigma, nk, W) {
+  sum(vapply(seq_along(nk), function(j) {
+    S <- matrix(sigma[, , j], dim(sigma)[1])
+    nk[j] * as.numeric(determinant(S)$modulus) + sum(diag(solve(S, W[[j]])))
+  }, numeric(1)))
+}
+
+# Component sizes and weighted scatter matrices from soft assignments.
+scatter <- function(x, z, w = rep(1, nrow(x))) {
+  wz <- z * w
+  nk <- colSums(wz)
+  W <- lapply(seq_len(ncol(z)), function(j) {
+    mu <- colSums(x * wz[, j]) / nk[j]
+    crossprod(sweep(x, 2, mu) * sqrt(wz[, j]))
+  })
+  list(nk = nk, W = W)
 }
 
 # The notes' EM for two 1-D components (seed 002), with a stopping rule.
@@ -86,9 +123,11 @@ random_params <- function(d, k) {
 }
 
 c_estep <- function(x, p) .Call(gaussmix:::C_gmm_estep, as.matrix(x), p$pro, p$mean, p$sigma)
-c_mstep <- function(x, z, model, w = rep(1, nrow(x)), reg = 0) {
+c_mstep <- function(x, z, model, w = rep(1, nrow(x)), reg = 0, prior = NULL,
+                    inner_tol = 1e-12, inner_max_iter = 10000) {
   storage.mode(z) <- "double"
-  .Call(gaussmix:::C_gmm_mstep, as.matrix(x), as.double(w), z, model, reg)
+  .Call(gaussmix:::C_gmm_mstep, as.matrix(x), as.double(w), z, model,
+        c(1e-8, 100, reg, 0, inner_tol, inner_max_iter), prior)
 }
 
 # mclust::Mclust() calls mclustBIC() by name, so mclust must be attached.
