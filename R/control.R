@@ -23,6 +23,14 @@
 #'   `VVE`). Each inner loop starts where the previous M-step ended, so it
 #'   usually needs few iterations. A chosen fit whose last M-step stopped at the
 #'   cap gets a warning, and the count is kept in the object (`inner_fail`).
+#' @param hc_max_n For `init = "hc"`, the largest number of rows the hierarchical
+#'   agglomeration (quadratic in time and memory) is run on; larger data use a
+#'   random subset of this size, and the other rows join the nearest group.
+#' @param cross_starts When several models are fitted, also start every model of
+#'   a K from the responsibilities of that K's fit with the smallest BIC and of
+#'   its fit with the largest log-likelihood, keeping whichever start reaches the
+#'   higher log-likelihood. At most two more fits per cell; often a much better
+#'   optimum for the constrained models.
 #' @param prior `NULL` for maximum likelihood, or a conjugate prior from
 #'   [gmm_prior()] for maximum a posteriori estimates, which keeps every model
 #'   defined on awkward data (duplicated points, few rows per component).
@@ -34,7 +42,7 @@
 #' fit <- gmm(faithful, k = 2, model = "VVV", control = gmm_control(max_iter = 500))
 gmm_control <- function(tol = 1e-8, max_iter = 1000L, reg = 0, eps = 1e-12, lloyd = 100L,
                         inner_tol = sqrt(.Machine$double.eps), inner_max_iter = 1000L,
-                        prior = NULL) {
+                        prior = NULL, hc_max_n = 2000L, cross_starts = TRUE) {
   check_number(tol, "tol", min = 0)
   check_number(inner_tol, "inner_tol", min = 0)
   inner_max_iter <- check_whole(inner_max_iter, "inner_max_iter", min = 1)
@@ -53,8 +61,16 @@ gmm_control <- function(tol = 1e-8, max_iter = 1000L, reg = 0, eps = 1e-12, lloy
     stop("`max_iter` and `lloyd` must be single whole numbers.", call. = FALSE)
   }
   if (max_iter > 1e7) stop("`max_iter` must be at most 1e7.", call. = FALSE)
+  if (!is.logical(cross_starts) || length(cross_starts) != 1L || is.na(cross_starts)) {
+    stop("`cross_starts` must be TRUE or FALSE.", call. = FALSE)
+  }
+  hc_max_n <- check_whole(hc_max_n, "hc_max_n", min = 2)
+  if (length(hc_max_n) != 1L || hc_max_n > 20000L) {
+    stop("`hc_max_n` must be a single whole number from 2 to 20000.", call. = FALSE)
+  }
   structure(list(tol = tol, max_iter = max_iter, reg = reg, eps = eps, lloyd = lloyd,
-                 inner_tol = inner_tol, inner_max_iter = inner_max_iter, prior = prior),
+                 inner_tol = inner_tol, inner_max_iter = inner_max_iter, prior = prior,
+                 hc_max_n = hc_max_n, cross_starts = cross_starts),
             class = "gmm_control")
 }
 

@@ -1,16 +1,16 @@
 # Starting points for EM: k-means++ or random partitions, or parameters the user gives.
 
-init_methods <- c("kmeans++", "random")
+init_methods <- c("kmeans++", "hc", "random")
 
 # Validates `init`: returns a method name, or list(k, pro, mean, sigma) with mean
 # d x K and sigma d x d x K.
 check_init <- function(init, d) {
   if (is.character(init)) {
-    if (length(init) != 1L || !init %in% init_methods) {
-      stop(sprintf("`init` must be %s, or a list of starting parameters, not %s.",
+    if (length(init) == 0L || anyNA(init) || !all(init %in% init_methods)) {
+      stop(sprintf("`init` must be one or more of %s, or a list of starting parameters, not %s.",
                    quote_list(init_methods), describe(init)), call. = FALSE)
     }
-    return(init)
+    return(unique(init))
   }
   if (!is.list(init) || is.data.frame(init)) {
     stop(sprintf("`init` must be %s, or a list of starting parameters, not %s.",
@@ -91,20 +91,72 @@ init_sigma <- function(sigma, sd, d, k) {
   out
 }
 
-# The starts for one K: a list of list(z0 = n x K) or list(par0 = list(pro, mean, sigma)).
-make_starts <- function(x, w, k, start, n_init, control) {
-  if (is.list(start)) {
-    return(list(list(par0 = list(start$pro, start$mean, start$sigma))))
+# What every K shares: the standardised data, and for "hc" the tree.
+prepare_starts <- function(x, w, start, control) {
+  if (is.list(start)) return(list(methods = "given", start = start))
+  out <- list(methods = start, xs = standardise(x, w))
+  if ("hc" %in% start) out$hc <- hc_tree(x, w, control$hc_max_n)
+  out
+}
+
+# The starts for one K, from every method asked for ("hc" gives one, the random
+# methods n_init each): a list of list(z0 = n x K) or list(par0 = list(pro, mean, sigma)).
+make_starts <- function(prep, w, k, n_init, control) {
+  if (identical(prep$methods, "given")) {
+    s <- prep$start
+    return(list(list(par0 = list(s$pro, s$mean, s$sigma))))
   }
-  if (k == 1L) return(list(list(z0 = matrix(1, nrow(x), 1L))))
-  xs <- standardise(x, w)
-  lapply(seq_len(n_init), function(r) {
-    cl <- switch(start,
-      "kmeans++" = .Call(C_gmm_kmeans, xs, w, k, control$lloyd),
-      random = random_partition(xs, w, k)
+  n <- nrow(prep$xs)
+  if (k == 1L) return(list(list(z0 = matrix(1, n, 1L))))
+  partitions <- unlist(lapply(prep$methods, function(method) {
+    switch(method,
+      hc = if (ncol(prep$xs) == 1L) list(hc_partition(prep$hc, k), quantile_partition(prep$xs[, 1], w, k))
+           else list(hc_partition(prep$hc, k)),
+      "kmeans++" = lapply(seq_len(n_init), function(r) .Call(C_gmm_kmeans, prep$xs, w, k, control$lloyd)),
+      random = lapply(seq_len(n_init), function(r) random_partition(prep$xs, w, k))
     )
-    list(z0 = hard_z(cl, k))
-  })
+  }), recursive = FALSE)
+  lapply(unique(partitions), function(cl) list(z0 = hard_z(cl, k)))
+}
+
+# Model-based hierarchical agglomeration for the EII model, which is Ward's
+# criterion (Fraley 1998), on whitened data (centred, rotated to principal axes
+# and scaled to unit variance, as mclust's default "SVD" transformation does).
+# Frequency weights enter as the initial cluster sizes. Above max_n rows with
+# positive weight, the tree is built on a random subset of max_n of them.
+hc_tree <- function(x, w, max_n) {
+  pos <- which(w > 0)
+  m <- colSums(x * w) / sum(w)
+  xc <- sweep(x, 2L, m)
+  e <- eigen(crossprod(xc * sqrt(w)) / sum(w), symmetric = TRUE)
+  keep <- e$values > max(e$values) * 1e-10
+  xt <- xc %*% e$vectors[, keep, drop = FALSE] %*% diag(1 / sqrt(e$values[keep]), sum(keep))
+  sub <- if (length(pos) > max_n) sort(pos[sample.int(length(pos), max_n)]) else pos
+  tree <- stats::hclust(stats::dist(xt[sub, , drop = FALSE]), method = "ward.D2",
+                        members = w[sub])
+  list(tree = tree, sub = sub, xt = xt)
+}
+
+# 1-D: k groups of (weighted) equal size by quantiles. Unlike a tree cut, it never
+# makes a group of identical values while the data have more distinct values.
+quantile_partition <- function(v, w, k) {
+  o <- order(v)
+  cw <- cumsum(w[o]) / sum(w)
+  cl <- integer(length(v))
+  cl[o] <- pmin(k, 1L + floor(k * (cw - w[o] / sum(w) / 2)))
+  cl
+}
+
+# Cuts the tree at k groups; rows outside the subset go to the nearest group mean.
+hc_partition <- function(hc, k) {
+  n <- nrow(hc$xt)
+  cut <- stats::cutree(hc$tree, k)
+  if (length(hc$sub) == n) return(as.integer(cut))
+  cent <- rowsum(hc$xt[hc$sub, , drop = FALSE], cut) / as.vector(table(cut))
+  d2 <- vapply(seq_len(k), function(j) colSums((t(hc$xt) - cent[j, ])^2), numeric(n))
+  cl <- max.col(-matrix(d2, n), ties.method = "first")
+  cl[hc$sub] <- cut
+  cl
 }
 
 # Columns centred and scaled by their weighted standard deviations, so that the

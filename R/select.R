@@ -7,17 +7,22 @@ fit_grid <- function(x, w, ks, models, start, n_init, control) {
   bic <- matrix(NA_real_, length(ks), length(models), dimnames = dn)
   reasons <- matrix(NA_character_, length(ks), length(models), dimnames = dn)
   best <- NULL
+  prep <- prepare_starts(x, w, start, control)
   for (i in seq_along(ks)) {
-    starts <- make_starts(x, w, ks[i], start, n_init, control)
+    starts <- make_starts(prep, w, ks[i], n_init, control)
     prior <- resolve_prior(control$prior, x, w, ks[i])
+    cells <- lapply(stats::setNames(models, models), fit_cell, x = x, w = w,
+                    starts = starts, cv = cv, prior = prior)
+    if (control$cross_starts && length(models) > 1L) {
+      cells <- cross_start(cells, x, w, cv, prior)
+    }
     for (m in models) {
-      cell <- fit_cell(x, w, m, starts, cv, prior)
-      if (is.null(cell$fit)) {
-        reasons[i, m] <- cell$reason
+      if (is.null(cells[[m]]$fit)) {
+        reasons[i, m] <- cells[[m]]$reason
         next
       }
-      bic[i, m] <- cell$fit$bic
-      if (is.null(best) || cell$fit$bic < best$bic) best <- cell$fit
+      bic[i, m] <- cells[[m]]$fit$bic
+      if (is.null(best) || cells[[m]]$fit$bic < best$bic) best <- cells[[m]]$fit
     }
   }
   attr(bic, "reasons") <- reasons
@@ -40,6 +45,29 @@ fit_cell <- function(x, w, model, starts, cv, prior) {
   }
   if (!is.null(best)) best$model <- model
   list(fit = best, reason = reason)
+}
+
+# Second pass for one K: the responsibilities of the fit with the smallest BIC and
+# of the fit with the largest log-likelihood start every other model once more,
+# and a model keeps the result when it reaches a higher log-likelihood. A good
+# partition found under one covariance model often leads another model out of a
+# poor local optimum, at the cost of at most two more fits per cell.
+cross_start <- function(cells, x, w, cv, prior) {
+  fits <- Filter(Negate(is.null), lapply(cells, `[[`, "fit"))
+  if (!length(fits)) return(cells)
+  donors <- unique(c(names(fits)[which.min(vapply(fits, `[[`, numeric(1), "bic"))],
+                     names(fits)[which.max(vapply(fits, `[[`, numeric(1), "loglik"))]))
+  for (m in names(cells)) {
+    for (donor in setdiff(donors, m)) {
+      f <- .Call(C_gmm_fit, x, w, m, fits[[donor]]$z, NULL, cv, prior)
+      old <- cells[[m]]$fit
+      if (f$status == 0L && (is.null(old) || f$loglik > old$loglik)) {
+        f$model <- m
+        cells[[m]] <- list(fit = f, reason = NULL)
+      }
+    }
+  }
+  cells
 }
 
 failure_reason <- function(f) {

@@ -50,3 +50,60 @@ test_that("set.seed() reproduces the partition", {
   set.seed(5); b <- kmeans_c(x, 3)
   expect_identical(a, b)
 })
+
+test_that("the hierarchical start is Ward's agglomeration on whitened data", {
+  set.seed(20)
+  x <- rbind(matrix(rnorm(60, 0, 1), 30), matrix(rnorm(60, 6, 1), 30), matrix(rnorm(60, c(0, 9), 1), 30, byrow = TRUE))
+  w <- rep(1, 90)
+  hc <- gaussmix:::hc_tree(x, w, 2000)
+  # Independent whitening: Mahalanobis distances are invariant to it, so Ward on
+  # the whitened data equals Ward on x %*% solve(chol(cov_ML(x))).
+  S <- cov(x) * 89 / 90
+  xt <- sweep(x, 2, colMeans(x)) %*% solve(chol(S))
+  ref <- cutree(hclust(dist(xt), "ward.D2"), 3)
+  ours <- gaussmix:::hc_partition(hc, 3)
+  expect_equal(sum(table(ref, ours) > 0), 3)
+  # Well separated groups are found exactly.
+  expect_equal(sum(table(rep(1:3, each = 30), ours) > 0), 3)
+})
+
+test_that("a weight of 2 in the hierarchical start acts as a duplicated row", {
+  set.seed(21)
+  x <- matrix(rnorm(60), 30)
+  w <- c(2, 2, rep(1, 28))
+  a <- gaussmix:::hc_partition(gaussmix:::hc_tree(x, w, 2000), 4)
+  xd <- rbind(x, x[1:2, ])
+  b <- gaussmix:::hc_partition(gaussmix:::hc_tree(xd, rep(1, 32), 2000), 4)
+  expect_equal(sum(table(a, b[1:30]) > 0), 4)
+})
+
+test_that("above hc_max_n rows the tree is grown on a subset and every row is assigned", {
+  set.seed(22)
+  x <- rbind(matrix(rnorm(600), 300), matrix(rnorm(600, 8), 300))
+  hc <- gaussmix:::hc_tree(x, rep(1, 600), 100)
+  expect_length(hc$sub, 100)
+  cl <- gaussmix:::hc_partition(hc, 2)
+  expect_equal(sum(table(rep(1:2, each = 300), cl) > 0), 2)
+})
+
+test_that("the 1-D quantile start makes groups of equal size", {
+  v <- c(5, 1, 3, 2, 4, 6)
+  expect_equal(gaussmix:::quantile_partition(v, rep(1, 6), 3), c(3, 1, 2, 1, 2, 3))
+  cl <- gaussmix:::quantile_partition(rnorm(1000), rep(1, 1000), 4)
+  expect_equal(as.vector(table(cl)), rep(250, 4))
+})
+
+test_that("cross starts never lower a cell's log-likelihood", {
+  x <- iris[1:4]
+  a <- suppressWarnings(gmm(x, k = 1:5, control = gmm_control(cross_starts = FALSE)))
+  b <- suppressWarnings(gmm(x, k = 1:5))
+  ll <- function(f) {
+    d <- 4
+    df <- outer(1:5, colnames(f$bic_table), Vectorize(function(k, m) {
+      gmm_models(d, k)$df[gmm_models(d)$model == m]
+    }))
+    (df * log(150) - unclass(f$bic_table)) / 2
+  }
+  expect_true(all(ll(b) >= ll(a) - 1e-6 * abs(ll(a)), na.rm = TRUE))
+  expect_lte(sum(is.na(b$bic_table)), sum(is.na(a$bic_table)))
+})

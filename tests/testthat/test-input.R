@@ -49,7 +49,7 @@ test_that("bad models, init and control get a clear error", {
   expect_error(gmm(faithful, model = 3), "`model` must be NULL or a character vector")
   expect_equal(gmm(faithful, k = 2, model = "full")$model, "VVV")
   expect_equal(gmm(faithful$waiting, k = 2, model = "tied")$model, "E")
-  expect_error(gmm(faithful, init = "hc"), "`init` must be")
+  expect_error(gmm(faithful, init = "ward"), "`init` must be one or more of")
   expect_error(gmm(faithful, init = 3), "`init` must be")
   expect_error(gmm(faithful$waiting, init = list(mean = c(50, 80))), "must give `sigma`")
   expect_error(gmm(faithful$waiting, init = list(mean = c(50, 80), sd = c(5, -1))),
