@@ -84,6 +84,8 @@
 #'     models as column names; `NA` where a fit failed, with the reasons in its
 #'     attribute `"reasons"` (a character matrix of the same shape). It has class
 #'     `gmm_bic_table` only for printing; `unclass()` gives the plain matrix.}
+#'   \item{icl_table}{the ICL of every cell, in the same layout (`NA` where the
+#'     fit failed).}
 #'   \item{weights}{the frequency weights (all 1 when none were given).}
 #'   \item{control, init}{the settings used, and `init` as given (a method name or
 #'     a list).}
@@ -141,7 +143,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
          "\nTry fewer components, other models, or gmm_control(reg = ...).", call. = FALSE)
   }
   fit <- new_gmm(grid$best, x = x, w = w, call = call, bic_table = grid$bic_table,
-                 control = control, init = init)
+                 icl_table = grid$icl_table, control = control, init = init)
   if (!is.null(fit$degenerate)) warning(fit$degenerate, call. = FALSE)
   fit
 }
@@ -267,7 +269,7 @@ check_k <- function(k, npos) {
 # ---- the object ----------------------------------------------------------------
 
 # Builds the gmm object from the chosen cell's fit; the only place that does.
-new_gmm <- function(fit, x, w, call, bic_table, control, init) {
+new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
   ord <- canonical_order(fit$mean)
   vars <- colnames(x)
   comps <- as.character(seq_along(ord))
@@ -279,7 +281,6 @@ new_gmm <- function(fit, x, w, call, bic_table, control, init) {
   z <- fit$z[, ord, drop = FALSE]
   colnames(z) <- comps
   zmax <- apply(z, 1L, max)
-  entropy <- -sum(w * rowSums(ifelse(z > 0, z * log(z), 0)))
   if (!fit$converged) {
     warning(sprintf("EM did not converge for model %s with K = %d within max_iter = %d iterations; see gmm_control().",
                     fit$model, length(ord), control$max_iter), call. = FALSE)
@@ -299,7 +300,7 @@ new_gmm <- function(fit, x, w, call, bic_table, control, init) {
     loglik = fit$loglik,
     df = fit$df,
     bic = fit$bic,
-    icl = fit$bic + 2 * entropy,
+    icl = fit$bic + 2 * entropy(z, w),
     z = z,
     classification = max.col(z, ties.method = "first"),
     uncertainty = 1 - zmax,
@@ -308,6 +309,7 @@ new_gmm <- function(fit, x, w, call, bic_table, control, init) {
     inner_fail = fit$inner_fail,
     loglik_trace = fit$trace,
     bic_table = bic_table,
+    icl_table = icl_table,
     weights = w,
     control = control,
     init = init

@@ -5,6 +5,7 @@ fit_grid <- function(x, w, ks, models, start, n_init, control) {
   cv <- control_vector(control)
   dn <- list(as.character(ks), models)
   bic <- matrix(NA_real_, length(ks), length(models), dimnames = dn)
+  icl <- bic
   reasons <- matrix(NA_character_, length(ks), length(models), dimnames = dn)
   best <- NULL
   prep <- prepare_starts(x, w, start, control)
@@ -22,13 +23,17 @@ fit_grid <- function(x, w, ks, models, start, n_init, control) {
         next
       }
       bic[i, m] <- cells[[m]]$fit$bic
+      icl[i, m] <- cells[[m]]$fit$bic + 2 * entropy(cells[[m]]$fit$z, w)
       if (is.null(best) || cells[[m]]$fit$bic < best$bic) best <- cells[[m]]$fit
     }
   }
   attr(bic, "reasons") <- reasons
   class(bic) <- "gmm_bic_table"
-  list(best = best, bic_table = bic)
+  list(best = best, bic_table = bic, icl_table = icl)
 }
+
+# -sum_i w_i sum_k z_ik log z_ik, with 0 log 0 = 0.
+entropy <- function(z, w) -sum(w * rowSums(ifelse(z > 0, z * log(z), 0)))
 
 # Fits one model from every start; keeps the highest log-likelihood, or the reason
 # the first start failed when none succeeded.

@@ -12,6 +12,11 @@ test_that("logLik, AIC, BIC and nobs agree with the explicit formulas", {
   z <- fit$z
   expect_equal(fit$icl, fit$bic - 2 * sum(ifelse(z > 0, z * log(z), 0)))
   expect_equal(fit$uncertainty, 1 - apply(z, 1, max))
+  expect_equal(fit$icl_table["2", "VVV"], fit$icl)
+  big <- gmm(faithful, k = 1:3, model = c("EII", "VVV"))
+  expect_equal(dim(big$icl_table), c(3, 2))
+  expect_true(all(big$icl_table >= unclass(big$bic_table)))   # entropy is >= 0
+  expect_equal(unname(big$icl_table[1, ]), unname(unclass(big$bic_table)[1, ]))  # K = 1: no entropy
 })
 
 test_that("predict() gives the posterior, the class and the mixture density", {
