@@ -339,16 +339,15 @@ static double volumes_and_diag(gm_cov *c, const double *v, int jstride, size_t k
   return f;
 }
 
-/* VEI: Sigma_k = lambda_k B, B diagonal with det 1 (Celeux and Govaert 1995). */
-static int cov_VEI(gm_cov *c, double *sigma)
+/* Alternates volumes_and_diag() until the objective settles or max_iter is reached. */
+static int alternate_volumes(gm_cov *c, const double *v, int jstride, size_t kstride,
+                             double *B)
 {
-  const int d = c->d;
-  const size_t dd = (size_t) d * d;
-  double *B = c->work, fold = R_PosInf;
+  double fold = R_PosInf;
   start_volumes(c);
   c->inner_ok = 0;
   for (int it = 0; it < c->max_iter; it++) {
-    const double f = volumes_and_diag(c, c->S, d + 1, dd, B);
+    const double f = volumes_and_diag(c, v, jstride, kstride, B);
     if (ISNAN(f)) return GM_SINGULAR;
     if (inner_done(f, fold, c->tol)) {
       c->inner_ok = 1;
@@ -356,6 +355,16 @@ static int cov_VEI(gm_cov *c, double *sigma)
     }
     fold = f;
   }
+  return GM_OK;
+}
+
+/* VEI: Sigma_k = lambda_k B, B diagonal with det 1 (Celeux and Govaert 1995). */
+static int cov_VEI(gm_cov *c, double *sigma)
+{
+  const int d = c->d;
+  const size_t dd = (size_t) d * d;
+  double *B = c->work;
+  if (alternate_volumes(c, c->S, d + 1, dd, B)) return GM_SINGULAR;
   for (int k = 0; k < c->k; k++) set_diag(d, B, 1, c->lambda[k], sigma + k * dd);
   return GM_OK;
 }
@@ -368,18 +377,7 @@ static int cov_VEV(gm_cov *c, double *sigma)
   const size_t dd = (size_t) d * d;
   double *vec = c->work, *val = vec + K * dd, *A = val + (size_t) K * d, *lwk = A + d;
   if (eigen_all(c, vec, val, lwk)) return GM_SINGULAR;
-  double fold = R_PosInf;
-  start_volumes(c);
-  c->inner_ok = 0;
-  for (int it = 0; it < c->max_iter; it++) {
-    const double f = volumes_and_diag(c, val, 1, d, A);
-    if (ISNAN(f)) return GM_SINGULAR;
-    if (inner_done(f, fold, c->tol)) {
-      c->inner_ok = 1;
-      break;
-    }
-    fold = f;
-  }
+  if (alternate_volumes(c, val, 1, d, A)) return GM_SINGULAR;
   for (int k = 0; k < K; k++) set_rotated(d, vec + k * dd, A, c->lambda[k], sigma + k * dd);
   return GM_OK;
 }
