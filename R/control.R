@@ -87,10 +87,11 @@ as_control <- function(control) {
   stop("`control` must be made by gmm_control(), not ", describe(control), ".", call. = FALSE)
 }
 
-# The vector the C core reads: c(tol, max_iter, reg, eps, inner_tol, inner_max_iter).
-control_vector <- function(control) {
+# The vector the C core reads: c(tol, max_iter, reg, eps, inner_tol, inner_max_iter,
+# threads).
+control_vector <- function(control, threads = 1L) {
   c(control$tol, control$max_iter, control$reg, control$eps, control$inner_tol,
-    control$inner_max_iter)
+    control$inner_max_iter, threads)
 }
 
 #' A conjugate prior for Gaussian mixtures

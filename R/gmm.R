@@ -62,6 +62,10 @@
 #'   the start with the highest log-likelihood is kept for each cell. Ignored
 #'   when `init` is a list.
 #' @param control Settings from [gmm_control()] (or a list of them).
+#' @param threads Number of OpenMP threads for the passes over the data (default
+#'   `getOption("gaussmix.threads", 1L)`). The rows are split into a fixed number
+#'   of chunks summed in a fixed order, so the result is bitwise the same for any
+#'   number of threads. Without OpenMP support the fit runs on one thread.
 #' @return An object of class `gmm`, a list with:
 #'   \item{call}{the matched call.}
 #'   \item{data}{the data as a numeric matrix.}
@@ -115,7 +119,7 @@
 #' gmm(h, k = 2, model = "V",
 #'     init = list(mean = c(170, 190), sd = c(5, 5), pro = c(0.5, 0.5)))
 gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 1,
-                control = gmm_control()) {
+                control = gmm_control(), threads = getOption("gaussmix.threads", 1L)) {
   call <- match.call()
   control <- as_control(control)
   x <- as_data_matrix(x)
@@ -135,8 +139,12 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   model <- check_model(model, d)
   n_init <- check_whole(n_init, "n_init", min = 1)
   if (length(n_init) != 1L) stop("`n_init` must be a single whole number.", call. = FALSE)
+  threads <- check_whole(threads, "threads", min = 1)
+  if (length(threads) != 1L || threads > 1024L) {
+    stop("`threads` must be a single whole number from 1 to 1024.", call. = FALSE)
+  }
 
-  grid <- fit_grid(x, w, k, model, start, n_init, control)
+  grid <- fit_grid(x, w, k, model, start, n_init, control, threads)
   if (is.null(grid$best)) {
     stop("no (K, model) combination could be fitted:\n",
          format_reasons(attr(grid$bic_table, "reasons")),

@@ -1,8 +1,8 @@
 # The K x model grid: one C fit per start and cell, the best start per cell, and
 # the cell with the smallest BIC.
 
-fit_grid <- function(x, w, ks, models, start, n_init, control) {
-  cv <- control_vector(control)
+fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
+  cv <- control_vector(control, threads)
   dn <- list(as.character(ks), models)
   bic <- matrix(NA_real_, length(ks), length(models), dimnames = dn)
   icl <- bic

@@ -34,43 +34,43 @@ static void trace_push(gm_trace *t, double ll)
   t->v[t->len++] = ll;
 }
 
-/* Runs EM from responsibilities z (start_m = 1: an M-step comes first) or from the
- * parameters in P (start_m = 0, Cholesky factors already set).  The trace receives
- * the log-likelihood of the start and after each iteration.
- * On return z and P hold the last parameters and their responsibilities. */
-static void em_mstep(const gm_data *D, const double *z, const gm_model *M, gm_par *P,
-                     const gm_ctrl *C, gm_mwork *Wk, gm_result *res)
+/* Records the inner-loop outcome of the M-step just taken. */
+static void note_inner(const gm_mwork *Wk, gm_result *res)
 {
-  res->status = gm_mstep(D, z, M, P, C, Wk, &res->bad);
   res->inner_last = Wk->cov.inner_ok;
   if (!Wk->cov.inner_ok) res->inner_fail++;
 }
 
+/* Runs EM from responsibilities z (start_m = 1: an M-step comes first) or from the
+ * parameters in P (start_m = 0, Cholesky factors already set).  Each iteration is one
+ * pass over the data (E-step and the next M-step's sums) and one M-step from the sums.
+ * The trace receives the log-likelihood of the start and after each iteration.  On
+ * return z and P hold the last parameters and their responsibilities. */
 static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
                    int start_m, const gm_ctrl *C, gm_trace *trace, gm_mwork *Wk,
-                   gm_result *res)
+                   gm_pass_work *pw, gm_result *res)
 {
-  double ll = 0.0;
+  double ll = 0.0, old = 0.0;
   if (start_m) {
-    em_mstep(D, z, M, P, C, Wk, res);
+    res->status = gm_mstep(D, z, M, P, C, Wk, &res->bad);
+    note_inner(Wk, res);
     if (res->status) return;
   }
-  res->status = gm_estep(D, P, z, NULL, &ll, Wk->scratch);
-  if (res->status) return;
-  trace_push(trace, ll);
-  for (int it = 1; it <= C->max_iter; it++) {
-    R_CheckUserInterrupt();
-    const double old = ll;
-    res->iterations = it;
-    em_mstep(D, z, M, P, C, Wk, res);
-    if (res->status) return;
-    res->status = gm_estep(D, P, z, NULL, &ll, Wk->scratch);
+  for (int it = 0;; it++) {
+    if (it > 0) R_CheckUserInterrupt();
+    res->status = gm_pass(D, P, z, NULL, &ll, Wk->stats, pw);
     if (res->status) return;
     trace_push(trace, ll);
-    if (fabs(ll - old) <= C->tol * (1.0 + fabs(ll))) {
+    if (it > 0 && fabs(ll - old) <= C->tol * (1.0 + fabs(ll))) {
       res->converged = 1;
       break;
     }
+    if (it == C->max_iter) break;
+    old = ll;
+    res->iterations = it + 1;
+    res->status = gm_mstep_sums(D, Wk->stats, M, P, C, Wk, &res->bad);
+    note_inner(Wk, res);
+    if (res->status) return;
   }
   res->loglik = ll;
 }
@@ -159,23 +159,26 @@ static void fill_na(SEXP v)
   for (R_xlen_t e = 0; e < XLENGTH(v); e++) p[e] = NA_REAL;
 }
 
-/* control = c(tol, max_iter, reg, eps, inner_tol, inner_max_iter); prior = NULL or
- * list(kappa, nu, mean, scale). */
+/* control = c(tol, max_iter, reg, eps, inner_tol, inner_max_iter, threads); prior =
+ * NULL or list(kappa, nu, mean, scale). */
 static void ctrl_arg(SEXP control, SEXP prior, int d, gm_ctrl *C, gm_prior *pr)
 {
-  const double *v = real_arg(control, "control", 6);
+  const double *v = real_arg(control, "control", 7);
   if (!(v[0] >= 0.0 && isfinite(v[0])) || !(v[1] >= 0.0 && v[1] <= 1e7) ||
       v[1] != floor(v[1]) || !(v[2] >= 0.0 && isfinite(v[2])) ||
       !(v[3] >= 0.0 && v[3] < 1.0) || !(v[4] >= 0.0 && isfinite(v[4])) ||
-      !(v[5] >= 1.0 && v[5] <= 1e7) || v[5] != floor(v[5]))
+      !(v[5] >= 1.0 && v[5] <= 1e7) || v[5] != floor(v[5]) ||
+      !(v[6] >= 1.0 && v[6] <= 1024) || v[6] != floor(v[6]))
     error("'control' must hold finite tol >= 0, whole 0 <= max_iter <= 1e7, finite reg >= 0, "
-          "0 <= eps < 1, finite inner_tol >= 0 and whole 1 <= inner_max_iter <= 1e7");
+          "0 <= eps < 1, finite inner_tol >= 0, whole 1 <= inner_max_iter <= 1e7 and "
+          "whole 1 <= threads <= 1024");
   C->tol = v[0];
   C->max_iter = (int) v[1];
   C->reg = v[2];
   C->eps = v[3];
   C->inner_tol = v[4];
   C->inner_max_iter = (int) v[5];
+  C->threads = (int) v[6];
   C->prior = NULL;
   if (prior == R_NilValue) return;
   if (TYPEOF(prior) != VECSXP || LENGTH(prior) != 4)
@@ -307,6 +310,8 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   SET_VECTOR_ELT(out, 3, z);
   gm_mwork Wk;
   gm_mwork_alloc(&Wk, d, k, &C);
+  gm_pass_work pw;
+  gm_pass_alloc(&pw, n, d, k, C.threads);
   gm_trace trace = {NULL, 0, 0};
 
   gm_result res = {0, 0, GM_OK, -1, 0, 1, NA_REAL};
@@ -315,7 +320,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
     for (R_xlen_t e = 0; e < (R_xlen_t) n * k; e++)
       if (!(zz[e] >= 0.0) || !isfinite(zz[e])) error("'z0' must be finite and non-negative");
     memcpy(REAL(z), zz, (size_t) n * k * sizeof(double));
-    em_run(&D, M, &P, REAL(z), 1, &C, &trace, &Wk, &res);
+    em_run(&D, M, &P, REAL(z), 1, &C, &trace, &Wk, &pw, &res);
   } else {
     par_copy_in(VECTOR_ELT(par0, 0), VECTOR_ELT(par0, 1), VECTOR_ELT(par0, 2), "par0$", &P);
     int bad = -1;
@@ -323,7 +328,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
       res.status = GM_SINGULAR;
       res.bad = bad;
     } else {
-      em_run(&D, M, &P, REAL(z), 0, &C, &trace, &Wk, &res);
+      em_run(&D, M, &P, REAL(z), 0, &C, &trace, &Wk, &pw, &res);
     }
   }
 
@@ -376,8 +381,9 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
     error("the covariance matrix of component %d is not positive definite", bad + 1);
   double ll;
-  double *scratch = (double *) R_alloc((size_t) GM_BLOCK * d, sizeof(double));
-  if (gm_estep(&D, &P, REAL(z), REAL(logdens), &ll, scratch))
+  gm_pass_work pw;
+  gm_pass_alloc(&pw, n, d, k, 1);
+  if (gm_pass(&D, &P, REAL(z), REAL(logdens), &ll, NULL, &pw))
     error("some rows are too far from every component for their density to be "
           "represented, even on the log scale");
   UNPROTECT(2);

@@ -1,76 +1,207 @@
-/* E-step in log space.
+/* The E-step in log space, fused with the sums the next M-step needs.
  *
  * log N(x | mu, Sigma) = -(d log(2 pi) + log det Sigma + |L^{-1}(x - mu)|^2) / 2 with
  * Sigma = L L'.  The whitened residual L^{-1}(x - mu) is found by forward substitution
  * over a block of rows at a time, so every inner loop runs along contiguous rows.
  * Responsibilities come from log-sum-exp over components with the maximum shifted out.
+ *
+ * One pass over the data per EM iteration: each block's responsibilities are used at
+ * once to accumulate, for every component, n_k = sum w z, s_k = sum w z (x - m_k) and
+ * W0_k = sum w z (x - m_k)(x - m_k)' about the current means m_k (the M-step turns
+ * these into the new means and scatter matrices).  Rows are split into a fixed number
+ * of chunks, whatever the number of threads; each chunk sums its blocks in order and
+ * the chunks are added in order, so the result is bitwise the same for any number of
+ * threads.
  */
 #include <math.h>
+#include <string.h>
 #include "gaussmix.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define LOG_2PI 1.837877066409345483560659472811
 
-/* Writes log(pi_k) + log N(x_i | mu_k, Sigma_k) into lz (n x k) for rows i0..i0+m-1.
- * scratch holds m * d doubles. */
-static void log_comp_block(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
-                           double *lz, double *scratch)
+/* Number of doubles one chunk accumulates: ll, n_k, s_k, W0_k. */
+static size_t chunk_size(int d, int k)
+{
+  return 1 + (size_t) k + (size_t) k * d + (size_t) k * d * d;
+}
+
+/* Per-thread scratch: residuals (B x d), weighted residuals (B x d), log densities
+ * (B x k), weights (B). */
+static size_t scratch_size(int d, int k)
+{
+  return (size_t) GM_BLOCK * (2 * (size_t) d + k + 1);
+}
+
+void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
+{
+  const int nblocks = (n + GM_BLOCK - 1) / GM_BLOCK;
+  pw->nchunk = nblocks < GM_CHUNKS ? nblocks : GM_CHUNKS;
+#ifdef _OPENMP
+  pw->nthreads = threads < 1 ? 1 : threads;
+#else
+  (void) threads;
+  pw->nthreads = 1;
+#endif
+  if (pw->nthreads > pw->nchunk) pw->nthreads = pw->nchunk;
+  pw->chunk = (double *) R_alloc(pw->nchunk * chunk_size(d, k), sizeof(double));
+  pw->scratch = (double *) R_alloc(pw->nthreads * scratch_size(d, k), sizeof(double));
+  pw->status = (int *) R_alloc(pw->nchunk, sizeof(int));
+}
+
+/* lz (m x k) = log(pi_c) + log N(x_i | mu_c, Sigma_c) for rows i0 .. i0 + m - 1. */
+static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
+                          double *lz, double *r)
 {
   const int n = D->n, d = D->d;
   for (int c = 0; c < P->k; c++) {
     const double *L = P->chol + (size_t) c * d * d;
     const double *mu = P->mean + (size_t) c * d;
     const double cst = log(P->pro[c]) - 0.5 * (d * LOG_2PI + P->logdet[c]);
-    double *out = lz + (size_t) c * n + i0;
+    double *out = lz + (size_t) c * m;
     for (int b = 0; b < m; b++) out[b] = 0.0;
     for (int j = 0; j < d; j++) {
-      double *r = scratch + (size_t) j * m;
+      double *rj = r + (size_t) j * m;
       const double *xj = D->x + (size_t) j * n + i0;
-      for (int b = 0; b < m; b++) r[b] = xj[b] - mu[j];
+      const double mj = mu[j];
+      GM_SIMD
+      for (int b = 0; b < m; b++) rj[b] = xj[b] - mj;
       for (int l = 0; l < j; l++) {
         const double a = L[j + (size_t) l * d];
-        const double *rl = scratch + (size_t) l * m;
-        for (int b = 0; b < m; b++) r[b] -= a * rl[b];
+        const double *rl = r + (size_t) l * m;
+        GM_SIMD
+        for (int b = 0; b < m; b++) rj[b] -= a * rl[b];
       }
       const double inv = 1.0 / L[j + (size_t) j * d];
+      GM_SIMD
       for (int b = 0; b < m; b++) {
-        r[b] *= inv;
-        out[b] += r[b] * r[b];
+        rj[b] *= inv;
+        out[b] += rj[b] * rj[b];
       }
     }
+    GM_SIMD
     for (int b = 0; b < m; b++) out[b] = cst - 0.5 * out[b];
   }
 }
 
-/* Given parameters with their Cholesky factors, overwrite z with responsibilities,
- * rowll (may be NULL) with the log mixture density of each row and *loglik with
- * sum_i w_i rowll_i.  scratch holds GM_BLOCK * d doubles.  Returns GM_NONFINITE if
- * some row's log density is not finite (data or parameters too extreme). */
-int gm_estep(const gm_data *D, const gm_par *P, double *z, double *rowll,
-             double *loglik, double *scratch)
+/* Turns lz into responsibilities in place and adds sum_i w_i log p(x_i) to *ll.
+ * Returns GM_NONFINITE when a row's log density is not finite. */
+static int block_normalise(int m, int k, const double *w, double *lz, double *rowll,
+                           double *ll)
 {
-  const int n = D->n, k = P->k;
-  double ll = 0.0;
-  for (R_xlen_t i0 = 0; i0 < n; i0 += GM_BLOCK) {
-    const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
-    log_comp_block(D, P, i0, m, z, scratch);
-    for (R_xlen_t i = i0; i < i0 + m; i++) {
-      double mx = z[i];
-      for (int c = 1; c < k; c++)
-        if (z[i + (size_t) c * n] > mx) mx = z[i + (size_t) c * n];
-      if (!isfinite(mx)) return GM_NONFINITE;
+  for (int b = 0; b < m; b++) {
+    double mx = lz[b];
+    for (int c = 1; c < k; c++)
+      if (lz[b + (size_t) c * m] > mx) mx = lz[b + (size_t) c * m];
+    if (!isfinite(mx)) return GM_NONFINITE;
+    double s = 0.0;
+    for (int c = 0; c < k; c++) {
+      double *e = lz + b + (size_t) c * m;
+      *e = exp(*e - mx);
+      s += *e;
+    }
+    const double lse = mx + log(s), inv = 1.0 / s;
+    for (int c = 0; c < k; c++) lz[b + (size_t) c * m] *= inv;
+    if (rowll) rowll[b] = lse;
+    *ll += (w ? w[b] : 1.0) * lse;
+  }
+  return GM_OK;
+}
+
+/* Adds the block's n_k, s_k and W0_k (lower triangle) about the current means. */
+static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
+                        const double *zb, double *acc, double *r, double *gr, double *g)
+{
+  const int n = D->n, d = D->d, k = P->k;
+  double *nk = acc + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
+  for (int c = 0; c < k; c++) {
+    const double *mu = P->mean + (size_t) c * d;
+    const double *zc = zb + (size_t) c * m;
+    double sg = 0.0;
+    GM_SIMD_SUM(sg)
+    for (int b = 0; b < m; b++) {
+      g[b] = D->w[i0 + b] * zc[b];
+      sg += g[b];
+    }
+    nk[c] += sg;
+    for (int j = 0; j < d; j++) {
+      const double *xj = D->x + (size_t) j * n + i0;
+      double *rj = r + (size_t) j * m, *grj = gr + (size_t) j * m;
+      const double mj = mu[j];
       double s = 0.0;
-      for (int c = 0; c < k; c++) {
-        double *zic = z + i + (size_t) c * n;
-        *zic = exp(*zic - mx);
-        s += *zic;
+      GM_SIMD_SUM(s)
+      for (int b = 0; b < m; b++) {
+        rj[b] = xj[b] - mj;
+        grj[b] = g[b] * rj[b];
+        s += grj[b];
       }
-      const double lse = mx + log(s), inv = 1.0 / s;
-      for (int c = 0; c < k; c++) z[i + (size_t) c * n] *= inv;
-      if (rowll) rowll[i] = lse;
-      ll += (D->w ? D->w[i] : 1.0) * lse;
+      s1[j + (size_t) c * d] += s;
+    }
+    double *Wc = W0 + (size_t) c * d * d;
+    for (int j = 0; j < d; j++) {
+      const double *grj = gr + (size_t) j * m;
+      for (int l = 0; l <= j; l++) {
+        const double *rl = r + (size_t) l * m;
+        double s = 0.0;
+        GM_SIMD_SUM(s)
+        for (int b = 0; b < m; b++) s += grj[b] * rl[b];
+        Wc[j + (size_t) l * d] += s;
+      }
     }
   }
-  if (!isfinite(ll)) return GM_NONFINITE;
-  *loglik = ll;
+}
+
+/* One pass: responsibilities z (n x k) and log-likelihood of the parameters P, the
+ * log density of each row in rowll (may be NULL), and, when stats is not NULL, the
+ * M-step sums (n_k, s_k, W0_k, laid out as in a chunk) summed over all rows.  Returns
+ * GM_OK or GM_NONFINITE. */
+int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
+            double *stats, gm_pass_work *pw)
+{
+  const int n = D->n, d = D->d, k = P->k;
+  const int nblocks = (n + GM_BLOCK - 1) / GM_BLOCK, nchunk = pw->nchunk;
+  const size_t csz = chunk_size(d, k), ssz = scratch_size(d, k);
+  memset(pw->chunk, 0, nchunk * csz * sizeof(double));
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(pw->nthreads) schedule(static)
+#endif
+  for (int ch = 0; ch < nchunk; ch++) {
+#ifdef _OPENMP
+    double *scr = pw->scratch + (size_t) omp_get_thread_num() * ssz;
+#else
+    double *scr = pw->scratch;
+#endif
+    double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
+    double *g = lz + (size_t) GM_BLOCK * k;
+    double *acc = pw->chunk + ch * csz;
+    pw->status[ch] = GM_OK;
+    const int b0 = (int) ((long long) ch * nblocks / nchunk);
+    const int b1 = (int) ((long long) (ch + 1) * nblocks / nchunk);
+    for (int blk = b0; blk < b1 && pw->status[ch] == GM_OK; blk++) {
+      const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
+      const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
+      block_logdens(D, P, i0, m, lz, r);
+      pw->status[ch] = block_normalise(m, k, D->w ? D->w + i0 : NULL, lz,
+                                       rowll ? rowll + i0 : NULL, acc);
+      if (pw->status[ch]) break;
+      for (int c = 0; c < k; c++)
+        memcpy(z + i0 + (size_t) c * n, lz + (size_t) c * m, m * sizeof(double));
+      if (stats) block_stats(D, P, i0, m, lz, acc, r, gr, g);
+    }
+  }
+  for (int ch = 0; ch < nchunk; ch++)
+    if (pw->status[ch]) return pw->status[ch];
+  double total = 0.0;
+  if (stats) memset(stats, 0, csz * sizeof(double));
+  for (int ch = 0; ch < nchunk; ch++) {
+    const double *acc = pw->chunk + ch * csz;
+    total += acc[0];
+    if (stats)
+      for (size_t e = 1; e < csz; e++) stats[e] += acc[e];
+  }
+  if (!isfinite(total)) return GM_NONFINITE;
+  *ll = total;
   return GM_OK;
 }

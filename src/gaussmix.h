@@ -16,8 +16,21 @@
 #define FCONE
 #endif
 
-/* Rows are processed in blocks of this many, so scratch stays O(block * d). */
+/* Rows are processed in blocks of this many, so scratch stays O(block * d), and
+ * blocks are grouped into at most GM_CHUNKS chunks, the unit of parallel work and of
+ * the fixed-order reduction that makes results independent of the thread count. */
 #define GM_BLOCK 256
+#define GM_CHUNKS 32
+
+/* Vectorisation hints, only where OpenMP is there to read them. */
+#ifdef _OPENMP
+#define GM_SIMD _Pragma("omp simd")
+#define GM_PRAGMA(x) _Pragma(#x)
+#define GM_SIMD_SUM(v) GM_PRAGMA(omp simd reduction(+:v))
+#else
+#define GM_SIMD
+#define GM_SIMD_SUM(v)
+#endif
 
 /* Status codes of a fit; GM_OK is 0 so that "if (status)" reads as "failed". */
 enum {
@@ -90,6 +103,7 @@ typedef struct {
   double eps;     /* relative floor for variances and component weights */
   double inner_tol;
   int inner_max_iter;
+  int threads;
   const gm_prior *prior;  /* NULL for maximum likelihood */
 } gm_ctrl;
 
@@ -99,6 +113,7 @@ typedef struct {
   double *m;        /* k */
   double *W;        /* d x d x k */
   double *scratch;  /* GM_BLOCK * d */
+  double *stats;    /* the pass's sums: ll, n_k, s_k, W0_k */
   gm_cov cov;
 } gm_mwork;
 
@@ -110,8 +125,15 @@ int gm_svd(int d, double *G, double *U, double *s, double *VT, double *work, int
 int gm_chol_inverse(int d, const double *A, double *inv, double *logdet);
 
 /* estep.c */
-int gm_estep(const gm_data *D, const gm_par *P, double *z, double *rowll,
-             double *loglik, double *scratch);
+typedef struct {
+  int nchunk, nthreads;
+  double *chunk;    /* nchunk partial sums */
+  double *scratch;  /* per-thread block buffers */
+  int *status;      /* nchunk */
+} gm_pass_work;
+void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads);
+int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
+            double *stats, gm_pass_work *pw);
 
 /* mstep.c */
 const gm_model *gm_find_model(const char *name);
@@ -120,6 +142,8 @@ const gm_model *gm_model_at(int i);
 void gm_mwork_alloc(gm_mwork *Wk, int d, int k, const gm_ctrl *C);
 int gm_mstep(const gm_data *D, const double *z, const gm_model *M, gm_par *P,
              const gm_ctrl *C, gm_mwork *Wk, int *bad);
+int gm_mstep_sums(const gm_data *D, const double *stats, const gm_model *M, gm_par *P,
+                  const gm_ctrl *C, gm_mwork *Wk, int *bad);
 
 /* kmeans.c */
 void gm_kmeanspp(int n, int d, int k, const double *x, const double *w,

@@ -577,6 +577,7 @@ void gm_mwork_alloc(gm_mwork *Wk, int d, int k, const gm_ctrl *C)
   Wk->m = (double *) R_alloc(k, sizeof(double));
   Wk->W = (double *) R_alloc((size_t) d * d * k, sizeof(double));
   Wk->scratch = (double *) R_alloc((size_t) GM_BLOCK * d, sizeof(double));
+  Wk->stats = (double *) R_alloc(1 + (size_t) k * (1 + d + (size_t) d * d), sizeof(double));
   gm_cov *c = &Wk->cov;
   c->d = d;
   c->k = k;
@@ -591,24 +592,13 @@ void gm_mwork_alloc(gm_mwork *Wk, int d, int k, const gm_ctrl *C)
   c->inner_ok = 1;
 }
 
-/* Updates P (pro, mean, sigma, and the Cholesky factors) from responsibilities z.
- * Returns GM_OK, GM_COLLAPSE when a component's size is at most eps * sum(w), or
- * GM_SINGULAR when a covariance is not usable; the component (or -1 when the model's
- * update itself broke down) is written to *bad.  Wk->cov.inner_ok tells whether an
- * inner loop reached its tolerance. */
-int gm_mstep(const gm_data *D, const double *z, const gm_model *M, gm_par *P,
-             const gm_ctrl *C, gm_mwork *Wk, int *bad)
+/* From the sizes Wk->nk, maximum-likelihood means P->mean and scatter matrices Wk->W:
+ * proportions, the prior's terms, the model's covariance update, the ridge and the
+ * Cholesky factors.  Returns as gm_mstep(). */
+static int mstep_finish(const gm_data *D, const gm_model *M, gm_par *P, const gm_ctrl *C,
+                        gm_mwork *Wk, int *bad)
 {
   const int d = D->d, k = P->k;
-  comp_sizes(D, z, k, Wk->nk);
-  for (int c = 0; c < k; c++) {
-    if (!(Wk->nk[c] > C->eps * D->wsum) || !isfinite(Wk->nk[c])) {
-      *bad = c;
-      return GM_COLLAPSE;
-    }
-    P->pro[c] = Wk->nk[c] / D->wsum;
-  }
-  means_scatter(D, z, k, Wk->nk, P->mean, Wk->W, Wk->scratch);
   if (C->prior) apply_prior(C->prior, d, k, Wk->nk, P->mean, Wk->W, Wk->m);
   else memcpy(Wk->m, Wk->nk, k * sizeof(double));
   Wk->cov.inner_ok = 1;
@@ -621,4 +611,57 @@ int gm_mstep(const gm_data *D, const double *z, const gm_model *M, gm_par *P,
     for (int c = 0; c < k; c++)
       for (int j = 0; j < d; j++) P->sigma[(size_t) c * d * d + j + (size_t) j * d] += C->reg;
   return gm_chol(d, k, P->sigma, P->chol, P->logdet, D->colvar, C->eps, bad);
+}
+
+/* Proportions from the sizes Wk->nk; GM_COLLAPSE when one is at most eps * sum(w). */
+static int proportions(const gm_data *D, gm_par *P, const gm_ctrl *C, const double *nk,
+                       int *bad)
+{
+  for (int c = 0; c < P->k; c++) {
+    if (!(nk[c] > C->eps * D->wsum) || !isfinite(nk[c])) {
+      *bad = c;
+      return GM_COLLAPSE;
+    }
+    P->pro[c] = nk[c] / D->wsum;
+  }
+  return GM_OK;
+}
+
+/* Updates P (pro, mean, sigma, and the Cholesky factors) from responsibilities z, by
+ * two passes over the data (means, then scatter about them): used for the first
+ * M-step from a partition.  Returns GM_OK, GM_COLLAPSE when a component's size is at
+ * most eps * sum(w), or GM_SINGULAR when a covariance is not usable; the component
+ * (or -1 when the model's update itself broke down) is written to *bad.
+ * Wk->cov.inner_ok tells whether an inner loop reached its tolerance. */
+int gm_mstep(const gm_data *D, const double *z, const gm_model *M, gm_par *P,
+             const gm_ctrl *C, gm_mwork *Wk, int *bad)
+{
+  comp_sizes(D, z, P->k, Wk->nk);
+  if (proportions(D, P, C, Wk->nk, bad)) return GM_COLLAPSE;
+  means_scatter(D, z, P->k, Wk->nk, P->mean, Wk->W, Wk->scratch);
+  return mstep_finish(D, M, P, C, Wk, bad);
+}
+
+/* The same from the sums of a pass (gm_pass): n_k, s_k = sum w z (x - m_k) and
+ * W0_k = sum w z (x - m_k)(x - m_k)' (lower triangle) about the current means m_k.
+ * The new mean is m_k + s_k / n_k and the scatter about it W0_k - s_k s_k' / n_k; the
+ * correction is small because the means move little from one iteration to the next. */
+int gm_mstep_sums(const gm_data *D, const double *stats, const gm_model *M, gm_par *P,
+                  const gm_ctrl *C, gm_mwork *Wk, int *bad)
+{
+  const int d = D->d, k = P->k;
+  const double *nk = stats + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
+  memcpy(Wk->nk, nk, k * sizeof(double));
+  if (proportions(D, P, C, Wk->nk, bad)) return GM_COLLAPSE;
+  for (int c = 0; c < k; c++) {
+    const double *s = s1 + (size_t) c * d, *W0c = W0 + (size_t) c * d * d;
+    double *Wc = Wk->W + (size_t) c * d * d, *mu = P->mean + (size_t) c * d;
+    for (int j = 0; j < d; j++)
+      for (int l = 0; l <= j; l++) {
+        const double v = W0c[j + (size_t) l * d] - s[j] * s[l] / nk[c];
+        Wc[j + (size_t) l * d] = Wc[l + (size_t) j * d] = v;
+      }
+    for (int j = 0; j < d; j++) mu[j] += s[j] / nk[c];
+  }
+  return mstep_finish(D, M, P, C, Wk, bad);
 }
