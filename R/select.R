@@ -2,12 +2,16 @@
 # the cell with the smallest BIC.
 
 fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
-  cv <- control_vector(control, threads)
+  # With more than one cell, every cell is first fitted to the looser screen_tol,
+  # then the cells within refine_bic of the best BIC continue to tol.
+  screening <- length(ks) * length(models) > 1L && control$screen_tol > control$tol
+  final_cv <- control_vector(control, threads)
+  cv <- if (screening) replace(final_cv, 1L, control$screen_tol) else final_cv
   dn <- list(as.character(ks), models)
   bic <- matrix(NA_real_, length(ks), length(models), dimnames = dn)
   icl <- bic
   reasons <- matrix(NA_character_, length(ks), length(models), dimnames = dn)
-  best <- NULL
+  kept <- list()   # the screened fit of every cell, without its responsibilities
   prep <- prepare_starts(x, w, start, control)
   for (i in seq_along(ks)) {
     starts <- make_starts(prep, w, ks[i], n_init, control)
@@ -18,22 +22,56 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
       cells <- cross_start(cells, x, w, cv, prior)
     }
     for (m in models) {
-      if (is.null(cells[[m]]$fit)) {
+      f <- cells[[m]]$fit
+      if (is.null(f)) {
         reasons[i, m] <- cells[[m]]$reason
         next
       }
-      bic[i, m] <- cells[[m]]$fit$bic
-      icl[i, m] <- cells[[m]]$fit$bic + 2 * entropy(cells[[m]]$fit$z, w)
-      if (is.null(best) || cells[[m]]$fit$bic < best$bic) best <- cells[[m]]$fit
+      bic[i, m] <- f$bic
+      icl[i, m] <- f$bic + 2 * entropy(f$z, w)
+      f$z <- NULL
+      f$prior <- prior
+      kept[[paste(i, m)]] <- f
     }
   }
-  attr(bic, "reasons") <- reasons
-  class(bic) <- "gmm_bic_table"
-  list(best = best, bic_table = bic, icl_table = icl)
+  if (!length(kept)) return(list(best = NULL, bic_table = with_reasons(bic, reasons), icl_table = icl))
+  if (screening) {
+    near <- which(bic <= min(bic, na.rm = TRUE) + control$refine_bic, arr.ind = TRUE)
+    for (r in seq_len(nrow(near))) {
+      i <- near[r, 1]
+      m <- models[near[r, 2]]
+      f <- refine(kept[[paste(i, m)]], x, w, final_cv)
+      bic[i, m] <- f$bic
+      icl[i, m] <- f$bic + 2 * entropy(f$z, w)
+      kept[[paste(i, m)]] <- f
+    }
+  }
+  best <- kept[[which.min(vapply(kept, `[[`, numeric(1), "bic"))]]
+  if (is.null(best$z)) best$z <- .Call(C_gmm_estep, x, best$pro, best$mean, best$sigma)$z
+  list(best = best, bic_table = with_reasons(bic, reasons), icl_table = icl)
 }
 
 # -sum_i w_i sum_k z_ik log z_ik, with 0 log 0 = 0.
 entropy <- function(z, w) -sum(w * rowSums(ifelse(z > 0, z * log(z), 0)))
+
+with_reasons <- function(bic, reasons) {
+  attr(bic, "reasons") <- reasons
+  class(bic) <- "gmm_bic_table"
+  bic
+}
+
+# Continues a screened fit to the final tolerance from its parameters. The trace
+# and the iteration count run on from the screened fit's.
+refine <- function(f, x, w, cv) {
+  g <- .Call(C_gmm_fit, x, w, f$model, NULL, list(f$pro, f$mean, f$sigma), cv, f$prior)
+  if (g$status != 0L) return(f)   # cannot happen from a fitted start; keep it safe
+  g$model <- f$model
+  g$prior <- f$prior
+  g$trace <- c(f$trace, g$trace[-1L])
+  g$iterations <- f$iterations + g$iterations
+  g$inner_fail <- f$inner_fail + g$inner_fail
+  g
+}
 
 # Fits one model from every start; keeps the highest log-likelihood, or the reason
 # the first start failed when none succeeded.
@@ -56,20 +94,24 @@ fit_cell <- function(x, w, model, starts, cv, prior) {
 # of the fit with the largest log-likelihood start every other model once more,
 # and a model keeps the result when it reaches a higher log-likelihood. A good
 # partition found under one covariance model often leads another model out of a
-# poor local optimum, at the cost of at most two more fits per cell.
+# poor local optimum, at the cost of at most two more fits per cell. A cell that
+# failed from every start tries each successful fit of its K, best BIC first,
+# until one works.
 cross_start <- function(cells, x, w, cv, prior) {
   fits <- Filter(Negate(is.null), lapply(cells, `[[`, "fit"))
   if (!length(fits)) return(cells)
-  donors <- unique(c(names(fits)[which.min(vapply(fits, `[[`, numeric(1), "bic"))],
-                     names(fits)[which.max(vapply(fits, `[[`, numeric(1), "loglik"))]))
+  by_bic <- names(fits)[order(vapply(fits, `[[`, numeric(1), "bic"))]
+  top <- unique(c(by_bic[1L], names(fits)[which.max(vapply(fits, `[[`, numeric(1), "loglik"))]))
   for (m in names(cells)) {
-    for (donor in setdiff(donors, m)) {
+    donors <- setdiff(if (is.null(cells[[m]]$fit)) by_bic else top, m)
+    for (donor in donors) {
       f <- .Call(C_gmm_fit, x, w, m, fits[[donor]]$z, NULL, cv, prior)
       old <- cells[[m]]$fit
       if (f$status == 0L && (is.null(old) || f$loglik > old$loglik)) {
         f$model <- m
         cells[[m]] <- list(fit = f, reason = NULL)
       }
+      if (is.null(old) && !is.null(cells[[m]]$fit) && !donor %in% top) break
     }
   }
   cells

@@ -60,7 +60,7 @@ per_iter <- function(n, d, k, model, m_iter, reps) {
 }
 
 if (1 %in% which_w) {
-  r <- per_iter(200000, 10, 10, "VVV", m_iter = 5, reps = 3)
+  r <- per_iter(200000, 10, 10, "VVV", m_iter = 20, reps = 3)
   flops <- 2 * 200000 * 10 * 10^2
   record(1, "seconds per EM iteration, VVV, n = 2e5, d = 10, K = 10", r$g, r$m,
          sprintf("gaussmix %.2f GFLOP/s on 2 n K d^2 = %.1e flops", flops / r$g[["seconds"]] / 1e9, flops))
@@ -68,10 +68,10 @@ if (1 %in% which_w) {
 
 if (2 %in% which_w) {
   g <- run_child(c(data_code(10000, 2, 4, seed = 2),
-                   median_time(sprintf("f <- suppressWarnings(gmm(x, threads = %d))", threads), 1),
+                   median_time(sprintf("f <<- suppressWarnings(gmm(x, threads = %d))", threads), 1),
                    "cat('gaussmix chose', f$model, f$k, 'BIC', f$bic, '\\n')"))
   m <- run_child(c(data_code(10000, 2, 4, seed = 2),
-                   median_time("f <- Mclust(x, verbose = FALSE)", 1),
+                   median_time("f <<- Mclust(x, verbose = FALSE)", 1),
                    "cat('mclust chose', f$modelName, f$G, 'BIC (R sign)', -f$bic, '\\n')"))
   record(2, "seconds for the default sweep, K = 1:9, all 14 models, n = 1e4, d = 2", g, m)
 }
