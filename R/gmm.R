@@ -162,12 +162,16 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
 # Two signs: more free parameters than distinct data rows, and a component whose
 # conditional variance in some direction is below 1e-8 of the data's variance.
 degenerate_reason <- function(fit, x, w) {
-  ndistinct <- nrow(unique(x[w > 0, , drop = FALSE]))
+  xp <- if (all(w > 0)) x else x[w > 0, , drop = FALSE]
+  # Distinct values of one column bound the distinct rows from below; count the
+  # rows themselves (slower) only when that bound does not settle it.
+  lower <- max(vapply(seq_len(ncol(xp)), function(j) length(unique(xp[, j])), integer(1)))
+  ndistinct <- if (fit$df < lower) lower else nrow(unique(xp))
   if (fit$df > ndistinct) {
     return(sprintf("the chosen fit (%s, K = %d) has %d free parameters but the data only %d distinct rows, so it is likely degenerate (a spuriously high likelihood); consider fewer components, a more constrained model, or control = gmm_control(prior = gmm_prior()).",
                    fit$model, fit$k, fit$df, ndistinct))
   }
-  colvar <- colSums(w * sweep(x, 2L, colSums(w * x) / sum(w))^2) / sum(w)
+  colvar <- weighted_colvar(x, w / sum(w))
   ratio <- vapply(seq_len(fit$k), function(j) {
     min(diag(chol(fit$parameters$sigma[, , j]))^2 / colvar)
   }, numeric(1))
@@ -203,13 +207,13 @@ as_data_matrix <- function(x, arg = "x") {
   }
   if (is.null(colnames(x))) colnames(x) <- if (ncol(x) == 1L) "x" else paste0("x", seq_len(ncol(x)))
   rows_with <- function(bad) which(rowSums(bad) > 0)
-  na <- rows_with(is.na(x))
-  if (length(na)) {
+  if (anyNA(x)) {
+    na <- rows_with(is.na(x))
     stop(sprintf("`%s` has missing values (NA or NaN) in %d row(s), the first row %d; remove them first, e.g. with na.omit().",
                  arg, length(na), na[1]), call. = FALSE)
   }
-  inf <- rows_with(is.infinite(x))
-  if (length(inf)) {
+  if (!all(is.finite(x))) {
+    inf <- rows_with(is.infinite(x))
     stop(sprintf("`%s` has infinite values in %d row(s), the first row %d.", arg,
                  length(inf), inf[1]), call. = FALSE)
   }
@@ -242,14 +246,14 @@ check_columns <- function(x, w, reg) {
     stop(sprintf("`x` must have at least 2 rows with positive weight, not %d.", sum(pos)),
          call. = FALSE)
   }
-  xp <- x[pos, , drop = FALSE]
+  xp <- if (all(pos)) x else x[pos, , drop = FALSE]
   const <- vapply(seq_len(ncol(xp)), function(j) all(xp[, j] == xp[1, j]), logical(1))
   if (any(const) && reg == 0) {
     stop(sprintf("`x` %s constant, so no Gaussian has a density there; drop it, or add a ridge with control = gmm_control(reg = ...).",
                  columns_are(colnames(x)[const])), call. = FALSE)
   }
   wp <- w[pos] / sum(w[pos])
-  v <- colSums(wp * sweep(xp, 2L, colSums(wp * xp))^2)
+  v <- weighted_colvar(xp, wp)
   bad <- !const & !(v > 1e-250 & v < 1e250)
   if (any(bad)) {
     stop(sprintf("`x` %s outside 1e-250 to 1e250 in variance (%s), where covariances cannot be represented in double precision; rescale first (e.g. with scale()).",
@@ -288,7 +292,8 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
   pro <- stats::setNames(fit$pro[ord], comps)
   z <- fit$z[, ord, drop = FALSE]
   colnames(z) <- comps
-  zmax <- apply(z, 1L, max)
+  classification <- max.col(z, ties.method = "first")
+  zmax <- z[cbind(seq_along(classification), classification)]
   if (!fit$converged) {
     warning(sprintf("EM did not converge for model %s with K = %d within max_iter = %d iterations; see gmm_control().",
                     fit$model, length(ord), control$max_iter), call. = FALSE)
@@ -310,7 +315,7 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
     bic = fit$bic,
     icl = fit$bic + 2 * entropy(z, w),
     z = z,
-    classification = max.col(z, ties.method = "first"),
+    classification = classification,
     uncertainty = 1 - zmax,
     iterations = fit$iterations,
     converged = fit$converged,
@@ -324,6 +329,12 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
   ), class = "gmm")
   out$degenerate <- degenerate_reason(out, x, w)
   out
+}
+
+# Column variances with weights p summing to 1.
+weighted_colvar <- function(x, p) {
+  m <- colSums(x * p)
+  vapply(seq_len(ncol(x)), function(j) sum(p * (x[, j] - m[j])^2), numeric(1))
 }
 
 # Components by ascending mean, first coordinate first.

@@ -52,7 +52,11 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
 }
 
 # -sum_i w_i sum_k z_ik log z_ik, with 0 log 0 = 0.
-entropy <- function(z, w) -sum(w * rowSums(ifelse(z > 0, z * log(z), 0)))
+entropy <- function(z, w) {
+  zl <- z * log(z)
+  zl[z == 0] <- 0
+  -sum(w * rowSums(zl))
+}
 
 with_reasons <- function(bic, reasons) {
   attr(bic, "reasons") <- reasons

@@ -6,8 +6,10 @@
 # Each measurement runs in a fresh R process (so its peak resident memory, VmHWM,
 # is its own) and is the median of `reps` runs. Per-iteration times are the
 # difference between a run of 1 + m iterations and one of 1 iteration, divided by
-# m, from the same starting parameters, so set-up costs cancel. Run from the
-# package root with gaussmix installed.
+# the difference in the iterations each package reports having done (mclust's em()
+# stops once the log-likelihood no longer changes at all, even with tol = 0), from
+# the same starting parameters, so set-up costs cancel. Run from the package root
+# with gaussmix installed.
 args <- commandArgs(trailingOnly = TRUE)
 which_w <- if (length(args)) as.integer(args) else 1:4
 threads <- as.integer(Sys.getenv("GAUSSMIX_BENCH_THREADS", "2"))
@@ -17,12 +19,13 @@ run_child <- function(code) {
   writeLines(c("suppressPackageStartupMessages({library(gaussmix); library(mclust)})",
                code,
                "hwm <- grep('VmHWM', readLines('/proc/self/status'), value = TRUE)",
-               "cat('RESULT', secs, as.numeric(gsub('[^0-9]', '', hwm)) / 1024, '\\n')"), f)
+               "if (!exists('iters')) iters <- NA",
+               "cat('RESULT', secs, as.numeric(gsub('[^0-9]', '', hwm)) / 1024, iters, '\\n')"), f)
   out <- system2("Rscript", f, stdout = TRUE, stderr = TRUE)
   line <- grep("^RESULT", out, value = TRUE)
   if (!length(line)) stop(paste(out, collapse = "\n"))
-  v <- as.numeric(strsplit(line, " ")[[1]][2:3])
-  c(seconds = v[1], peak_mb = v[2])
+  v <- as.numeric(strsplit(line, " ")[[1]][2:4])
+  c(seconds = v[1], peak_mb = v[2], iterations = v[3])
 }
 
 # R code that defines x (the data) and start (parameters) for a workload.
@@ -49,14 +52,18 @@ record <- function(workload, what, g, m, note = "") {
   print(utils::tail(results[[length(results)]], 1), row.names = FALSE)
 }
 
-per_iter <- function(n, d, k, model, m_iter, reps) {
-  g1 <- sprintf("suppressWarnings(gmm(x, k = %d, model = '%s', init = start, control = gmm_control(max_iter = %%d, tol = 0), threads = %d))", k, model, threads)
-  mc <- sprintf("em(x, modelName = '%s', parameters = list(pro = start$pro, mean = start$mean, variance = list(modelName = '%s', d = d, G = k, sigma = start$sigma, cholsigma = start$sigma)), control = emControl(tol = c(0, 0), itmax = c(%%d, 1000)), warn = FALSE)", model, model)
-  z_code <- "z0 <- 1"
-  g <- lapply(c(1, 1 + m_iter), function(it) run_child(c(data_code(n, d, k), median_time(sprintf(g1, it), reps))))
-  m <- lapply(c(1, 1 + m_iter), function(it) run_child(c(data_code(n, d, k), median_time(sprintf(mc, it), reps))))
-  list(g = c(seconds = (g[[2]][["seconds"]] - g[[1]][["seconds"]]) / m_iter, peak_mb = g[[2]][["peak_mb"]]),
-       m = c(seconds = (m[[2]][["seconds"]] - m[[1]][["seconds"]]) / m_iter, peak_mb = m[[2]][["peak_mb"]]))
+per_iter <- function(n, d, k, model, m_iter, reps, m_iter_mclust = 5) {
+  g1 <- sprintf("f <<- suppressWarnings(gmm(x, k = %d, model = '%s', init = start, control = gmm_control(max_iter = %%d, tol = 0), threads = %d))", k, model, threads)
+  mc <- sprintf("f <<- em(x, modelName = '%s', parameters = list(pro = start$pro, mean = start$mean, variance = list(modelName = '%s', d = d, G = k, sigma = start$sigma, cholsigma = start$sigma)), control = emControl(tol = c(0, 0), itmax = c(%%d, 1000)), warn = FALSE)", model, model)
+  g <- lapply(c(1, 1 + m_iter), function(it) {
+    run_child(c(data_code(n, d, k), median_time(sprintf(g1, it), reps), "iters <- f$iterations"))
+  })
+  m <- lapply(c(1, 1 + m_iter_mclust), function(it) {
+    run_child(c(data_code(n, d, k), median_time(sprintf(mc, it), reps), "iters <- abs(attr(f, 'info')[1])"))
+  })
+  per <- function(r) (r[[2]][["seconds"]] - r[[1]][["seconds"]]) / (r[[2]][["iterations"]] - r[[1]][["iterations"]])
+  list(g = c(seconds = per(g), peak_mb = g[[2]][["peak_mb"]]),
+       m = c(seconds = per(m), peak_mb = m[[2]][["peak_mb"]]))
 }
 
 if (1 %in% which_w) {
@@ -77,7 +84,7 @@ if (2 %in% which_w) {
 }
 
 if (3 %in% which_w) {
-  r <- per_iter(1e6, 2, 3, "VVV", m_iter = 10, reps = 3)
+  r <- per_iter(1e6, 2, 3, "VVV", m_iter = 20, reps = 3)
   record(3, "seconds per EM iteration, VVV, n = 1e6, d = 2, K = 3", r$g, r$m)
 }
 

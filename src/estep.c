@@ -86,6 +86,11 @@ static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
   }
 }
 
+/* A term more than this many nats below a row's largest is below 2e-22 of it: too
+ * small to change the row's sum in double precision, so its exp() is skipped and its
+ * responsibility is 0 (it would be below 1e-21). */
+#define GM_NEGLIGIBLE 50.0
+
 /* Turns lz into responsibilities in place and adds sum_i w_i log p(x_i) to *ll.
  * Returns GM_NONFINITE when a row's log density is not finite. */
 static int block_normalise(int m, int k, const double *w, double *lz, double *rowll,
@@ -99,7 +104,8 @@ static int block_normalise(int m, int k, const double *w, double *lz, double *ro
     double s = 0.0;
     for (int c = 0; c < k; c++) {
       double *e = lz + b + (size_t) c * m;
-      *e = exp(*e - mx);
+      const double t = *e - mx;
+      *e = t < -GM_NEGLIGIBLE ? 0.0 : exp(t);
       s += *e;
     }
     const double lse = mx + log(s), inv = 1.0 / s;

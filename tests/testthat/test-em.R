@@ -114,3 +114,17 @@ test_that("a ridge keeps fits defined on a constant column", {
   expect_equal(unname(f$parameters$sigma[2, 2, ]), c(1e-4, 1e-4))
   expect_true(is.finite(f$loglik))
 })
+
+test_that("screening at screen_tol then refining gives the chosen fit at full precision", {
+  full <- suppressWarnings(gmm(faithful, control = gmm_control(screen_tol = 0)))
+  fast <- suppressWarnings(gmm(faithful))
+  expect_equal(fast$model, full$model)
+  expect_equal(fast$k, full$k)
+  expect_equal(fast$loglik, full$loglik, tolerance = 1e-8)
+  expect_true(fast$converged)
+  # The chosen cell's entry in the table is the refined value.
+  expect_equal(unclass(fast$bic_table)[as.character(fast$k), fast$model], fast$bic)
+  # Its trace runs on through both stages and never goes down.
+  expect_true(all(diff(fast$loglik_trace) >= -1e-9 * abs(fast$loglik)))
+  expect_equal(length(fast$loglik_trace), fast$iterations + 1L)
+})
