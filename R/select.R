@@ -41,6 +41,7 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
       i <- near[r, 1]
       m <- models[near[r, 2]]
       f <- refine(kept[[paste(i, m)]], x, w, final_cv)
+      if (is.null(f)) next    # it broke down on the way: the screened fit stands
       bic[i, m] <- f$bic
       icl[i, m] <- f$bic + 2 * entropy(f$z, w)
       kept[[paste(i, m)]] <- f
@@ -64,11 +65,12 @@ with_reasons <- function(bic, reasons) {
   bic
 }
 
-# Continues a screened fit to the final tolerance from its parameters. The trace
-# and the iteration count run on from the screened fit's.
+# Continues a screened fit to the final tolerance from its parameters, or returns
+# NULL when it breaks down on the way (a component collapsing late). The trace and
+# the iteration count run on from the screened fit's.
 refine <- function(f, x, w, cv) {
   g <- .Call(C_gmm_fit, x, w, f$model, NULL, list(f$pro, f$mean, f$sigma), cv, f$prior)
-  if (g$status != 0L) return(f)   # cannot happen from a fitted start; keep it safe
+  if (g$status != 0L) return(NULL)
   g$model <- f$model
   g$prior <- f$prior
   g$trace <- c(f$trace, g$trace[-1L])

@@ -26,8 +26,9 @@ for (nm in names(sets)) {
   d <- NCOL(x1)
   n <- NROW(x1)
   models <- gmm_models(d = d)$model
-  fit <- function(..., cross = FALSE) {
-    suppressWarnings(gmm(x1, k = 1:9, model = models, control = gmm_control(cross_starts = cross), ...))
+  fit <- function(..., cross = FALSE, screen_tol = 1e-5) {
+    suppressWarnings(gmm(x1, k = 1:9, model = models,
+                         control = gmm_control(cross_starts = cross, screen_tol = screen_tol), ...))
   }
   set.seed(1); t1 <- system.time(a <- fit(init = "kmeans++", n_init = 1))[["elapsed"]]
   set.seed(1); t5 <- system.time(b <- fit(init = "kmeans++", n_init = 5))[["elapsed"]]
@@ -35,6 +36,7 @@ for (nm in names(sets)) {
   set.seed(1); thk <- system.time(hk <- fit(init = c("hc", "kmeans++"), n_init = 1))[["elapsed"]]
   set.seed(1); thk4 <- system.time(hk4 <- fit(init = c("hc", "kmeans++"), n_init = 4))[["elapsed"]]
   set.seed(1); thx <- system.time(hx <- fit(init = "hc", cross = TRUE))[["elapsed"]]
+  set.seed(1); thf <- system.time(hf <- fit(init = "hc", cross = TRUE, screen_tol = 0))[["elapsed"]]
   set.seed(1); thkx <- system.time(hkx <- fit(init = c("hc", "kmeans++"), cross = TRUE))[["elapsed"]]
   tm <- system.time(mb <- mclustBIC(x1, G = 1:9, modelNames = models, verbose = FALSE))[["elapsed"]]
   ll <- list(kmpp1 = loglik_table(a$bic_table, models, d, n),
@@ -43,6 +45,7 @@ for (nm in names(sets)) {
              hc_kmpp1 = loglik_table(hk$bic_table, models, d, n),
              hc_kmpp4 = loglik_table(hk4$bic_table, models, d, n),
              hc_cross = loglik_table(hx$bic_table, models, d, n),
+             hc_cross_full = loglik_table(hf$bic_table, models, d, n),
              hc_kmpp1_cross = loglik_table(hkx$bic_table, models, d, n),
              mclust = (unclass(mb)[, models, drop = FALSE] +
                          outer(1:9, models, Vectorize(function(k, m) nMclustParams(m, d, k))) * log(n)) / 2)
@@ -51,10 +54,11 @@ for (nm in names(sets)) {
       data = nm, model = m, k = k,
       kmpp1 = ll$kmpp1[k, m], kmpp5 = ll$kmpp5[k, m], hc = ll$hc[k, m],
       hc_kmpp1 = ll$hc_kmpp1[k, m], hc_kmpp4 = ll$hc_kmpp4[k, m], hc_cross = ll$hc_cross[k, m],
+      hc_cross_full = ll$hc_cross_full[k, m],
       hc_kmpp1_cross = ll$hc_kmpp1_cross[k, m], mclust = ll$mclust[k, m])
   }
-  cat(sprintf("%-9s n = %4d, d = %d: seconds kmeans++x1 %.2f, kmeans++x5 %.2f, hc %.2f, hc+kmeans++x1 %.2f, hc+kmeans++x4 %.2f, hc+cross %.2f, hc+kmeans++x1+cross %.2f, mclustBIC %.2f\n",
-              nm, n, d, t1, t5, th, thk, thk4, thx, thkx, tm))
+  cat(sprintf("%-9s n = %4d, d = %d: seconds kmeans++x1 %.2f, kmeans++x5 %.2f, hc %.2f, hc+kmeans++x1 %.2f, hc+kmeans++x4 %.2f, hc+cross %.2f, hc+cross full precision %.2f, hc+kmeans++x1+cross %.2f, mclustBIC %.2f\n",
+              nm, n, d, t1, t5, th, thk, thk4, thx, thf, thkx, tm))
   cat(sprintf("          chosen BIC (R's sign): kmeans++x1 %s %d %.3f | x5 %s %d %.3f | hc %s %d %.3f | hc+x1 %s %d %.3f | hc+x4 %s %d %.3f | hc+cross %s %d %.3f | hc+x1+cross %s %d %.3f | mclust %s %d %.3f\n",
               a$model, a$k, a$bic, b$model, b$k, b$bic, h$model, h$k, h$bic,
               hk$model, hk$k, hk$bic, hk4$model, hk4$k, hk4$bic, hx$model, hx$k, hx$bic,
@@ -67,7 +71,8 @@ utils::write.csv(tab, "bench/init-compare.csv", row.names = FALSE)
 
 # A cell counts for a method when it reaches the best log-likelihood of them all
 # (within 1e-6 relative); failed cells (NA) never count.
-methods <- c("kmpp1", "kmpp5", "hc", "hc_kmpp1", "hc_kmpp4", "hc_cross", "hc_kmpp1_cross", "mclust")
+methods <- c("kmpp1", "kmpp5", "hc", "hc_kmpp1", "hc_kmpp4", "hc_cross", "hc_cross_full",
+             "hc_kmpp1_cross", "mclust")
 best <- apply(tab[methods], 1, max, na.rm = TRUE)
 hit <- sapply(tab[methods], function(v) {
   !is.na(v) & v >= best - 1e-6 * abs(best)
@@ -82,6 +87,14 @@ for (m in setdiff(methods, "mclust")) {
   cat(sprintf("gaussmix %-14s below mclust (by more than 1e-6 relative): %3d of %d cells; worst %.3f\n",
               m, sum(below, na.rm = TRUE), sum(!is.na(tab$mclust)),
               max(c(0, (tab$mclust - tab[[m]])[which(below)]))))
+}
+for (m in c("hc_cross", "hc_cross_full")) {
+  hi <- tab[[m]] > tab$mclust + 1e-6 * abs(tab$mclust)
+  lo <- tab[[m]] < tab$mclust - 1e-6 * abs(tab$mclust)
+  cat(sprintf("%-13s against mclust: higher %d, equal %d, lower %d (by more than 1: %d); fitted only by mclust %d, only by gaussmix %d\n",
+              m, sum(hi, na.rm = TRUE), sum(!hi & !lo, na.rm = TRUE), sum(lo, na.rm = TRUE),
+              sum(tab$mclust - tab[[m]] > 1, na.rm = TRUE),
+              sum(is.na(tab[[m]]) & !is.na(tab$mclust)), sum(!is.na(tab[[m]]) & is.na(tab$mclust))))
 }
 cat("cells mclust fits but hc+kmeans++x1 fails:", sum(is.na(tab$hc_kmpp1) & !is.na(tab$mclust)),
     "; hc+kmeans++x1 fits but mclust fails:", sum(!is.na(tab$hc_kmpp1) & is.na(tab$mclust)), "\n")
