@@ -29,10 +29,10 @@ static size_t chunk_size(int d, int k)
 }
 
 /* Per-thread scratch: residuals (B x d), weighted residuals (B x d), log densities
- * (B x k), weights (B). */
+ * (B x k), weights (B), row maxima and sums (B each). */
 static size_t scratch_size(int d, int k)
 {
-  return (size_t) GM_BLOCK * (2 * (size_t) d + k + 1);
+  return (size_t) GM_BLOCK * (2 * (size_t) d + k + 3);
 }
 
 void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
@@ -91,27 +91,44 @@ static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
  * responsibility is 0 (it would be below 1e-21). */
 #define GM_NEGLIGIBLE 50.0
 
-/* Turns lz into responsibilities in place and adds sum_i w_i log p(x_i) to *ll.
- * Returns GM_NONFINITE when a row's log density is not finite. */
-static int block_normalise(int m, int k, const double *w, double *lz, double *rowll,
-                           double *ll)
+/* From the block's log terms lz (m x k), writes its responsibilities into zb (m rows
+ * of the n x k matrix z, so column c starts at zb + c n) and adds
+ * sum_i w_i log p(x_i) to *ll.  Works a component at a time along the rows, so the
+ * loops are contiguous; mx and s are m-long scratch.  Returns GM_NONFINITE when a
+ * row's log density is not finite. */
+static int block_normalise(int m, int k, R_xlen_t n, const double *w, const double *lz,
+                           double *zb, double *rowll, double *ll, double *mx, double *s)
 {
+  for (int b = 0; b < m; b++) mx[b] = lz[b];
+  for (int c = 1; c < k; c++) {
+    const double *l = lz + (size_t) c * m;
+    for (int b = 0; b < m; b++) mx[b] = l[b] > mx[b] ? l[b] : mx[b];
+  }
   for (int b = 0; b < m; b++) {
-    double mx = lz[b];
-    for (int c = 1; c < k; c++)
-      if (lz[b + (size_t) c * m] > mx) mx = lz[b + (size_t) c * m];
-    if (!isfinite(mx)) return GM_NONFINITE;
-    double s = 0.0;
-    for (int c = 0; c < k; c++) {
-      double *e = lz + b + (size_t) c * m;
-      const double t = *e - mx;
-      *e = t < -GM_NEGLIGIBLE ? 0.0 : exp(t);
-      s += *e;
+    if (!isfinite(mx[b])) return GM_NONFINITE;
+    s[b] = 0.0;
+  }
+  for (int c = 0; c < k; c++) {
+    const double *l = lz + (size_t) c * m;
+    double *zc = zb + (size_t) c * n;
+    for (int b = 0; b < m; b++) {
+      const double t = l[b] - mx[b];
+      zc[b] = t < -GM_NEGLIGIBLE ? 0.0 : exp(t);
+      s[b] += zc[b];
     }
-    const double lse = mx + log(s), inv = 1.0 / s;
-    for (int c = 0; c < k; c++) lz[b + (size_t) c * m] *= inv;
+  }
+  double acc = 0.0;
+  for (int b = 0; b < m; b++) {
+    const double lse = mx[b] + log(s[b]);
     if (rowll) rowll[b] = lse;
-    *ll += (w ? w[b] : 1.0) * lse;
+    acc += (w ? w[b] : 1.0) * lse;
+    s[b] = 1.0 / s[b];
+  }
+  *ll += acc;
+  for (int c = 0; c < k; c++) {
+    double *zc = zb + (size_t) c * n;
+    GM_SIMD
+    for (int b = 0; b < m; b++) zc[b] *= s[b];
   }
   return GM_OK;
 }
@@ -120,11 +137,11 @@ static int block_normalise(int m, int k, const double *w, double *lz, double *ro
 static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
                         const double *zb, double *acc, double *r, double *gr, double *g)
 {
-  const int n = D->n, d = D->d, k = P->k;
+  const int n = D->n, d = D->d, k = P->k;  /* zb: column c of the block at zb + c n */
   double *nk = acc + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
   for (int c = 0; c < k; c++) {
     const double *mu = P->mean + (size_t) c * d;
-    const double *zc = zb + (size_t) c * m;
+    const double *zc = zb + (size_t) c * n;
     double sg = 0.0;
     GM_SIMD_SUM(sg)
     for (int b = 0; b < m; b++) {
@@ -180,7 +197,7 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
     double *scr = pw->scratch;
 #endif
     double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
-    double *g = lz + (size_t) GM_BLOCK * k;
+    double *g = lz + (size_t) GM_BLOCK * k, *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK;
     double *acc = pw->chunk + ch * csz;
     pw->status[ch] = GM_OK;
     const int b0 = (int) ((long long) ch * nblocks / nchunk);
@@ -189,12 +206,10 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
       const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
       const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
       block_logdens(D, P, i0, m, lz, r);
-      pw->status[ch] = block_normalise(m, k, D->w ? D->w + i0 : NULL, lz,
-                                       rowll ? rowll + i0 : NULL, acc);
+      pw->status[ch] = block_normalise(m, k, n, D->w ? D->w + i0 : NULL, lz, z + i0,
+                                       rowll ? rowll + i0 : NULL, acc, mx, sm);
       if (pw->status[ch]) break;
-      for (int c = 0; c < k; c++)
-        memcpy(z + i0 + (size_t) c * n, lz + (size_t) c * m, m * sizeof(double));
-      if (stats) block_stats(D, P, i0, m, lz, acc, r, gr, g);
+      if (stats) block_stats(D, P, i0, m, z + i0, acc, r, gr, g);
     }
   }
   for (int ch = 0; ch < nchunk; ch++)
