@@ -52,8 +52,8 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
 }
 
 /* lz (m x k) = log(pi_c) + log N(x_i | mu_c, Sigma_c) for rows i0 .. i0 + m - 1. */
-static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
-                          double *lz, double *r)
+GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
+                                 double *lz, double *r)
 {
   const int n = D->n, d = D->d;
   for (int c = 0; c < P->k; c++) {
@@ -68,7 +68,15 @@ static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
       const double mj = mu[j];
       GM_SIMD
       for (int b = 0; b < m; b++) rj[b] = xj[b] - mj;
-      for (int l = 0; l < j; l++) {
+      int l = 0;
+      for (; l + 4 <= j; l += 4) {  /* four columns per sweep over rj */
+        const double a0 = L[j + (size_t) l * d], a1 = L[j + (size_t) (l + 1) * d];
+        const double a2 = L[j + (size_t) (l + 2) * d], a3 = L[j + (size_t) (l + 3) * d];
+        const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
+        GM_SIMD
+        for (int b = 0; b < m; b++) rj[b] -= a0 * r0[b] + a1 * r1[b] + a2 * r2[b] + a3 * r3[b];
+      }
+      for (; l < j; l++) {
         const double a = L[j + (size_t) l * d];
         const double *rl = r + (size_t) l * m;
         GM_SIMD
@@ -134,8 +142,8 @@ static int block_normalise(int m, int k, R_xlen_t n, const double *w, const doub
 }
 
 /* Adds the block's n_k, s_k and W0_k (lower triangle) about the current means. */
-static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
-                        const double *zb, double *acc, double *r, double *gr, double *g)
+GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
+                               const double *zb, double *acc, double *r, double *gr, double *g)
 {
   const int n = D->n, d = D->d, k = P->k;  /* zb: column c of the block at zb + c n */
   double *nk = acc + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
@@ -165,7 +173,26 @@ static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
     double *Wc = W0 + (size_t) c * d * d;
     for (int j = 0; j < d; j++) {
       const double *grj = gr + (size_t) j * m;
-      for (int l = 0; l <= j; l++) {
+      int l = 0;
+      /* Four columns at a time: four independent sums, so the adds do not wait on
+       * one another, and one load of grj serves four products. */
+      for (; l + 3 <= j; l += 4) {
+        const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        GM_SIMD_SUM4(s0, s1, s2, s3)
+        for (int b = 0; b < m; b++) {
+          const double g = grj[b];
+          s0 += g * r0[b];
+          s1 += g * r1[b];
+          s2 += g * r2[b];
+          s3 += g * r3[b];
+        }
+        Wc[j + (size_t) l * d] += s0;
+        Wc[j + (size_t) (l + 1) * d] += s1;
+        Wc[j + (size_t) (l + 2) * d] += s2;
+        Wc[j + (size_t) (l + 3) * d] += s3;
+      }
+      for (; l <= j; l++) {
         const double *rl = r + (size_t) l * m;
         double s = 0.0;
         GM_SIMD_SUM(s)

@@ -22,14 +22,26 @@
 #define GM_BLOCK 256
 #define GM_CHUNKS 32
 
+/* The hot kernels are compiled twice where GCC can choose between versions at load
+ * time (x86-64 Linux with glibc's ifunc): once for AVX2 with FMA, once for the
+ * baseline instruction set R itself is built for. Elsewhere: one plain version. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__linux__) && __GNUC__ >= 6
+#define GM_HOT __attribute__((noinline, target_clones("arch=haswell", "default")))
+#else
+#define GM_HOT
+#endif
+
 /* Vectorisation hints, only where OpenMP is there to read them. */
 #ifdef _OPENMP
 #define GM_SIMD _Pragma("omp simd")
 #define GM_PRAGMA(x) _Pragma(#x)
 #define GM_SIMD_SUM(v) GM_PRAGMA(omp simd reduction(+:v))
+#define GM_SIMD_SUM4(a, b, c, d) GM_PRAGMA(omp simd reduction(+:a, b, c, d))
 #else
 #define GM_SIMD
 #define GM_SIMD_SUM(v)
+#define GM_SIMD_SUM4(a, b, c, d)
 #endif
 
 /* Status codes of a fit; GM_OK is 0 so that "if (status)" reads as "failed". */
