@@ -93,6 +93,9 @@
 #'   \item{weights}{the frequency weights (all 1 when none were given).}
 #'   \item{control, init}{the settings used, and `init` as given (a method name or
 #'     a list).}
+#'   \item{units}{present when columns of `x` carry a `"units"` attribute (as
+#'     the height column of [heights] does): the units by column, `NA` where
+#'     unknown; [plot.gmm()] uses them in axis labels.}
 #'   \item{degenerate}{`NULL`, or why the chosen fit is likely degenerate (more
 #'     free parameters than distinct rows, or a nearly collapsed component); `gmm()`
 #'     also gives it as a warning.}
@@ -122,7 +125,8 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
                 control = gmm_control(), threads = getOption("gaussmix.threads", 1L)) {
   call <- match.call()
   control <- as_control(control)
-  x <- as_data_matrix(x)
+  units <- data_units(x)
+  x <- as_data_matrix(x, vector_name = vector_name(substitute(x)))
   n <- nrow(x)
   d <- ncol(x)
   w <- check_weights(weights, n)
@@ -152,6 +156,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   }
   fit <- new_gmm(grid$best, x = x, w = w, call = call, bic_table = grid$bic_table,
                  icl_table = grid$icl_table, control = control, init = init)
+  if (any(!is.na(units))) fit$units <- stats::setNames(units, colnames(x))
   if (!is.null(fit$degenerate)) warning(fit$degenerate, call. = FALSE)
   fit
 }
@@ -185,7 +190,7 @@ degenerate_reason <- function(fit, x, w) {
 # ---- validation of the data ------------------------------------------------------
 
 # x as a double matrix with column names, or an error saying what is wrong with it.
-as_data_matrix <- function(x, arg = "x") {
+as_data_matrix <- function(x, arg = "x", vector_name = "x") {
   if (is.data.frame(x)) {
     bad <- !vapply(x, function(col) is.numeric(col) && !is.object(col), logical(1))
     if (any(bad)) {
@@ -196,7 +201,7 @@ as_data_matrix <- function(x, arg = "x") {
     }
     x <- as.matrix(x)
   } else if (is.numeric(x) && is.null(dim(x)) && !is.object(x)) {
-    x <- matrix(x, ncol = 1L, dimnames = list(NULL, "x"))
+    x <- matrix(x, ncol = 1L, dimnames = list(NULL, vector_name))
   } else if (!(is.matrix(x) && is.numeric(x))) {
     stop(sprintf("`%s` must be a numeric vector, matrix or data frame, not %s.", arg,
                  describe(x)), call. = FALSE)
@@ -221,6 +226,25 @@ as_data_matrix <- function(x, arg = "x") {
   x <- x[, , drop = FALSE]
   dimnames(x) <- list(NULL, colnames(x))
   x
+}
+
+# The name a vector argument is known by: `height` for gmm(height) and for
+# gmm(heights$height), "x" for anything more complicated.
+vector_name <- function(expr) {
+  if (is.call(expr) && identical(expr[[1L]], as.name("$"))) expr <- expr[[3L]]
+  if (is.name(expr)) as.character(expr) else "x"
+}
+
+# The "units" attribute of each column (a data frame's columns, or a vector), NA
+# where there is none: plot.gmm() puts it in its axis labels.
+data_units <- function(x) {
+  one <- function(col) {
+    u <- attr(col, "units")
+    if (is.character(u) && length(u) == 1L) u else NA_character_
+  }
+  if (is.data.frame(x)) return(vapply(x, one, character(1), USE.NAMES = FALSE))
+  if (is.null(dim(x))) return(one(x))
+  rep(NA_character_, ncol(x))
 }
 
 check_weights <- function(weights, n) {

@@ -6,13 +6,19 @@
 #'   mixture density over the data), `"bic"` (BIC against K for every model
 #'   fitted, smaller is better), `"classification"` (the data coloured by
 #'   component; for d >= 2 with each component's 95% ellipse) and
-#'   `"uncertainty"` (one minus the largest posterior probability). With several,
+#'   `"uncertainty"` (one minus the largest posterior probability), `"loglik"`
+#'   (the log-likelihood after each EM iteration of the chosen fit). With several,
 #'   each is drawn in turn, asking before each new page in an interactive session.
 #' @param dimens For d >= 2, the coordinates to show (indices or names); all by
 #'   default, as a matrix of panels.
 #' @param col Colours of the components; the default is the colour-blind-safe
 #'   palette of Okabe and Ito.
-#' @param ... Further graphical arguments passed to the main plotting call.
+#' @param breaks For `what = "density"` with 1-D data, the histogram's breaks, as
+#'   in [graphics::hist()].
+#' @param ... Further graphical arguments passed to the main plotting call
+#'   (`xlab`, `main`, `xlim`, ...), which override the defaults.
+#' @details Axis labels name the variable, with its units when the data gave them
+#'   (a `"units"` attribute on the column, as in [heights]).
 #' @return `x`, invisibly.
 #' @export
 #' @examples
@@ -21,8 +27,8 @@
 #' plot(fit, what = "bic")
 #' h <- gmm(c(rnorm(200, 0), rnorm(100, 4)), k = 2)
 #' plot(h, what = "density")
-plot.gmm <- function(x, what = c("density", "bic", "classification", "uncertainty"),
-                     dimens = NULL, col = NULL, ...) {
+plot.gmm <- function(x, what = c("density", "bic", "classification", "uncertainty", "loglik"),
+                     dimens = NULL, col = NULL, breaks = "FD", ...) {
   what <- match.arg(what, several.ok = TRUE)
   if (is.null(col)) col <- okabe_ito
   col <- rep_len(col, x$k)
@@ -33,10 +39,11 @@ plot.gmm <- function(x, what = c("density", "bic", "classification", "uncertaint
   }
   for (w in what) {
     switch(w,
-      density = if (x$d == 1L) density_1d(x, col, ...) else density_nd(x, dimens, ...),
+      density = if (x$d == 1L) density_1d(x, col, breaks, ...) else density_nd(x, dimens, ...),
       bic = plot_bic(x, ...),
       classification = if (x$d == 1L) class_1d(x, col, ...) else class_nd(x, dimens, col, ...),
-      uncertainty = if (x$d == 1L) uncert_1d(x, ...) else uncert_nd(x, dimens, ...)
+      uncertainty = if (x$d == 1L) uncert_1d(x, ...) else uncert_nd(x, dimens, ...),
+      loglik = plot_loglik(x, ...)
     )
   }
   invisible(x)
@@ -44,6 +51,21 @@ plot.gmm <- function(x, what = c("density", "bic", "classification", "uncertaint
 
 # Calls a plotting function with our defaults, any of which the user's `...` overrides.
 draw <- function(fun, defaults, ...) do.call(fun, utils::modifyList(defaults, list(...)))
+
+# "height (cm)" where the units of column j are known, else the column name.
+axis_label <- function(x, j) {
+  v <- colnames(x$data)[j]
+  u <- if (is.null(x$units)) NA else x$units[[j]]
+  if (is.na(u)) v else sprintf("%s (%s)", v, u)
+}
+
+plot_loglik <- function(x, ...) {
+  tr <- x$loglik_trace
+  draw(graphics::plot, list(seq_along(tr) - 1L, tr, type = "o", pch = 16, cex = 0.5,
+                            xlab = "EM iteration", ylab = "log-likelihood",
+                            main = sprintf("Log-likelihood by iteration, model %s, K = %d",
+                                           x$model, x$k)), ...)
+}
 
 okabe_ito <- c("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7",
                "#F0E442", "#000000")
@@ -60,7 +82,7 @@ check_dimens <- function(dimens, x) {
   as.integer(unique(dimens))
 }
 
-density_1d <- function(x, col, ...) {
+density_1d <- function(x, col, breaks = "FD", ...) {
   v <- x$data[, 1]
   p <- x$parameters
   grid <- seq(min(v), max(v), length.out = 512L)
@@ -71,10 +93,10 @@ density_1d <- function(x, col, ...) {
   }, numeric(length(grid)))
   comp <- matrix(comp, ncol = x$k)
   dens <- rowSums(comp)
-  h <- graphics::hist(v, breaks = "FD", plot = FALSE)
+  h <- graphics::hist(v, breaks = breaks, plot = FALSE)
   draw(graphics::plot, list(h, freq = FALSE, col = "grey90", border = "white",
                             xlim = range(grid), ylim = c(0, max(dens, h$density) * 1.05),
-                            xlab = colnames(x$data), ylab = "density",
+                            xlab = axis_label(x, 1L), ylab = "density",
                             main = sprintf("Model %s, K = %d", x$model, x$k)), ...)
   graphics::matlines(grid, comp, col = col, lty = 2, lwd = 2)
   graphics::lines(grid, dens, lwd = 2)
@@ -90,21 +112,25 @@ plot_bic <- function(x, ...) {
   col <- rep_len(c(okabe_ito[-8], "grey40"), ncol(b))
   ok <- is.finite(b)
   if (!any(ok)) return(invisible())
+  r <- range(b[ok])
+  ncol_legend <- min(7L, ncol(b))
+  headroom <- 0.08 * ceiling(ncol(b) / ncol_legend) + 0.04   # room above the curves
   draw(graphics::matplot, list(ks, b, type = "b", pch = pch, col = col, lty = 1, xaxt = "n",
+                               ylim = c(r[1], r[2] + headroom * diff(r)),
                                xlab = "Number of components K",
                                ylab = "BIC (smaller is better)", main = "BIC by model and K"),
        ...)
   graphics::axis(1, at = ks)
   graphics::points(x$k, x$bic, cex = 2.5, lwd = 2)
-  graphics::legend("topright", legend = colnames(b), col = col, pch = pch, lty = 1,
-                   bty = "n", ncol = if (ncol(b) > 7L) 2L else 1L)
+  graphics::legend("top", legend = colnames(b), col = col, pch = pch, lty = 1,
+                   bty = "n", ncol = ncol_legend, cex = 0.85)
 }
 
 class_1d <- function(x, col, ...) {
   v <- x$data[, 1]
   jitter <- stats::runif(length(v), -0.15, 0.15)
   draw(graphics::plot, list(v, x$classification + jitter, col = col[x$classification],
-                            pch = 16, cex = 0.6, yaxt = "n", xlab = colnames(x$data),
+                            pch = 16, cex = 0.6, yaxt = "n", xlab = axis_label(x, 1L),
                             ylab = "component",
                             main = sprintf("Classification, model %s", x$model)), ...)
   graphics::axis(2, at = seq_len(x$k))
@@ -114,7 +140,7 @@ uncert_1d <- function(x, ...) {
   v <- x$data[, 1]
   o <- order(v)
   draw(graphics::plot, list(v[o], x$uncertainty[o], type = "h", col = "grey40",
-                            xlab = colnames(x$data), ylab = "uncertainty (1 - max posterior)",
+                            xlab = axis_label(x, 1L), ylab = "uncertainty (1 - max posterior)",
                             ylim = c(0, max(1 - 1 / x$k, 1e-3)),
                             main = "Classification uncertainty"), ...)
 }
@@ -132,7 +158,7 @@ pairs_panels <- function(x, dimens, panel) {
   for (a in seq_len(m)) for (b in seq_len(m)) {
     if (a == b) {
       graphics::plot.new()
-      graphics::text(0.5, 0.5, vars[dimens[a]], cex = 1.3)
+      graphics::text(0.5, 0.5, axis_label(x, dimens[a]), cex = 1.3)
     } else {
       panel(dimens[b], dimens[a], labels = FALSE)
     }
@@ -141,9 +167,9 @@ pairs_panels <- function(x, dimens, panel) {
 
 # The scatter of coordinates i and j; axes and titles only on a single panel.
 panel_plot <- function(x, i, j, labels, main, ...) {
-  vars <- colnames(x$data)
   defaults <- list(x$data[, i], x$data[, j],
-                   xlab = if (labels) vars[i] else "", ylab = if (labels) vars[j] else "",
+                   xlab = if (labels) axis_label(x, i) else "",
+                   ylab = if (labels) axis_label(x, j) else "",
                    xaxt = if (labels) "s" else "n", yaxt = if (labels) "s" else "n",
                    main = if (labels) main else "")
   draw(graphics::plot, defaults, ...)

@@ -77,11 +77,31 @@ test_that("every plot draws without error", {
   pdf(NULL)
   on.exit(dev.off())
   big <- gmm(iris[1:4], k = 1:3, model = c("EEE", "VVV"))
-  for (w in c("density", "bic", "classification", "uncertainty")) {
+  for (w in c("density", "bic", "classification", "uncertainty", "loglik")) {
     expect_invisible(plot(fit, what = w))
     expect_invisible(plot(big, what = w))
     expect_invisible(plot(gmm(faithful$waiting, k = 1:3), what = w))
   }
   expect_invisible(plot(big, what = "classification", dimens = c("Petal.Length", "Petal.Width")))
   expect_error(plot(big, dimens = 9), "`dimens`")
+})
+
+test_that("units and vector names reach the axis labels", {
+  f <- gmm(heights$height, k = 2, model = "V")
+  expect_equal(colnames(f$data), "height")
+  expect_equal(unname(f$units), "cm")
+  expect_equal(gaussmix:::axis_label(f, 1L), "height (cm)")
+  g <- gmm(faithful, k = 2, model = "VVV")
+  expect_null(g$units)
+  expect_equal(gaussmix:::axis_label(g, 2L), "waiting")
+  expect_equal(colnames(gmm(c(faithful$waiting), k = 2)$data), "x")
+})
+
+test_that("the heights data are Galton's children in centimetres", {
+  expect_equal(dim(heights), c(934L, 3L))
+  expect_equal(as.vector(table(heights$sex)), c(453L, 481L))
+  expect_equal(nlevels(heights$family), 205L)
+  # Galton's recorded means, 64.10 and 69.23 inches, times 2.54.
+  expect_equal(unname(tapply(heights$height, heights$sex, mean)), c(64.10397, 69.23410) * 2.54,
+               tolerance = 1e-4)
 })
