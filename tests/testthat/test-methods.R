@@ -102,6 +102,6 @@ test_that("the heights data are Galton's children in centimetres", {
   expect_equal(as.vector(table(heights$sex)), c(453L, 481L))
   expect_equal(nlevels(heights$family), 205L)
   # Galton's recorded means, 64.10 and 69.23 inches, times 2.54.
-  expect_equal(unname(tapply(heights$height, heights$sex, mean)), c(64.10397, 69.23410) * 2.54,
+  expect_equal(as.vector(tapply(heights$height, heights$sex, mean)), c(64.10397, 69.23410) * 2.54,
                tolerance = 1e-4)
 })
