@@ -178,12 +178,21 @@ panel_plot <- function(x, i, j, labels, main, ...) {
 class_nd <- function(x, dimens, col, ...) {
   p <- x$parameters
   pairs_panels(x, dimens, function(i, j, labels) {
+    ell <- lapply(seq_len(x$k), function(c) {
+      ellipse_points(p$mean[c(i, j), c], p$sigma[c(i, j), c(i, j), c])
+    })
+    around <- do.call(rbind, c(list(x$data[, c(i, j)]), ell))   # axes hold the ellipses too
     panel_plot(x, i, j, labels, sprintf("Classification, model %s", x$model),
-               col = col[x$classification], pch = 16, cex = 0.6, ...)
+               col = col[x$classification], pch = 16, cex = 0.6,
+               xlim = range(around[, 1]), ylim = range(around[, 2]), ...)
     for (c in seq_len(x$k)) {
-      e <- ellipse_points(p$mean[c(i, j), c], p$sigma[c(i, j), c(i, j), c])
+      e <- ell[[c]]
       graphics::lines(e, col = col[c], lwd = 2)
       graphics::points(p$mean[i, c], p$mean[j, c], pch = 3, cex = 1.5, lwd = 2)
+    }
+    if (labels) {
+      graphics::legend("topleft", bty = "n", pch = 16, col = col, cex = 0.85,
+                       legend = sprintf("component %d (%.2f)", seq_len(x$k), p$pro))
     }
   })
 }
