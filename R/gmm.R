@@ -41,7 +41,8 @@
 #'   `"tied"` and `"full"` are accepted.
 #' @param weights Optional non-negative frequency weights, one per row: a row of
 #'   weight 2 counts as two identical rows. The sample size used by BIC and
-#'   [nobs()] is their sum.
+#'   [nobs()] is their sum, which must be at least 2. Rows of weight 0 play no
+#'   part in the fit; they still get responsibilities and a classification.
 #' @param init How EM starts: `"hc"` (the default: model-based hierarchical
 #'   agglomeration for the EII model, which is Ward's criterion, on the data
 #'   whitened by their principal components, cut at K groups; deterministic for up
@@ -148,7 +149,18 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
     stop("`threads` must be a single whole number from 1 to 1024.", call. = FALSE)
   }
 
-  grid <- fit_grid(x, w, k, model, start, n_init, control, threads)
+  # Rows of weight 0 play no part in the fit; their responsibilities come from one
+  # E-step at the end.
+  pos <- w > 0
+  xf <- if (all(pos)) x else x[pos, , drop = FALSE]
+  grid <- fit_grid(xf, w[pos], k, model, start, n_init, control, threads)
+  if (!all(pos) && !is.null(grid$best)) {
+    p <- grid$best
+    grid$best$z <- tryCatch(.Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)$z, error = function(e) {
+      stop("`x` has rows of weight 0 so far from every component that their density cannot be represented; drop them.",
+           call. = FALSE)
+    })
+  }
   if (is.null(grid$best)) {
     stop("no (K, model) combination could be fitted:\n",
          format_reasons(attr(grid$bic_table, "reasons")),
@@ -173,16 +185,16 @@ degenerate_reason <- function(fit, x, w) {
   lower <- max(vapply(seq_len(ncol(xp)), function(j) length(unique(xp[, j])), integer(1)))
   ndistinct <- if (fit$df < lower) lower else nrow(unique(xp))
   if (fit$df > ndistinct) {
-    return(sprintf("the chosen fit (%s, K = %d) has %d free parameters but the data only %d distinct rows, so it is likely degenerate (a spuriously high likelihood); consider fewer components, a more constrained model, or control = gmm_control(prior = gmm_prior()).",
-                   fit$model, fit$k, fit$df, ndistinct))
+    return(sprintf("the chosen fit (%s, K = %d) has %d free parameters but the data only %d distinct rows, so it is likely degenerate (a spuriously high likelihood); consider fewer components or a more constrained model%s.",
+                   fit$model, fit$k, fit$df, ndistinct, prior_hint(fit)))
   }
   colvar <- weighted_colvar(x, w / sum(w))
   ratio <- vapply(seq_len(fit$k), function(j) {
     min(diag(chol(fit$parameters$sigma[, , j]))^2 / colvar)
   }, numeric(1))
   if (min(ratio) < 1e-8) {
-    return(sprintf("component %d of the chosen fit (%s, K = %d) has a variance %.2g times the data's in some direction: it has nearly collapsed onto a few points, and its likelihood is spuriously high; consider control = gmm_control(prior = gmm_prior()).",
-                   which.min(ratio), fit$model, fit$k, min(ratio)))
+    return(sprintf("component %d of the chosen fit (%s, K = %d) has a variance %.2g times the data's in some direction: it has nearly collapsed onto a few points, and its likelihood is spuriously high; consider fewer components%s.",
+                   which.min(ratio), fit$model, fit$k, min(ratio), prior_hint(fit)))
   }
   NULL
 }
@@ -223,8 +235,7 @@ as_data_matrix <- function(x, arg = "x", vector_name = "x") {
                  length(inf), inf[1]), call. = FALSE)
   }
   storage.mode(x) <- "double"
-  x <- x[, , drop = FALSE]
-  dimnames(x) <- list(NULL, colnames(x))
+  attributes(x) <- list(dim = dim(x), dimnames = list(NULL, colnames(x)))   # nothing else
   x
 }
 
@@ -258,6 +269,10 @@ check_weights <- function(weights, n) {
          call. = FALSE)
   }
   if (sum(weights) <= 0) stop("`weights` are all zero.", call. = FALSE)
+  if (sum(weights) < 2) {
+    stop(sprintf("`weights` are frequency weights, whose sum is the sample size that BIC uses; it must be at least 2, not %s (rescale them).",
+                 format(sum(weights))), call. = FALSE)
+  }
   as.double(weights)
 }
 
@@ -353,6 +368,10 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
   ), class = "gmm")
   out$degenerate <- degenerate_reason(out, x, w)
   out
+}
+
+prior_hint <- function(fit) {
+  if (is.null(fit$control$prior)) ", or control = gmm_control(prior = gmm_prior())" else ""
 }
 
 # Column variances with weights p summing to 1.

@@ -1,4 +1,5 @@
-# Starting points for EM: k-means++ or random partitions, or parameters the user gives.
+# Starting points for EM: the hierarchical start, k-means++ or random partitions, or
+# parameters the user gives.
 
 init_methods <- c("kmeans++", "hc", "random")
 
@@ -92,10 +93,10 @@ init_sigma <- function(sigma, sd, d, k) {
 }
 
 # What every K shares: the standardised data, and for "hc" the tree.
-prepare_starts <- function(x, w, start, control) {
+prepare_starts <- function(x, w, start, control, kmax) {
   if (is.list(start)) return(list(methods = "given", start = start))
   out <- list(methods = start, xs = standardise(x, w))
-  if ("hc" %in% start) out$hc <- hc_tree(x, w, control$hc_max_n)
+  if ("hc" %in% start) out$hc <- hc_tree(x, w, max(control$hc_max_n, kmax))
   out
 }
 
@@ -130,7 +131,11 @@ hc_tree <- function(x, w, max_n) {
   xc <- sweep(x, 2L, m)
   e <- eigen(crossprod(xc * sqrt(w)) / sum(w), symmetric = TRUE)
   keep <- e$values > max(e$values) * 1e-10
-  xt <- xc %*% e$vectors[, keep, drop = FALSE] %*% diag(1 / sqrt(e$values[keep]), sum(keep))
+  xt <- if (any(keep)) {
+    xc %*% e$vectors[, keep, drop = FALSE] %*% diag(1 / sqrt(e$values[keep]), sum(keep))
+  } else {
+    matrix(0, nrow(x), 1L)   # constant data (allowed with a ridge): every merge is a tie
+  }
   sub <- if (length(pos) > max_n) sort(pos[sample.int(length(pos), max_n)]) else pos
   tree <- stats::hclust(stats::dist(xt[sub, , drop = FALSE]), method = "ward.D2",
                         members = w[sub])

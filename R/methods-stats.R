@@ -38,9 +38,10 @@ coef.gmm <- function(object, ...) {
   up <- up[order(up[, 1], up[, 2]), , drop = FALSE]
   cov_names <- ifelse(up[, 1] == up[, 2], paste0("var.", vars[up[, 1]]),
                       paste0("cov.", vars[up[, 1]], ".", vars[up[, 2]]))
-  covs <- vapply(seq_len(object$k), function(j) p$sigma[, , j][up], numeric(nrow(up)))
+  d <- object$d
+  covs <- vapply(seq_len(object$k), function(j) matrix(p$sigma[, , j], d, d)[up], numeric(nrow(up)))
   out <- rbind(pro = p$pro, p$mean, matrix(covs, nrow = nrow(up)))
-  rownames(out) <- c("pro", paste0("mean.", vars), cov_names)
+  rownames(out) <- c("pro", paste0("mean.", vars), unname(cov_names))
   colnames(out) <- names(p$pro)
   out
 }
@@ -52,9 +53,10 @@ fitted.gmm <- function(object, ...) object$classification
 #' Predict component membership or density for new data
 #'
 #' @param object A `gmm` object.
-#' @param newdata Data with the same columns as the data of the fit (matched by
-#'   name when both have column names, otherwise by position). Missing means the
-#'   data the model was fitted to.
+#' @param newdata Data with the columns of the fit: a data frame or matrix with
+#'   column names is matched by name (other columns are ignored, and a missing one
+#'   is an error); without names, by position. A plain vector for a 1-D fit.
+#'   Missing means the data the model was fitted to.
 #' @param type `"class"`: the component of highest posterior probability;
 #'   `"prob"`: the n x K matrix of posterior probabilities; `"density"`: the
 #'   mixture density at each row; `"logdensity"`: its logarithm, computed in log
@@ -91,11 +93,19 @@ match_newdata <- function(newdata, data) {
     stop(sprintf("`newdata` must have %d columns (%s), not be a vector.", length(vars),
                  paste(vars, collapse = ", ")), call. = FALSE)
   }
-  nd <- as_data_matrix(newdata, "newdata")
   given <- colnames(newdata)
-  if (!is.null(given) && all(vars %in% given)) {
-    nd <- nd[, vars, drop = FALSE]
-  } else if (ncol(nd) != length(vars)) {
+  if (!is.null(given) && (is.data.frame(newdata) || is.matrix(newdata))) {
+    # Columns are matched by name: the fit's columns are taken, others ignored.
+    missing_vars <- setdiff(vars, given)
+    if (length(missing_vars)) {
+      stop(sprintf("`newdata` lacks the column%s %s that the model was fitted to.",
+                   if (length(missing_vars) > 1L) "s" else "",
+                   paste0("'", missing_vars, "'", collapse = ", ")), call. = FALSE)
+    }
+    newdata <- newdata[, vars, drop = FALSE]
+  }
+  nd <- as_data_matrix(newdata, "newdata")
+  if (ncol(nd) != length(vars)) {
     stop(sprintf("`newdata` must have %d column%s (%s), not %d.", length(vars),
                  if (length(vars) > 1L) "s" else "", paste(vars, collapse = ", "), ncol(nd)),
          call. = FALSE)

@@ -12,7 +12,7 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
   icl <- bic
   reasons <- matrix(NA_character_, length(ks), length(models), dimnames = dn)
   kept <- list()   # the screened fit of every cell, without its responsibilities
-  prep <- prepare_starts(x, w, start, control)
+  prep <- prepare_starts(x, w, start, control, max(ks))
   for (i in seq_along(ks)) {
     starts <- make_starts(prep, w, ks[i], n_init, control)
     prior <- resolve_prior(control$prior, x, w, ks[i])
@@ -34,19 +34,25 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
       kept[[paste(i, m)]] <- f
     }
   }
-  if (!length(kept)) return(list(best = NULL, bic_table = with_reasons(bic, reasons), icl_table = icl))
-  if (screening) {
+  if (screening && length(kept)) {
     near <- which(bic <= min(bic, na.rm = TRUE) + control$refine_bic, arr.ind = TRUE)
     for (r in seq_len(nrow(near))) {
       i <- near[r, 1]
       m <- models[near[r, 2]]
-      f <- refine(kept[[paste(i, m)]], x, w, final_cv)
-      if (is.null(f)) next    # it broke down on the way: the screened fit stands
+      key <- paste(i, m)
+      f <- refine(kept[[key]], x, w, final_cv, control$max_iter)
+      if (is.character(f)) {   # it broke down on the way to tol: the cell failed
+        bic[i, m] <- icl[i, m] <- NA_real_
+        reasons[i, m] <- f
+        kept[[key]] <- NULL
+        next
+      }
       bic[i, m] <- f$bic
       icl[i, m] <- f$bic + 2 * entropy(f$z, w)
-      kept[[paste(i, m)]] <- f
+      kept[[key]] <- f
     }
   }
+  if (!length(kept)) return(list(best = NULL, bic_table = with_reasons(bic, reasons), icl_table = icl))
   best <- kept[[which.min(vapply(kept, `[[`, numeric(1), "bic"))]]
   if (is.null(best$z)) best$z <- .Call(C_gmm_estep, x, best$pro, best$mean, best$sigma)$z
   list(best = best, bic_table = with_reasons(bic, reasons), icl_table = icl)
@@ -65,12 +71,17 @@ with_reasons <- function(bic, reasons) {
   bic
 }
 
-# Continues a screened fit to the final tolerance from its parameters, or returns
-# NULL when it breaks down on the way (a component collapsing late). The trace and
-# the iteration count run on from the screened fit's.
-refine <- function(f, x, w, cv) {
+# Continues a screened fit to the final tolerance from its parameters, within what
+# is left of max_iter, or returns why it broke down on the way (a component
+# collapsing late). The trace and the iteration count run on from the screened
+# fit's.
+refine <- function(f, x, w, cv, max_iter) {
+  cv[2L] <- max(0, max_iter - f$iterations)
   g <- .Call(C_gmm_fit, x, w, f$model, NULL, list(f$pro, f$mean, f$sigma), cv, f$prior)
-  if (g$status != 0L) return(NULL)
+  if (g$status != 0L) {
+    g$iterations <- f$iterations + g$iterations
+    return(paste(failure_reason(g), "(while refining to tol)"))
+  }
   g$model <- f$model
   g$prior <- f$prior
   g$trace <- c(f$trace, g$trace[-1L])
@@ -108,16 +119,26 @@ cross_start <- function(cells, x, w, cv, prior) {
   if (!length(fits)) return(cells)
   by_bic <- names(fits)[order(vapply(fits, `[[`, numeric(1), "bic"))]
   top <- unique(c(by_bic[1L], names(fits)[which.max(vapply(fits, `[[`, numeric(1), "loglik"))]))
+  from <- function(m, donor) {
+    f <- .Call(C_gmm_fit, x, w, m, fits[[donor]]$z, NULL, cv, prior)
+    if (f$status != 0L) return(NULL)
+    f$model <- m
+    f
+  }
   for (m in names(cells)) {
-    donors <- setdiff(if (is.null(cells[[m]]$fit)) by_bic else top, m)
-    for (donor in donors) {
-      f <- .Call(C_gmm_fit, x, w, m, fits[[donor]]$z, NULL, cv, prior)
-      old <- cells[[m]]$fit
-      if (f$status == 0L && (is.null(old) || f$loglik > old$loglik)) {
-        f$model <- m
-        cells[[m]] <- list(fit = f, reason = NULL)
+    if (is.null(cells[[m]]$fit)) {
+      for (donor in setdiff(by_bic, m)) {   # until one start works
+        f <- from(m, donor)
+        if (!is.null(f)) {
+          cells[[m]] <- list(fit = f, reason = NULL)
+          break
+        }
       }
-      if (is.null(old) && !is.null(cells[[m]]$fit) && !donor %in% top) break
+    } else {
+      for (donor in setdiff(top, m)) {      # at most two more fits
+        f <- from(m, donor)
+        if (!is.null(f) && f$loglik > cells[[m]]$fit$loglik) cells[[m]] <- list(fit = f, reason = NULL)
+      }
     }
   }
   cells

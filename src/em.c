@@ -390,9 +390,9 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   return out;
 }
 
-/* gmm_mstep(x, w, z, model, control, prior): one M-step from a cold start.  Returns
- * the parameters and a status (with the failing component) instead of failing, as
- * initialisation and the tests need. */
+/* gmm_mstep(x, w, z, model, control, prior): one M-step from a cold start, for the
+ * tests to check each model's update against R.  Returns the parameters and a status
+ * (with the failing component) instead of failing. */
 SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior)
 {
   gm_data D;
@@ -425,7 +425,7 @@ SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior)
 }
 
 /* gmm_models(): the names of the models the C core implements, and whether each is
- * for multivariate data. */
+ * for multivariate data; the tests check that R's model table agrees. */
 SEXP gmm_models(void)
 {
   const int m = gm_model_count();

@@ -161,14 +161,14 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       const double *xj = D->x + (size_t) j * n + i0;
       double *rj = r + (size_t) j * m, *grj = gr + (size_t) j * m;
       const double mj = mu[j];
-      double s = 0.0;
-      GM_SIMD_SUM(s)
+      double first = 0.0;
+      GM_SIMD_SUM(first)
       for (int b = 0; b < m; b++) {
         rj[b] = xj[b] - mj;
         grj[b] = g[b] * rj[b];
-        s += grj[b];
+        first += grj[b];
       }
-      s1[j + (size_t) c * d] += s;
+      s1[j + (size_t) c * d] += first;
     }
     double *Wc = W0 + (size_t) c * d * d;
     for (int j = 0; j < d; j++) {

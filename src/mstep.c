@@ -519,7 +519,8 @@ static int cov_common_orientation(gm_cov *c, double *sigma, int vve)
 static int cov_EVE(gm_cov *c, double *sigma) { return cov_common_orientation(c, sigma, 0); }
 static int cov_VVE(gm_cov *c, double *sigma) { return cov_common_orientation(c, sigma, 1); }
 
-/* ---- numbers of free covariance parameters (DESIGN.md) ---------------- */
+/* ---- numbers of free covariance parameters ------------------------------ */
+/* As listed by gmm_models(); the tests check them against an independent table. */
 
 /* In double: k d (d + 1) / 2 overflows an int long before memory runs out. */
 static double ncov_EII(double d, double k) { (void) d; (void) k; return 1; }

@@ -62,7 +62,8 @@ ref_mstep <- function(x, z, model, w = rep(1, nrow(x))) {
   list(pro = nk / n, mean = mean, sigma = array(unlist(S), c(d, d, k)))
 }
 
-# Free parameters, transcribed from the table in DESIGN.md.
+# Free parameters, transcribed from the table of the design notes
+# (Celeux and Govaert 1995 parametrisation).
 ref_df <- function(model, d, k) {
   ncov <- switch(model, E = 1, V = k, EII = 1, VII = k, EEI = d, VEI = k + d - 1,
                  EVI = 1 + k * (d - 1), VVI = k * d, EEE = d * (d + 1) / 2,

@@ -139,3 +139,33 @@ test_that("a cell whose refinement breaks down keeps its screened fit", {
   expect_s3_class(f, "gmm")
   expect_true(all(is.finite(unclass(f$icl_table)[!is.na(unclass(f$bic_table))])))
 })
+
+test_that("review fixes: refinement that breaks down fails its cell; it keeps to max_iter", {
+  skip_if_not_installed("mclust")
+  e <- new.env()
+  utils::data("acidity", package = "mclust", envir = e)
+  # K = 5 with V collapses on the way to tol, alone or beside K = 6.
+  expect_error(gmm(e$acidity, k = 5, model = "V"), "singular")
+  expect_error(gmm(e$acidity, k = 5:6, model = "V"), "while refining to tol")
+  f <- suppressWarnings(gmm(faithful, control = gmm_control(max_iter = 10)))
+  expect_lte(f$iterations, 10)
+})
+
+test_that("review fixes: weights below a sum of 2 are refused; rows of weight 0 sit out", {
+  expect_error(gmm(faithful, k = 2, weights = rep(1 / 272, 272)), "at least 2, not 1")
+  set.seed(5)
+  y <- c(rnorm(50), 40)
+  a <- gmm(y, k = 1:2, weights = c(rep(1, 50), 0))
+  b <- gmm(y[1:50], k = 1:2)
+  expect_equal(a$loglik, b$loglik)
+  expect_length(a$classification, 51)
+  expect_equal(sum(a$z[51, ]), 1)
+  expect_error(gmm(c(rnorm(50), 1e300), weights = c(rep(1, 50), 0)), "rows of weight 0")
+})
+
+test_that("review fixes: the hierarchical start copes with constant data and a small hc_max_n", {
+  f <- suppressWarnings(gmm(rep(3, 20), k = 1:2, control = gmm_control(reg = 0.01)))
+  expect_true(is.finite(f$loglik))
+  g <- gmm(faithful, k = 1:5, control = gmm_control(hc_max_n = 3))
+  expect_s3_class(g, "gmm")
+})

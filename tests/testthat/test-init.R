@@ -107,3 +107,9 @@ test_that("cross starts never lower a cell's log-likelihood", {
   expect_true(all(ll(b) >= ll(a) - 1e-6 * abs(ll(a)), na.rm = TRUE))
   expect_lte(sum(is.na(b$bic_table)), sum(is.na(a$bic_table)))
 })
+
+test_that("the C model table and R's agree", {
+  c_models <- .Call(gaussmix:::C_gmm_models)
+  expect_equal(c_models$name, gmm_models()$model)
+  expect_equal(c_models$multivariate, gmm_models()$data == "multivariate")
+})

@@ -30,9 +30,12 @@ test_that("predict() gives the posterior, the class and the mixture density", {
   expect_equal(predict(fit, new, type = "density"), dens, tolerance = 1e-10)
   expect_equal(predict(fit, new, type = "logdensity"), log(dens), tolerance = 1e-10)
   expect_equal(predict(fit, new), c(1L, 2L))
-  expect_error(predict(fit, data.frame(a = 1)), "`newdata` must have 2 columns")
+  expect_error(predict(fit, data.frame(a = 1)), "lacks the columns 'eruptions', 'waiting'")
+  expect_error(predict(fit, data.frame(waiting = 80, eruption = 4.5)), "lacks the column 'eruptions'")
+  expect_error(predict(fit, matrix(1, 2, 3)), "must have 2 columns")
+  expect_equal(predict(fit, unname(as.matrix(new[, 2:1]))), c(1L, 2L))   # by position
   expect_error(predict(fit, c(1, 2)), "`newdata` must have 2 columns")
-  expect_error(predict(fit, data.frame(a = NA_real_, b = 1)), "`newdata` has missing values")
+  expect_error(predict(fit, data.frame(eruptions = NA_real_, waiting = 1)), "`newdata` has missing values")
   expect_error(predict(fit, new, type = "bogus"), "'arg' should be one of")
 })
 
@@ -104,4 +107,13 @@ test_that("the heights data are Galton's children in centimetres", {
   # Galton's recorded means, 64.10 and 69.23 inches, times 2.54.
   expect_equal(as.vector(tapply(heights$height, heights$sex, mean)), c(64.10397, 69.23410) * 2.54,
                tolerance = 1e-4)
+})
+
+test_that("review fixes: coef() in 1-D, predict() ignores extra columns", {
+  h <- gmm(heights$height, k = 2, model = "V")
+  co <- coef(h)
+  expect_equal(rownames(co), c("pro", "mean.height", "var.height"))
+  expect_equal(unname(co["var.height", ]), unname(h$parameters$sigma[1, 1, ]))
+  g <- gmm(iris[1:4], k = 2, model = "VEV")
+  expect_equal(predict(g, iris), g$classification)   # Species is ignored
 })

@@ -61,7 +61,7 @@ test_that("reg adds a ridge to every covariance", {
                ref_mstep(x, z, "VVV")$sigma + array(diag(0.5, 2), c(2, 2, 2)))
 })
 
-test_that("df follows the table of DESIGN.md", {
+test_that("df follows the design table", {
   for (d in 2:5) for (k in 1:4) for (m in models_nd) {
     expect_equal(gmm_models(d, k)$df[gmm_models(d, k)$model == m], ref_df(m, d, k))
   }
