@@ -204,7 +204,7 @@ degenerate_reason <- function(fit, x, w) {
 # x as a double matrix with column names, or an error saying what is wrong with it.
 as_data_matrix <- function(x, arg = "x", vector_name = "x") {
   if (is.data.frame(x)) {
-    bad <- !vapply(x, function(col) is.numeric(col) && !is.object(col), logical(1))
+    bad <- !vapply(x, function(col) is.numeric(col) && is.null(dim(col)), logical(1))
     if (any(bad)) {
       kinds <- vapply(x[bad], function(col) class(col)[1], character(1))
       stop(sprintf("`%s` must have numeric columns only; %s %s.", arg,
@@ -212,8 +212,8 @@ as_data_matrix <- function(x, arg = "x", vector_name = "x") {
                    "(convert or drop them)"), call. = FALSE)
     }
     x <- as.matrix(x)
-  } else if (is.numeric(x) && is.null(dim(x)) && !is.object(x)) {
-    x <- matrix(x, ncol = 1L, dimnames = list(NULL, vector_name))
+  } else if (is.numeric(x) && is.null(dim(x))) {   # also ts and other numeric classes
+    x <- matrix(as.vector(x), ncol = 1L, dimnames = list(NULL, vector_name))
   } else if (!(is.matrix(x) && is.numeric(x))) {
     stop(sprintf("`%s` must be a numeric vector, matrix or data frame, not %s.", arg,
                  describe(x)), call. = FALSE)
@@ -288,8 +288,9 @@ check_columns <- function(x, w, reg) {
   xp <- if (all(pos)) x else x[pos, , drop = FALSE]
   const <- vapply(seq_len(ncol(xp)), function(j) all(xp[, j] == xp[1, j]), logical(1))
   if (any(const) && reg == 0) {
-    stop(sprintf("`x` %s constant, so no Gaussian has a density there; drop it, or add a ridge with control = gmm_control(reg = ...).",
-                 columns_are(colnames(x)[const])), call. = FALSE)
+    stop(sprintf("`x` %s constant, so no Gaussian has a density there; drop %s, or add a ridge with control = gmm_control(reg = ...).",
+                 columns_are(colnames(x)[const]), if (sum(const) > 1L) "them" else "it"),
+         call. = FALSE)
   }
   wp <- w[pos] / sum(w[pos])
   v <- weighted_colvar(xp, wp)

@@ -4,7 +4,9 @@
 describe <- function(x) {
   if (is.null(x)) return("NULL")
   if (is.data.frame(x)) return(sprintf("a data frame with %d rows", nrow(x)))
-  cls <- if (is.factor(x)) "factor" else if (is.matrix(x)) paste(typeof(x), "matrix") else typeof(x)
+  cls <- if (is.matrix(x)) paste(typeof(x), "matrix")
+         else if (is.object(x)) class(x)[1]   # a Date, a factor: what the user sees
+         else typeof(x)
   if (length(x) == 1L && is.atomic(x)) return(sprintf("%s %s", cls, format(x)))
   sprintf("%s of length %d", cls, length(x))
 }
