@@ -41,7 +41,7 @@ test_that("a constant column is an error, or a regularised fit with reg", {
 
 test_that("n barely above d", {
   set.seed(3)
-  for (n in 4:6) {
+  for (n in 3:6) {   # n = 3 is n <= d
     x <- matrix(rnorm(n * 3), n, 3)
     f <- suppressWarnings(gmm(x))
     expect_sound(f)
@@ -66,4 +66,12 @@ test_that("an inner loop stopped at its cap is reported", {
                           control = gmm_control(inner_max_iter = 1, inner_tol = 0)),
                  "M-step of model VEV did not converge")
   expect_gt(f$inner_fail, 0)
+})
+
+test_that("K larger than the number of distinct points fails with reasons", {
+  x <- rep(c(1, 2, 3), 10)
+  expect_error(gmm(x, k = 5), "K = 5, E: .*(singular|lost its weight)")
+  f <- suppressWarnings(gmm(x, k = 1:5))   # the smaller K still fit
+  expect_true(all(is.na(unclass(f$bic_table)["5", ])))
+  expect_true(all(is.finite(unlist(f$parameters))))
 })
