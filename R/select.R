@@ -31,29 +31,39 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
       icl[i, m] <- f$bic + 2 * entropy(f$z, w)
       f$z <- NULL
       f$prior <- prior
+      f$row <- i
       kept[[paste(i, m)]] <- f
+    }
+  }
+  # Refines one screened cell to tol; a cell that breaks down on the way fails.
+  refine_cell <- function(key) {
+    f <- kept[[key]]
+    g <- refine(f, x, w, final_cv, control$max_iter)
+    if (is.character(g)) {
+      bic[f$row, f$model] <<- icl[f$row, f$model] <<- NA_real_
+      reasons[f$row, f$model] <<- g
+      kept[[key]] <<- NULL
+    } else {
+      bic[f$row, f$model] <<- g$bic
+      icl[f$row, f$model] <<- g$bic + 2 * entropy(g$z, w)
+      kept[[key]] <<- g
     }
   }
   if (screening && length(kept)) {
     near <- which(bic <= min(bic, na.rm = TRUE) + control$refine_bic, arr.ind = TRUE)
-    for (r in seq_len(nrow(near))) {
-      i <- near[r, 1]
-      m <- models[near[r, 2]]
-      key <- paste(i, m)
-      f <- refine(kept[[key]], x, w, final_cv, control$max_iter)
-      if (is.character(f)) {   # it broke down on the way to tol: the cell failed
-        bic[i, m] <- icl[i, m] <- NA_real_
-        reasons[i, m] <- f
-        kept[[key]] <- NULL
-        next
-      }
-      bic[i, m] <- f$bic
-      icl[i, m] <- f$bic + 2 * entropy(f$z, w)
-      kept[[key]] <- f
-    }
+    for (r in seq_len(nrow(near))) refine_cell(paste(near[r, 1], models[near[r, 2]]))
   }
-  if (!length(kept)) return(list(best = NULL, bic_table = with_reasons(bic, reasons), icl_table = icl))
-  best <- kept[[which.min(vapply(kept, `[[`, numeric(1), "bic"))]]
+  # The chosen cell is always one refined to tol: if the refined ones all broke
+  # down, the next best is refined in turn.
+  repeat {
+    if (!length(kept)) {
+      return(list(best = NULL, bic_table = with_reasons(bic, reasons), icl_table = icl))
+    }
+    key <- names(kept)[which.min(vapply(kept, `[[`, numeric(1), "bic"))]
+    if (!screening || isTRUE(kept[[key]]$refined)) break
+    refine_cell(key)
+  }
+  best <- kept[[key]]
   if (is.null(best$z)) best$z <- .Call(C_gmm_estep, x, best$pro, best$mean, best$sigma)$z
   list(best = best, bic_table = with_reasons(bic, reasons), icl_table = icl)
 }
@@ -84,6 +94,8 @@ refine <- function(f, x, w, cv, max_iter) {
   }
   g$model <- f$model
   g$prior <- f$prior
+  g$row <- f$row
+  g$refined <- TRUE
   g$trace <- c(f$trace, g$trace[-1L])
   g$iterations <- f$iterations + g$iterations
   g$inner_fail <- f$inner_fail + g$inner_fail
