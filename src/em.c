@@ -135,7 +135,10 @@ static void column_variances(const gm_data *D, double *colvar)
   }
 }
 
-static void data_arg(SEXP x, SEXP w, gm_data *D)
+/* Unpacks and checks x (finite double matrix) and w (finite, non-negative, positive
+ * sum); with want_colvar, also the column variances the singularity checks use.
+ * Shared by every adaptor that takes data. */
+void gm_data_arg(SEXP x, SEXP w, gm_data *D, int want_colvar)
 {
   matrix_dims(x, "x", &D->n, &D->d);
   D->x = finite_arg(x, "x");
@@ -148,9 +151,12 @@ static void data_arg(SEXP x, SEXP w, gm_data *D)
   }
   if (!(s > 0.0)) error("'w' must have a positive sum");
   D->wsum = s;
-  double *colvar = (double *) R_alloc(D->d, sizeof(double));
-  column_variances(D, colvar);
-  D->colvar = colvar;
+  D->colvar = NULL;
+  if (want_colvar) {
+    double *colvar = (double *) R_alloc(D->d, sizeof(double));
+    column_variances(D, colvar);
+    D->colvar = colvar;
+  }
 }
 
 static void fill_na(SEXP v)
@@ -279,7 +285,7 @@ static void par_copy_in(SEXP p0, SEXP m0, SEXP s0, const char *what, gm_par *P)
 SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP prior)
 {
   gm_data D;
-  data_arg(x, w, &D);
+  gm_data_arg(x, w, &D, 1);
   const int n = D.n, d = D.d;
   const gm_model *M = model_arg(model, d);
   gm_ctrl C;
@@ -396,8 +402,7 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
 SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior)
 {
   gm_data D;
-  data_arg(x, w, &D);
-  D.colvar = NULL;
+  gm_data_arg(x, w, &D, 0);
   const int n = D.n, d = D.d;
   const gm_model *M = model_arg(model, d);
   int nr, k;

@@ -161,6 +161,9 @@ int gm_mstep_sums(const gm_data *D, const double *stats, const gm_model *M, gm_p
 void gm_kmeanspp(int n, int d, int k, const double *x, const double *w,
                  int lloyd, int *cl, double *centres, double *dist, double *work);
 
+/* em.c: argument unpacking shared by the adaptors */
+void gm_data_arg(SEXP x, SEXP w, gm_data *D, int want_colvar);
+
 /* registered .Call entry points */
 SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP prior);
 SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma);

@@ -132,26 +132,17 @@ void gm_kmeanspp(int n, int d, int k, const double *x, const double *w,
  * and at most 'lloyd' Lloyd iterations. */
 SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd)
 {
-  SEXP dim = getAttrib(x, R_DimSymbol);
-  if (TYPEOF(x) != REALSXP || TYPEOF(dim) != INTSXP || LENGTH(dim) != 2)
-    error("'x' must be a double matrix");
-  const int n = INTEGER(dim)[0], d = INTEGER(dim)[1];
-  if (TYPEOF(w) != REALSXP || XLENGTH(w) != n) error("'w' must be a double vector of length %d", n);
+  gm_data D;
+  gm_data_arg(x, w, &D, 0);
+  const int n = D.n, d = D.d;
   if (TYPEOF(k) != INTSXP || LENGTH(k) != 1 || TYPEOF(lloyd) != INTSXP || LENGTH(lloyd) != 1)
     error("'k' and 'lloyd' must be single integers");
   const int kk = INTEGER(k)[0], ll = INTEGER(lloyd)[0];
-  if (n < 1 || d < 1) error("'x' must not be empty");
   if (kk < 1 || kk > n || ll < 0) error("need 1 <= k <= nrow(x) and lloyd >= 0");
-  const double *ww = REAL(w);
+  const double *ww = D.w, *xx = D.x;
   int npos = 0;
-  for (int i = 0; i < n; i++) {
-    if (!(ww[i] >= 0.0) || !isfinite(ww[i])) error("'w' must be finite and non-negative");
-    npos += ww[i] > 0.0;
-  }
+  for (int i = 0; i < n; i++) npos += ww[i] > 0.0;
   if (kk > npos) error("'k' must be at most the number of rows with positive weight");
-  const double *xx = REAL(x);
-  for (R_xlen_t e = 0; e < (R_xlen_t) n * d; e++)
-    if (!isfinite(xx[e])) error("'x' must be finite");
 
   SEXP cl = PROTECT(allocVector(INTSXP, n));
   double *centres = (double *) R_alloc((size_t) d * kk, sizeof(double));
