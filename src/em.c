@@ -52,7 +52,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
 {
   double ll = 0.0, old = 0.0;
   if (start_m) {
-    res->status = gm_mstep(D, z, M, P, C, Wk, &res->bad);
+    res->status = gm_mstep(D, z, M, P, C, Wk, pw, &res->bad);
     note_inner(Wk, res);
     if (res->status) return;
   }
@@ -91,13 +91,27 @@ static const double *real_arg(SEXP v, const char *what, R_xlen_t len)
   return REAL(v);
 }
 
+/* Whether p[0 .. len) are all finite (when nonneg, also >= 0), in loops without a
+ * branch per element so that they vectorise: x - x is 0 for a finite x and NaN for an
+ * infinite or NaN one. */
+static int all_finite(const double *p, R_xlen_t len, int nonneg)
+{
+  double acc = 0.0, low = 0.0;
+  GM_SIMD_SUM(acc)
+  for (R_xlen_t e = 0; e < len; e++) acc += p[e] - p[e];
+  if (nonneg) {
+    GM_SIMD_MIN(low)
+    for (R_xlen_t e = 0; e < len; e++) low = p[e] < low ? p[e] : low;
+  }
+  return acc == 0.0 && low >= 0.0;
+}
+
 static const double *finite_arg(SEXP v, const char *what)
 {
   if (TYPEOF(v) != REALSXP) error("'%s' must be a double vector", what);
-  const double *p = REAL(v);
-  for (R_xlen_t e = 0; e < XLENGTH(v); e++)
-    if (!isfinite(p[e])) error("'%s' must be finite (no NA, NaN or Inf)", what);
-  return p;
+  if (!all_finite(REAL(v), XLENGTH(v), 0))
+    error("'%s' must be finite (no NA, NaN or Inf)", what);
+  return REAL(v);
 }
 
 static void matrix_dims(SEXP x, const char *what, int *nr, int *nc)
@@ -128,8 +142,10 @@ static void column_variances(const gm_data *D, double *colvar)
   for (int j = 0; j < D->d; j++) {
     const double *xj = D->x + (size_t) j * D->n;
     double m = 0.0, v = 0.0;
+    GM_SIMD_SUM(m)
     for (int i = 0; i < D->n; i++) m += D->w[i] * xj[i];
     m /= D->wsum;
+    GM_SIMD_SUM(v)
     for (int i = 0; i < D->n; i++) v += D->w[i] * (xj[i] - m) * (xj[i] - m);
     colvar[j] = v / D->wsum;
   }
@@ -143,12 +159,10 @@ void gm_data_arg(SEXP x, SEXP w, gm_data *D, int want_colvar)
   matrix_dims(x, "x", &D->n, &D->d);
   D->x = finite_arg(x, "x");
   D->w = real_arg(w, "w", D->n);
+  if (!all_finite(D->w, D->n, 1)) error("'w' must be finite and non-negative");
   double s = 0.0;
-  for (int i = 0; i < D->n; i++) {
-    if (!(D->w[i] >= 0.0) || !isfinite(D->w[i]))
-      error("'w' must be finite and non-negative");
-    s += D->w[i];
-  }
+  GM_SIMD_SUM(s)
+  for (int i = 0; i < D->n; i++) s += D->w[i];
   if (!(s > 0.0)) error("'w' must have a positive sum");
   D->wsum = s;
   D->colvar = NULL;
@@ -323,8 +337,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   gm_result res = {0, 0, GM_OK, -1, 0, 1, NA_REAL};
   if (z0 != R_NilValue) {
     const double *zz = REAL(z0);
-    for (R_xlen_t e = 0; e < (R_xlen_t) n * k; e++)
-      if (!(zz[e] >= 0.0) || !isfinite(zz[e])) error("'z0' must be finite and non-negative");
+    if (!all_finite(zz, (R_xlen_t) n * k, 1)) error("'z0' must be finite and non-negative");
     memcpy(REAL(z), zz, (size_t) n * k * sizeof(double));
     em_run(&D, M, &P, REAL(z), 1, &C, &trace, &Wk, &pw, &res);
   } else {
@@ -418,8 +431,10 @@ SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior)
   par_alloc(out, d, k, &P);
   gm_mwork Wk;
   gm_mwork_alloc(&Wk, d, k, &C);
+  gm_pass_work pw;
+  gm_pass_alloc(&pw, n, d, k, 1);
   int bad = -1;
-  int status = gm_mstep(&D, finite_arg(z, "z"), M, &P, &C, &Wk, &bad);
+  int status = gm_mstep(&D, finite_arg(z, "z"), M, &P, &C, &Wk, &pw, &bad);
   if (status == GM_COLLAPSE)
     for (int e = 0; e < 3; e++) fill_na(VECTOR_ELT(out, e));
   SET_VECTOR_ELT(out, 3, ScalarInteger(status));

@@ -14,6 +14,7 @@
  * threads.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include "gaussmix.h"
 #ifdef _OPENMP
@@ -61,6 +62,27 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
     const double *mu = P->mean + (size_t) c * d;
     const double cst = log(P->pro[c]) - 0.5 * (d * LOG_2PI + P->logdet[c]);
     double *out = lz + (size_t) c * m;
+    /* One and two dimensions: the same arithmetic in a single loop, in registers. */
+    if (d == 1) {
+      const double *x0 = D->x + i0, m0 = mu[0], inv0 = 1.0 / L[0];
+      GM_SIMD
+      for (int b = 0; b < m; b++) {
+        const double r0 = (x0[b] - m0) * inv0;
+        out[b] = cst - 0.5 * (r0 * r0);
+      }
+      continue;
+    }
+    if (d == 2) {
+      const double *x0 = D->x + i0, *x1 = x0 + n, m0 = mu[0], m1 = mu[1];
+      const double inv0 = 1.0 / L[0], l10 = L[1], inv1 = 1.0 / L[3];
+      GM_SIMD
+      for (int b = 0; b < m; b++) {
+        const double r0 = (x0[b] - m0) * inv0;
+        const double r1 = ((x1[b] - m1) - l10 * r0) * inv1;
+        out[b] = cst - 0.5 * (r0 * r0 + r1 * r1);
+      }
+      continue;
+    }
     for (int b = 0; b < m; b++) out[b] = 0.0;
     for (int j = 0; j < d; j++) {
       double *rj = r + (size_t) j * m;
@@ -95,42 +117,117 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
 }
 
 /* A term more than this many nats below a row's largest is below 2e-22 of it: too
- * small to change the row's sum in double precision, so its exp() is skipped and its
- * responsibility is 0 (it would be below 1e-21). */
+ * small to change the row's sum in double precision, so its responsibility is set to
+ * 0 (it would be below 1e-21). */
 #define GM_NEGLIGIBLE 50.0
 
 /* From the block's log terms lz (m x k), writes its responsibilities into zb (m rows
  * of the n x k matrix z, so column c starts at zb + c n) and adds
  * sum_i w_i log p(x_i) to *ll.  Works a component at a time along the rows, so the
- * loops are contiguous; mx and s are m-long scratch.  Returns GM_NONFINITE when a
- * row's log density is not finite. */
-static int block_normalise(int m, int k, R_xlen_t n, const double *w, const double *lz,
-                           double *zb, double *rowll, double *ll, double *mx, double *s)
+ * loops are contiguous and vectorise; mx and s are m-long scratch.  Returns
+ * GM_NONFINITE when a row's log density is not finite. */
+GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
+                                  const double *lz, double *zb, double *rowll, double *ll,
+                                  double *mx, double *s)
 {
+  GM_SIMD
   for (int b = 0; b < m; b++) mx[b] = lz[b];
   for (int c = 1; c < k; c++) {
     const double *l = lz + (size_t) c * m;
+    GM_SIMD
     for (int b = 0; b < m; b++) mx[b] = l[b] > mx[b] ? l[b] : mx[b];
   }
+  /* mx - mx is 0 for a finite maximum and NaN for an infinite or NaN one. */
+  double bad = 0.0;
+  GM_SIMD_SUM(bad)
   for (int b = 0; b < m; b++) {
-    if (!isfinite(mx[b])) return GM_NONFINITE;
+    bad += mx[b] - mx[b];
     s[b] = 0.0;
   }
+  if (bad != 0.0) return GM_NONFINITE;
+  /* exp(t) for t = lz - mx in [-GM_NEGLIGIBLE, 0], written out without branches or
+   * calls so that the compiler evaluates four at a time (a function would not be
+   * inlined into the AVX2 version, and a conditional inside the loop stops GCC
+   * vectorising it, hence three loops).  Cody and Waite's reduction (Cody and Waite
+   * 1980; Tang 1989, ACM TOMS 15:144): t = n log 2 + r with n the integer nearest
+   * t / log 2 and |r| <= log(2) / 2, log 2 split into a head whose products with n are
+   * exact and a tail; exp(r) by its Taylor polynomial of degree 13 (truncation error
+   * below 2e-18 relative); 2^n assembled from its exponent bits.  Adding 1.5 * 2^52
+   * rounds t / log 2 to n and leaves n in the low bits of the sum.
+   * tests/testthat/test-estep.R checks it against R's exp() across the range. */
   for (int c = 0; c < k; c++) {
     const double *l = lz + (size_t) c * m;
     double *zc = zb + (size_t) c * n;
+    GM_SIMD
     for (int b = 0; b < m; b++) {
       const double t = l[b] - mx[b];
-      zc[b] = t < -GM_NEGLIGIBLE ? 0.0 : exp(t);
+      zc[b] = t >= -GM_NEGLIGIBLE ? t : -GM_NEGLIGIBLE;
+    }
+    GM_SIMD
+    for (int b = 0; b < m; b++) {
+      const double t = zc[b];
+      double kd = t * 0x1.71547652b82fep0 + 0x1.8p52;      /* 1 / log 2 */
+      uint64_t bits;
+      memcpy(&bits, &kd, sizeof bits);
+      kd -= 0x1.8p52;
+      const double r = (t - kd * 0x1.62e42fefa3800p-1) - kd * 0x1.ef35793c7673p-45;
+      /* Estrin's scheme: a dependency chain of 4 multiply-adds instead of Horner's
+       * 13, so the loop is not held up waiting on its own results. */
+      const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+      const double a0 = 1.0 + r, a1 = 1.0 / 2 + r * (1.0 / 6);
+      const double a2 = 1.0 / 24 + r * (1.0 / 120), a3 = 1.0 / 720 + r * (1.0 / 5040);
+      const double a4 = 1.0 / 40320 + r * (1.0 / 362880);
+      const double a5 = 1.0 / 3628800 + r * (1.0 / 39916800);
+      const double a6 = 1.0 / 479001600 + r * (1.0 / 6227020800);   /* 1/12!, 1/13! */
+      const double p = (a0 + a1 * r2) + (a2 + a3 * r2) * r4 +
+                       ((a4 + a5 * r2) + a6 * r4) * r8;
+      bits = (bits << 52) + 0x3ff0000000000000ULL;        /* 2^n, -73 <= n <= 0 */
+      double scale;
+      memcpy(&scale, &bits, sizeof scale);
+      zc[b] = p * scale;
+    }
+    GM_SIMD
+    for (int b = 0; b < m; b++) {
+      zc[b] = l[b] - mx[b] >= -GM_NEGLIGIBLE ? zc[b] : 0.0;
       s[b] += zc[b];
     }
   }
-  double acc = 0.0;
+  /* log(s) for 1 <= s <= k, again without branches or calls.  s = 2^e z with z in
+   * [sqrt(1/2), sqrt(2)): subtracting the bits of sqrt(1/2) from those of s leaves e
+   * in the exponent field.  log z = 2 atanh(f) with f = (z - 1) / (z + 1), |f| <=
+   * 0.1716, by its series through f^21 (the first omitted term is below 1e-18
+   * relative); z - 1 is exact, so the relative accuracy holds for s near 1.  e is
+   * turned into a double by adding it to the bits of 2^52. */
+  GM_SIMD
   for (int b = 0; b < m; b++) {
-    const double lse = mx[b] + log(s[b]);
-    if (rowll) rowll[b] = lse;
-    acc += (w ? w[b] : 1.0) * lse;
-    s[b] = 1.0 / s[b];
+    const double sb = s[b];
+    uint64_t bits;
+    memcpy(&bits, &sb, sizeof bits);
+    const uint64_t e = (bits - 0x3fe6a09e667f3bcdULL) >> 52;
+    bits -= e << 52;
+    double z, ed;
+    memcpy(&z, &bits, sizeof z);
+    bits = e + 0x4330000000000000ULL;
+    memcpy(&ed, &bits, sizeof ed);
+    ed -= 0x1p52;
+    const double f = (z - 1.0) / (z + 1.0), f2 = f * f;
+    const double f4 = f2 * f2, f8 = f4 * f4;   /* Estrin's scheme, as for exp() */
+    const double q = ((2.0 / 3 + f2 * (2.0 / 5)) + (2.0 / 7 + f2 * (2.0 / 9)) * f4) +
+                     ((2.0 / 11 + f2 * (2.0 / 13)) + (2.0 / 15 + f2 * (2.0 / 17)) * f4) * f8 +
+                     (2.0 / 19 + f2 * (2.0 / 21)) * (f8 * f8);
+    const double logz = 2.0 * f + f * f2 * q;
+    mx[b] += ed * 0x1.62e42fefa3800p-1 + (ed * 0x1.ef35793c7673p-45 + logz);
+    s[b] = 1.0 / sb;
+  }
+  /* mx now holds log p(x_i). */
+  if (rowll) memcpy(rowll, mx, (size_t) m * sizeof(double));
+  double acc = 0.0;
+  if (w) {
+    GM_SIMD_SUM(acc)
+    for (int b = 0; b < m; b++) acc += w[b] * mx[b];
+  } else {
+    GM_SIMD_SUM(acc)
+    for (int b = 0; b < m; b++) acc += mx[b];
   }
   *ll += acc;
   for (int c = 0; c < k; c++) {
@@ -150,10 +247,38 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
   for (int c = 0; c < k; c++) {
     const double *mu = P->mean + (size_t) c * d;
     const double *zc = zb + (size_t) c * n;
+    const double *wb = D->w + i0;
+    double *Wc = W0 + (size_t) c * d * d;
+    if (d <= 2) {  /* one loop, in registers */
+      const double *x0 = D->x + i0, *x1 = d == 2 ? x0 + n : x0;
+      const double m0 = mu[0], m1 = mu[d - 1];
+      double sg = 0.0, f0 = 0.0, f1 = 0.0, w00 = 0.0, w10 = 0.0, w11 = 0.0;
+      GM_SIMD_SUM(sg, f0, f1, w00, w10, w11)
+      for (int b = 0; b < m; b++) {
+        const double gb = wb[b] * zc[b];
+        const double r0 = x0[b] - m0, r1 = x1[b] - m1;
+        const double g0 = gb * r0, g1 = gb * r1;
+        sg += gb;
+        f0 += g0;
+        f1 += g1;
+        w00 += g0 * r0;
+        w10 += g1 * r0;
+        w11 += g1 * r1;
+      }
+      nk[c] += sg;
+      s1[(size_t) c * d] += f0;
+      Wc[0] += w00;
+      if (d == 2) {
+        s1[1 + (size_t) c * d] += f1;
+        Wc[1] += w10;
+        Wc[3] += w11;
+      }
+      continue;
+    }
     double sg = 0.0;
     GM_SIMD_SUM(sg)
     for (int b = 0; b < m; b++) {
-      g[b] = D->w[i0 + b] * zc[b];
+      g[b] = wb[b] * zc[b];
       sg += g[b];
     }
     nk[c] += sg;
@@ -170,7 +295,6 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       }
       s1[j + (size_t) c * d] += first;
     }
-    double *Wc = W0 + (size_t) c * d * d;
     for (int j = 0; j < d; j++) {
       const double *grj = gr + (size_t) j * m;
       int l = 0;
@@ -179,7 +303,7 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       for (; l + 3 <= j; l += 4) {
         const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-        GM_SIMD_SUM4(s0, s1, s2, s3)
+        GM_SIMD_SUM(s0, s1, s2, s3)
         for (int b = 0; b < m; b++) {
           const double g = grj[b];
           s0 += g * r0[b];
@@ -252,4 +376,40 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
   if (!isfinite(total)) return GM_NONFINITE;
   *ll = total;
   return GM_OK;
+}
+
+/* The M-step sums of given responsibilities z about the means in P (n_k, s_k and W0_k,
+ * laid out as gm_pass leaves them, with 0 for the log-likelihood), without an E-step:
+ * for the first M-step from a partition.  Same chunks and fixed-order reduction as
+ * gm_pass. */
+void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats,
+               gm_pass_work *pw)
+{
+  const int n = D->n, d = D->d, k = P->k;
+  const int nblocks = (n + GM_BLOCK - 1) / GM_BLOCK, nchunk = pw->nchunk;
+  const size_t csz = chunk_size(d, k), ssz = scratch_size(d, k);
+  memset(pw->chunk, 0, nchunk * csz * sizeof(double));
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(pw->nthreads) schedule(static)
+#endif
+  for (int ch = 0; ch < nchunk; ch++) {
+#ifdef _OPENMP
+    double *scr = pw->scratch + (size_t) omp_get_thread_num() * ssz;
+#else
+    double *scr = pw->scratch;
+#endif
+    double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *g = gr + (size_t) GM_BLOCK * d;
+    const int b0 = (int) ((long long) ch * nblocks / nchunk);
+    const int b1 = (int) ((long long) (ch + 1) * nblocks / nchunk);
+    for (int blk = b0; blk < b1; blk++) {
+      const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
+      const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
+      block_stats(D, P, i0, m, z + i0, pw->chunk + ch * csz, r, gr, g);
+    }
+  }
+  memset(stats, 0, csz * sizeof(double));
+  for (int ch = 0; ch < nchunk; ch++) {
+    const double *acc = pw->chunk + ch * csz;
+    for (size_t e = 1; e < csz; e++) stats[e] += acc[e];
+  }
 }

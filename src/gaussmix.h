@@ -36,12 +36,12 @@
 #ifdef _OPENMP
 #define GM_SIMD _Pragma("omp simd")
 #define GM_PRAGMA(x) _Pragma(#x)
-#define GM_SIMD_SUM(v) GM_PRAGMA(omp simd reduction(+:v))
-#define GM_SIMD_SUM4(a, b, c, d) GM_PRAGMA(omp simd reduction(+:a, b, c, d))
+#define GM_SIMD_SUM(...) GM_PRAGMA(omp simd reduction(+:__VA_ARGS__))
+#define GM_SIMD_MIN(v) GM_PRAGMA(omp simd reduction(min:v))
 #else
 #define GM_SIMD
-#define GM_SIMD_SUM(v)
-#define GM_SIMD_SUM4(a, b, c, d)
+#define GM_SIMD_SUM(...)
+#define GM_SIMD_MIN(v)
 #endif
 
 /* Status codes of a fit; GM_OK is 0 so that "if (status)" reads as "failed". */
@@ -124,7 +124,6 @@ typedef struct {
   double *nk;       /* k */
   double *m;        /* k */
   double *W;        /* d x d x k */
-  double *scratch;  /* GM_BLOCK * d */
   double *stats;    /* the pass's sums: ll, n_k, s_k, W0_k */
   gm_cov cov;
 } gm_mwork;
@@ -146,6 +145,8 @@ typedef struct {
 void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads);
 int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
             double *stats, gm_pass_work *pw);
+void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats,
+               gm_pass_work *pw);
 
 /* mstep.c */
 const gm_model *gm_find_model(const char *name);
@@ -153,7 +154,7 @@ int gm_model_count(void);
 const gm_model *gm_model_at(int i);
 void gm_mwork_alloc(gm_mwork *Wk, int d, int k, const gm_ctrl *C);
 int gm_mstep(const gm_data *D, const double *z, const gm_model *M, gm_par *P,
-             const gm_ctrl *C, gm_mwork *Wk, int *bad);
+             const gm_ctrl *C, gm_mwork *Wk, gm_pass_work *pw, int *bad);
 int gm_mstep_sums(const gm_data *D, const double *stats, const gm_model *M, gm_par *P,
                   const gm_ctrl *C, gm_mwork *Wk, int *bad);
 

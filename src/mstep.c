@@ -18,54 +18,25 @@
 
 /* ---- sufficient statistics -------------------------------------------- */
 
-/* nk[c] = sum_i w_i z_ic. */
-static void comp_sizes(const gm_data *D, const double *z, int k, double *nk)
-{
-  for (int c = 0; c < k; c++) {
-    const double *zc = z + (size_t) c * D->n;
-    double s = 0.0;
-    for (int i = 0; i < D->n; i++) s += D->w[i] * zc[i];
-    nk[c] = s;
-  }
-}
-
-/* Weighted means, and W_c = sum_i w_i z_ic (x_i - mu_c)(x_i - mu_c)' by a second pass
- * over centred data (more accurate than sums of squares for shifted data). */
-static void means_scatter(const gm_data *D, const double *z, int k, const double *nk,
-                          double *mean, double *W, double *scratch)
+/* Component sizes nk[c] = sum_i w_i z_ic and means mean_c = sum_i w_i z_ic x_i / nk[c];
+ * the means are left unset when a size is zero, which the caller rejects. */
+static void sizes_means(const gm_data *D, const double *z, int k, double *nk, double *mean)
 {
   const int n = D->n, d = D->d;
   for (int c = 0; c < k; c++) {
     const double *zc = z + (size_t) c * n;
-    double *mu = mean + (size_t) c * d;
-    double *Wc = W + (size_t) c * d * d;
+    double s = 0.0;
+    GM_SIMD_SUM(s)
+    for (int i = 0; i < n; i++) s += D->w[i] * zc[i];
+    nk[c] = s;
+    if (!(s > 0.0)) continue;
     for (int j = 0; j < d; j++) {
       const double *xj = D->x + (size_t) j * n;
-      double s = 0.0;
-      for (int i = 0; i < n; i++) s += D->w[i] * zc[i] * xj[i];
-      mu[j] = s / nk[c];
+      double sx = 0.0;
+      GM_SIMD_SUM(sx)
+      for (int i = 0; i < n; i++) sx += D->w[i] * zc[i] * xj[i];
+      mean[j + (size_t) c * d] = sx / s;
     }
-    memset(Wc, 0, (size_t) d * d * sizeof(double));
-    for (R_xlen_t i0 = 0; i0 < n; i0 += GM_BLOCK) {
-      const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
-      for (int j = 0; j < d; j++) {
-        const double *xj = D->x + (size_t) j * n + i0;
-        double *r = scratch + (size_t) j * m;
-        for (int b = 0; b < m; b++)
-          r[b] = sqrt(D->w[i0 + b] * zc[i0 + b]) * (xj[b] - mu[j]);
-      }
-      for (int j = 0; j < d; j++) {
-        const double *rj = scratch + (size_t) j * m;
-        for (int l = 0; l <= j; l++) {
-          const double *rl = scratch + (size_t) l * m;
-          double s = 0.0;
-          for (int b = 0; b < m; b++) s += rj[b] * rl[b];
-          Wc[j + (size_t) l * d] += s;
-        }
-      }
-    }
-    for (int j = 0; j < d; j++)
-      for (int l = 0; l < j; l++) Wc[l + (size_t) j * d] = Wc[j + (size_t) l * d];
   }
 }
 
@@ -577,7 +548,6 @@ void gm_mwork_alloc(gm_mwork *Wk, int d, int k, const gm_ctrl *C)
   Wk->nk = (double *) R_alloc(k, sizeof(double));
   Wk->m = (double *) R_alloc(k, sizeof(double));
   Wk->W = (double *) R_alloc((size_t) d * d * k, sizeof(double));
-  Wk->scratch = (double *) R_alloc((size_t) GM_BLOCK * d, sizeof(double));
   Wk->stats = (double *) R_alloc(1 + (size_t) k * (1 + d + (size_t) d * d), sizeof(double));
   gm_cov *c = &Wk->cov;
   c->d = d;
@@ -629,18 +599,19 @@ static int proportions(const gm_data *D, gm_par *P, const gm_ctrl *C, const doub
 }
 
 /* Updates P (pro, mean, sigma, and the Cholesky factors) from responsibilities z, by
- * two passes over the data (means, then scatter about them): used for the first
- * M-step from a partition.  Returns GM_OK, GM_COLLAPSE when a component's size is at
- * most eps * sum(w), or GM_SINGULAR when a covariance is not usable; the component
- * (or -1 when the model's update itself broke down) is written to *bad.
- * Wk->cov.inner_ok tells whether an inner loop reached its tolerance. */
+ * two passes over the data (sizes and means, then the sums about those means, as a
+ * pass of the EM loop would give them): used for the first M-step from a partition.
+ * Returns GM_OK, GM_COLLAPSE when a component's size is at most eps * sum(w), or
+ * GM_SINGULAR when a covariance is not usable; the component (or -1 when the model's
+ * update itself broke down) is written to *bad.  Wk->cov.inner_ok tells whether an
+ * inner loop reached its tolerance. */
 int gm_mstep(const gm_data *D, const double *z, const gm_model *M, gm_par *P,
-             const gm_ctrl *C, gm_mwork *Wk, int *bad)
+             const gm_ctrl *C, gm_mwork *Wk, gm_pass_work *pw, int *bad)
 {
-  comp_sizes(D, z, P->k, Wk->nk);
+  sizes_means(D, z, P->k, Wk->nk, P->mean);
   if (proportions(D, P, C, Wk->nk, bad)) return GM_COLLAPSE;
-  means_scatter(D, z, P->k, Wk->nk, P->mean, Wk->W, Wk->scratch);
-  return mstep_finish(D, M, P, C, Wk, bad);
+  gm_zstats(D, P, z, Wk->stats, pw);
+  return gm_mstep_sums(D, Wk->stats, M, P, C, Wk, bad);
 }
 
 /* The same from the sums of a pass (gm_pass): n_k, s_k = sum w z (x - m_k) and

@@ -22,6 +22,31 @@ test_that("1-D E-step agrees with dnorm()", {
   expect_equal(e$logdens, log(rowSums(num)), tolerance = 1e-12)
 })
 
+test_that("the E-step's own exp() and log() agree with R's to a few ulp across their range", {
+  # Two unit-variance components at 0 and 10 with equal weights: at x the log odds of
+  # the second are t = 10 x - 50, which runs over [-50, 0] for x in [0, 5], the range
+  # where the E-step evaluates exp() itself.
+  x <- matrix(c(seq(0, 5, length.out = 2001), -1e-3, -1))
+  p <- list(pro = c(0.5, 0.5), mean = matrix(c(0, 10), 1), sigma = array(1, c(1, 1, 2)))
+  e <- c_estep(x, p)
+  l1 <- log(0.5) + dnorm(x, 0, 1, log = TRUE)
+  l2 <- log(0.5) + dnorm(x, 10, 1, log = TRUE)
+  inside <- seq_len(2001)
+  ref <- exp(l2 - l1)[inside] / (1 + exp(l2 - l1)[inside])
+  expect_lt(max(abs(e$z[inside, 2] / ref - 1)), 1e-13)
+  expect_lt(max(abs(e$logdens[inside] / (l1 + log1p(exp(l2 - l1)))[inside] - 1)), 1e-14)
+  # Beyond 50 nats below the largest term a responsibility is exactly 0.
+  expect_identical(e$z[2002:2003, 2], c(0, 0))
+  # K identical components: the sum of the shifted terms is exactly K, so the log
+  # density is log(K) + log(1/K) + log dnorm; this covers log() on [1, 9].
+  for (k in 1:9) {
+    pk <- list(pro = rep(1 / k, k), mean = matrix(0, 1, k), sigma = array(1, c(1, 1, k)))
+    ek <- c_estep(x[inside, , drop = FALSE], pk)
+    expect_lt(max(abs(ek$logdens / dnorm(x[inside], log = TRUE) - 1)), 1e-14)
+    expect_lt(max(abs(ek$z - 1 / k)), 1e-16)
+  }
+})
+
 test_that("a point 1e4 standard deviations from every component gets finite responsibilities", {
   p <- list(pro = c(0.5, 0.5), mean = matrix(c(0, 0, 3, 3), 2),
             sigma = array(diag(2), c(2, 2, 2)))
