@@ -28,7 +28,7 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
         next
       }
       bic[i, m] <- f$bic
-      icl[i, m] <- f$bic + 2 * entropy(f$z, w)
+      icl[i, m] <- f$bic + 2 * f$entropy
       f$z <- NULL
       f$prior <- prior
       f$row <- i
@@ -45,7 +45,7 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
       kept[[key]] <<- NULL
     } else {
       bic[f$row, f$model] <<- g$bic
-      icl[f$row, f$model] <<- g$bic + 2 * entropy(g$z, w)
+      icl[f$row, f$model] <<- g$bic + 2 * g$entropy
       kept[[key]] <<- g
     }
   }

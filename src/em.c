@@ -13,6 +13,7 @@ typedef struct {
   int inner_fail;   /* M-steps whose inner loop stopped at its cap */
   int inner_last;   /* whether the last M-step's inner loop converged */
   double loglik;
+  double entropy;   /* -sum_i w_i sum_k z_ik log z_ik of the final responsibilities */
 } gm_result;
 
 /* The log-likelihood after each iteration, in a buffer that doubles as it fills
@@ -50,7 +51,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
                    int start_m, const gm_ctrl *C, gm_trace *trace, gm_mwork *Wk,
                    gm_pass_work *pw, gm_result *res)
 {
-  double ll = 0.0, old = 0.0;
+  double ll = 0.0, old = 0.0, ent = 0.0;
   if (start_m) {
     res->status = gm_mstep(D, z, M, P, C, Wk, pw, &res->bad);
     note_inner(Wk, res);
@@ -58,7 +59,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
   }
   for (int it = 0;; it++) {
     if (it > 0) R_CheckUserInterrupt();
-    res->status = gm_pass(D, P, z, NULL, &ll, Wk->stats, pw);
+    res->status = gm_pass(D, P, z, NULL, &ll, &ent, Wk->stats, pw);
     if (res->status) return;
     trace_push(trace, ll);
     if (it > 0 && fabs(ll - old) <= C->tol * (1.0 + fabs(ll))) {
@@ -73,6 +74,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
     if (res->status) return;
   }
   res->loglik = ll;
+  res->entropy = ent;
 }
 
 static double model_df(const gm_model *M, int d, int k)
@@ -94,7 +96,7 @@ static const double *real_arg(SEXP v, const char *what, R_xlen_t len)
 /* Whether p[0 .. len) are all finite (when nonneg, also >= 0), in loops without a
  * branch per element so that they vectorise: x - x is 0 for a finite x and NaN for an
  * infinite or NaN one. */
-static int all_finite(const double *p, R_xlen_t len, int nonneg)
+GM_HOT static int all_finite(const double *p, R_xlen_t len, int nonneg)
 {
   double acc = 0.0, low = 0.0;
   GM_SIMD_SUM(acc)
@@ -137,7 +139,7 @@ static const gm_model *model_arg(SEXP model, int d)
 
 /* Weighted column variances about the weighted means: the scale against which a
  * conditional variance counts as zero. */
-static void column_variances(const gm_data *D, double *colvar)
+GM_HOT static void column_variances(const gm_data *D, double *colvar)
 {
   for (int j = 0; j < D->d; j++) {
     const double *xj = D->x + (size_t) j * D->n;
@@ -322,8 +324,8 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
 
   const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
                          "converged", "status", "bad", "df", "bic", "inner_fail",
-                         "inner_converged"};
-  SEXP out = PROTECT(new_list(names, 14));
+                         "inner_converged", "entropy"};
+  SEXP out = PROTECT(new_list(names, 15));
   gm_par P;
   par_alloc(out, d, k, &P);
   SEXP z = allocMatrix(REALSXP, n, k);
@@ -334,7 +336,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   gm_pass_alloc(&pw, n, d, k, C.threads);
   gm_trace trace = {NULL, 0, 0};
 
-  gm_result res = {0, 0, GM_OK, -1, 0, 1, NA_REAL};
+  gm_result res = {0, 0, GM_OK, -1, 0, 1, NA_REAL, NA_REAL};
   if (z0 != R_NilValue) {
     const double *zz = REAL(z0);
     if (!all_finite(zz, (R_xlen_t) n * k, 1)) error("'z0' must be finite and non-negative");
@@ -369,6 +371,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
                                      : -2.0 * res.loglik + df * log(D.wsum)));
   SET_VECTOR_ELT(out, 12, ScalarInteger(res.inner_fail));
   SET_VECTOR_ELT(out, 13, ScalarLogical(res.inner_last));
+  SET_VECTOR_ELT(out, 14, ScalarReal(res.status ? NA_REAL : res.entropy));
   UNPROTECT(1);
   return out;
 }
@@ -402,7 +405,7 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   double ll;
   gm_pass_work pw;
   gm_pass_alloc(&pw, n, d, k, 1);
-  if (gm_pass(&D, &P, REAL(z), REAL(logdens), &ll, NULL, &pw))
+  if (gm_pass(&D, &P, REAL(z), REAL(logdens), &ll, NULL, NULL, &pw))
     error("some rows are too far from every component for their density to be "
           "represented, even on the log scale");
   UNPROTECT(2);

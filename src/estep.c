@@ -30,10 +30,10 @@ static size_t chunk_size(int d, int k)
 }
 
 /* Per-thread scratch: residuals (B x d), weighted residuals (B x d), log densities
- * (B x k), weights (B), row maxima and sums (B each). */
+ * (B x k), weights (B), row maxima, sums and entropy terms (B each). */
 static size_t scratch_size(int d, int k)
 {
-  return (size_t) GM_BLOCK * (2 * (size_t) d + k + 3);
+  return (size_t) GM_BLOCK * (2 * (size_t) d + k + 4);
 }
 
 void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
@@ -50,6 +50,7 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
   pw->chunk = (double *) R_alloc(pw->nchunk * chunk_size(d, k), sizeof(double));
   pw->scratch = (double *) R_alloc(pw->nthreads * scratch_size(d, k), sizeof(double));
   pw->status = (int *) R_alloc(pw->nchunk, sizeof(int));
+  pw->ent = (double *) R_alloc(pw->nchunk, sizeof(double));
 }
 
 /* lz (m x k) = log(pi_c) + log N(x_i | mu_c, Sigma_c) for rows i0 .. i0 + m - 1. */
@@ -122,13 +123,13 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
 #define GM_NEGLIGIBLE 50.0
 
 /* From the block's log terms lz (m x k), writes its responsibilities into zb (m rows
- * of the n x k matrix z, so column c starts at zb + c n) and adds
- * sum_i w_i log p(x_i) to *ll.  Works a component at a time along the rows, so the
- * loops are contiguous and vectorise; mx and s are m-long scratch.  Returns
- * GM_NONFINITE when a row's log density is not finite. */
+ * of the n x k matrix z, so column c starts at zb + c n), adds sum_i w_i log p(x_i)
+ * to *ll and the entropy -sum_i w_i sum_c z_ic log z_ic to *ent.  Works a component at
+ * a time along the rows, so the loops are contiguous and vectorise; mx, s and u are
+ * m-long scratch.  Returns GM_NONFINITE when a row's log density is not finite. */
 GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
                                   const double *lz, double *zb, double *rowll, double *ll,
-                                  double *mx, double *s)
+                                  double *ent, double *mx, double *s, double *u)
 {
   GM_SIMD
   for (int b = 0; b < m; b++) mx[b] = lz[b];
@@ -143,6 +144,7 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
   for (int b = 0; b < m; b++) {
     bad += mx[b] - mx[b];
     s[b] = 0.0;
+    u[b] = 0.0;
   }
   if (bad != 0.0) return GM_NONFINITE;
   /* exp(t) for t = lz - mx in [-GM_NEGLIGIBLE, 0], written out without branches or
@@ -188,8 +190,10 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
     }
     GM_SIMD
     for (int b = 0; b < m; b++) {
-      zc[b] = l[b] - mx[b] >= -GM_NEGLIGIBLE ? zc[b] : 0.0;
+      const double t = l[b] - mx[b];
+      zc[b] = t >= -GM_NEGLIGIBLE ? zc[b] : 0.0;
       s[b] += zc[b];
+      u[b] += zc[b] * t;   /* sum_c e^t t, for the entropy */
     }
   }
   /* log(s) for 1 <= s <= k, again without branches or calls.  s = 2^e z with z in
@@ -197,7 +201,8 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
    * in the exponent field.  log z = 2 atanh(f) with f = (z - 1) / (z + 1), |f| <=
    * 0.1716, by its series through f^21 (the first omitted term is below 1e-18
    * relative); z - 1 is exact, so the relative accuracy holds for s near 1.  e is
-   * turned into a double by adding it to the bits of 2^52. */
+   * turned into a double by adding it to the bits of 2^52.
+   * With z_c = e^{t_c} / s, the row's entropy -sum_c z_c log z_c = log s - u / s. */
   GM_SIMD
   for (int b = 0; b < m; b++) {
     const double sb = s[b];
@@ -216,20 +221,29 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
                      ((2.0 / 11 + f2 * (2.0 / 13)) + (2.0 / 15 + f2 * (2.0 / 17)) * f4) * f8 +
                      (2.0 / 19 + f2 * (2.0 / 21)) * (f8 * f8);
     const double logz = 2.0 * f + f * f2 * q;
-    mx[b] += ed * 0x1.62e42fefa3800p-1 + (ed * 0x1.ef35793c7673p-45 + logz);
+    const double logs = ed * 0x1.62e42fefa3800p-1 + (ed * 0x1.ef35793c7673p-45 + logz);
+    mx[b] += logs;
     s[b] = 1.0 / sb;
+    u[b] = logs - u[b] * s[b];
   }
   /* mx now holds log p(x_i). */
   if (rowll) memcpy(rowll, mx, (size_t) m * sizeof(double));
-  double acc = 0.0;
+  double acc = 0.0, h = 0.0;
   if (w) {
-    GM_SIMD_SUM(acc)
-    for (int b = 0; b < m; b++) acc += w[b] * mx[b];
+    GM_SIMD_SUM(acc, h)
+    for (int b = 0; b < m; b++) {
+      acc += w[b] * mx[b];
+      h += w[b] * u[b];
+    }
   } else {
-    GM_SIMD_SUM(acc)
-    for (int b = 0; b < m; b++) acc += mx[b];
+    GM_SIMD_SUM(acc, h)
+    for (int b = 0; b < m; b++) {
+      acc += mx[b];
+      h += u[b];
+    }
   }
   *ll += acc;
+  *ent += h;
   for (int c = 0; c < k; c++) {
     double *zc = zb + (size_t) c * n;
     GM_SIMD
@@ -327,12 +341,12 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
   }
 }
 
-/* One pass: responsibilities z (n x k) and log-likelihood of the parameters P, the
- * log density of each row in rowll (may be NULL), and, when stats is not NULL, the
- * M-step sums (n_k, s_k, W0_k, laid out as in a chunk) summed over all rows.  Returns
- * GM_OK or GM_NONFINITE. */
+/* One pass: responsibilities z (n x k), log-likelihood and entropy (ent, may be NULL)
+ * of the parameters P, the log density of each row in rowll (may be NULL), and, when
+ * stats is not NULL, the M-step sums (n_k, s_k, W0_k, laid out as in a chunk) summed
+ * over all rows.  Returns GM_OK or GM_NONFINITE. */
 int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
-            double *stats, gm_pass_work *pw)
+            double *ent, double *stats, gm_pass_work *pw)
 {
   const int n = D->n, d = D->d, k = P->k;
   const int nblocks = (n + GM_BLOCK - 1) / GM_BLOCK, nchunk = pw->nchunk;
@@ -349,8 +363,10 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
 #endif
     double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
     double *g = lz + (size_t) GM_BLOCK * k, *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK;
+    double *u = sm + GM_BLOCK;
     double *acc = pw->chunk + ch * csz;
     pw->status[ch] = GM_OK;
+    pw->ent[ch] = 0.0;
     const int b0 = (int) ((long long) ch * nblocks / nchunk);
     const int b1 = (int) ((long long) (ch + 1) * nblocks / nchunk);
     for (int blk = b0; blk < b1 && pw->status[ch] == GM_OK; blk++) {
@@ -358,23 +374,25 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
       const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
       block_logdens(D, P, i0, m, lz, r);
       pw->status[ch] = block_normalise(m, k, n, D->w ? D->w + i0 : NULL, lz, z + i0,
-                                       rowll ? rowll + i0 : NULL, acc, mx, sm);
+                                       rowll ? rowll + i0 : NULL, acc, pw->ent + ch, mx, sm, u);
       if (pw->status[ch]) break;
       if (stats) block_stats(D, P, i0, m, z + i0, acc, r, gr, g);
     }
   }
   for (int ch = 0; ch < nchunk; ch++)
     if (pw->status[ch]) return pw->status[ch];
-  double total = 0.0;
+  double total = 0.0, h = 0.0;
   if (stats) memset(stats, 0, csz * sizeof(double));
   for (int ch = 0; ch < nchunk; ch++) {
     const double *acc = pw->chunk + ch * csz;
     total += acc[0];
+    h += pw->ent[ch];
     if (stats)
       for (size_t e = 1; e < csz; e++) stats[e] += acc[e];
   }
   if (!isfinite(total)) return GM_NONFINITE;
   *ll = total;
+  if (ent) *ent = h;
   return GM_OK;
 }
 

@@ -24,10 +24,16 @@
 
 /* The hot kernels are compiled twice where GCC can choose between versions at load
  * time (x86-64 Linux with glibc's ifunc): once for AVX2 with FMA, once for the
- * baseline instruction set R itself is built for. Elsewhere: one plain version. */
+ * baseline instruction set R itself is built for. Elsewhere: one plain version.
+ * The AVX2 version is named by feature level (x86-64-v3, GCC 11 and later), which the
+ * loader checks by CPU features; "arch=haswell" would be checked by CPU model and is
+ * never chosen on AMD processors. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__linux__) && __GNUC__ >= 11
+#define GM_HOT __attribute__((noinline, target_clones("arch=x86-64-v3", "default")))
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     defined(__linux__) && __GNUC__ >= 6
-#define GM_HOT __attribute__((noinline, target_clones("arch=haswell", "default")))
+#define GM_HOT __attribute__((noinline, target_clones("avx2", "default")))
 #else
 #define GM_HOT
 #endif
@@ -141,10 +147,11 @@ typedef struct {
   double *chunk;    /* nchunk partial sums */
   double *scratch;  /* per-thread block buffers */
   int *status;      /* nchunk */
+  double *ent;      /* nchunk partial entropies */
 } gm_pass_work;
 void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads);
 int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
-            double *stats, gm_pass_work *pw);
+            double *ent, double *stats, gm_pass_work *pw);
 void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats,
                gm_pass_work *pw);
 

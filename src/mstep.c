@@ -20,7 +20,7 @@
 
 /* Component sizes nk[c] = sum_i w_i z_ic and means mean_c = sum_i w_i z_ic x_i / nk[c];
  * the means are left unset when a size is zero, which the caller rejects. */
-static void sizes_means(const gm_data *D, const double *z, int k, double *nk, double *mean)
+GM_HOT static void sizes_means(const gm_data *D, const double *z, int k, double *nk, double *mean)
 {
   const int n = D->n, d = D->d;
   for (int c = 0; c < k; c++) {

@@ -26,6 +26,23 @@ test_that("the fitted log-likelihood is that of the returned parameters", {
   expect_equal(unname(p$mean), m$mean, tolerance = 1e-5)
 })
 
+test_that("the entropy behind ICL, summed in the E-step, is -sum w z log z of the returned z", {
+  # Well separated groups, so that many responsibilities are exactly 0 or 1.
+  set.seed(12)
+  x <- rbind(matrix(rnorm(60), 30), matrix(rnorm(60, 8), 30), matrix(rnorm(60, 1.5), 30))
+  w <- rep(c(1, 2, 0.5), 30)
+  for (model in c("EII", "VVV")) {
+    f <- .Call(gaussmix:::C_gmm_fit, x, w, model, diag(3)[rep(1:3, each = 30), ], NULL,
+               gaussmix:::control_vector(gmm_control(), 1L), NULL)
+    zl <- ifelse(f$z > 0, f$z * log(f$z), 0)
+    expect_equal(f$entropy, -sum(w * zl), tolerance = 1e-12)
+    g <- gmm(x, k = 3, model = model, weights = w)
+    expect_equal(g$icl, g$bic - 2 * sum(w * ifelse(g$z > 0, g$z * log(g$z), 0)),
+                 tolerance = 1e-12)
+    expect_equal(unname(g$icl_table["3", model]), g$icl, tolerance = 1e-12)
+  }
+})
+
 test_that("frequency weights of 2 give the same fit as duplicated rows", {
   set.seed(8)
   x <- rbind(matrix(rnorm(80), 40), matrix(rnorm(80, 3), 40))
