@@ -96,7 +96,7 @@ init_sigma <- function(sigma, sd, d, k) {
 prepare_starts <- function(x, w, start, control, kmax) {
   if (is.list(start)) return(list(methods = "given", start = start))
   out <- list(methods = start, xs = standardise(x, w))
-  if ("hc" %in% start) out$hc <- hc_tree(x, w, max(control$hc_max_n, kmax))
+  if ("hc" %in% start) out$hc <- hc_tree(x, w, max(control$hc_max_n, kmax), kmax)
   out
 }
 
@@ -123,9 +123,10 @@ make_starts <- function(prep, w, k, n_init, control) {
 # Model-based hierarchical agglomeration for the EII model, which is Ward's
 # criterion (Fraley 1998), on whitened data (centred, rotated to principal axes
 # and scaled to unit variance, as mclust's default "SVD" transformation does).
-# Frequency weights enter as the initial cluster sizes. Above max_n rows with
-# positive weight, the tree is built on a random subset of max_n of them.
-hc_tree <- function(x, w, max_n) {
+# Frequency weights count as repeated rows. Above max_n rows with positive
+# weight, the tree is built on a random subset of max_n of them. The C code
+# (src/hc.c) returns the tree's partitions into 1 .. kmax groups.
+hc_tree <- function(x, w, max_n, kmax) {
   pos <- which(w > 0)
   m <- colSums(x * w) / sum(w)
   xc <- sweep(x, 2L, m)
@@ -137,9 +138,9 @@ hc_tree <- function(x, w, max_n) {
     matrix(0, nrow(x), 1L)   # constant data (allowed with a ridge): every merge is a tie
   }
   sub <- if (length(pos) > max_n) sort(pos[sample.int(length(pos), max_n)]) else pos
-  tree <- stats::hclust(stats::dist(xt[sub, , drop = FALSE]), method = "ward.D2",
-                        members = w[sub])
-  list(tree = tree, sub = sub, xt = xt)
+  labels <- .Call(C_gmm_ward, xt[sub, , drop = FALSE], w[sub],
+                  as.integer(min(kmax, length(sub))))
+  list(labels = labels, sub = sub, xt = xt)
 }
 
 # 1-D: k groups of (weighted) equal size by quantiles. Unlike a tree cut, it never
@@ -155,7 +156,7 @@ quantile_partition <- function(v, w, k) {
 # Cuts the tree at k groups; rows outside the subset go to the nearest group mean.
 hc_partition <- function(hc, k) {
   n <- nrow(hc$xt)
-  cut <- stats::cutree(hc$tree, k)
+  cut <- hc$labels[, k]
   if (length(hc$sub) == n) return(as.integer(cut))
   cent <- rowsum(hc$xt[hc$sub, , drop = FALSE], cut) / as.vector(table(cut))
   d2 <- vapply(seq_len(k), function(j) colSums((t(hc$xt) - cent[j, ])^2), numeric(n))

@@ -179,5 +179,6 @@ SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior);
 SEXP gmm_models(void);
 SEXP gmm_df(SEXP model, SEXP d, SEXP k);
 SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd);
+SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax);
 
 #endif

@@ -9,6 +9,7 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_models", (DL_FUNC) &gmm_models, 0},
   {"gmm_kmeans", (DL_FUNC) &gmm_kmeans, 4},
   {"gmm_df",     (DL_FUNC) &gmm_df,     3},
+  {"gmm_ward",   (DL_FUNC) &gmm_ward,   3},
   {NULL, NULL, 0}
 };
 

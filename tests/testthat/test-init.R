@@ -55,7 +55,7 @@ test_that("the hierarchical start is Ward's agglomeration on whitened data", {
   set.seed(20)
   x <- rbind(matrix(rnorm(60, 0, 1), 30), matrix(rnorm(60, 6, 1), 30), matrix(rnorm(60, c(0, 9), 1), 30, byrow = TRUE))
   w <- rep(1, 90)
-  hc <- gaussmix:::hc_tree(x, w, 2000)
+  hc <- gaussmix:::hc_tree(x, w, 2000, 9)
   # Independent whitening: Mahalanobis distances are invariant to it, so Ward on
   # the whitened data equals Ward on x %*% solve(chol(cov_ML(x))).
   S <- cov(x) * 89 / 90
@@ -67,20 +67,32 @@ test_that("the hierarchical start is Ward's agglomeration on whitened data", {
   expect_equal(sum(table(rep(1:3, each = 30), ours) > 0), 3)
 })
 
+test_that("the nearest-neighbour chain gives the partitions of hclust's Ward tree", {
+  set.seed(23)
+  for (r in 1:12) {
+    n <- c(5, 40, 333)[r %% 3 + 1]
+    d <- r %% 4 + 1
+    x <- matrix(rnorm(n * d), n) + sample(0:3, n, replace = TRUE)
+    ours <- .Call(gaussmix:::C_gmm_ward, x, rep(1, n), as.integer(min(9, n)))
+    tree <- hclust(dist(x), "ward.D2")
+    for (k in seq_len(min(9, n))) expect_identical(ours[, k], cutree(tree, k))
+  }
+})
+
 test_that("a weight of 2 in the hierarchical start acts as a duplicated row", {
   set.seed(21)
   x <- matrix(rnorm(60), 30)
   w <- c(2, 2, rep(1, 28))
-  a <- gaussmix:::hc_partition(gaussmix:::hc_tree(x, w, 2000), 4)
+  a <- gaussmix:::hc_partition(gaussmix:::hc_tree(x, w, 2000, 9), 4)
   xd <- rbind(x, x[1:2, ])
-  b <- gaussmix:::hc_partition(gaussmix:::hc_tree(xd, rep(1, 32), 2000), 4)
-  expect_equal(sum(table(a, b[1:30]) > 0), 4)
+  b <- gaussmix:::hc_partition(gaussmix:::hc_tree(xd, rep(1, 32), 2000, 9), 4)
+  expect_identical(a, b[1:30])
 })
 
 test_that("above hc_max_n rows the tree is grown on a subset and every row is assigned", {
   set.seed(22)
   x <- rbind(matrix(rnorm(600), 300), matrix(rnorm(600, 8), 300))
-  hc <- gaussmix:::hc_tree(x, rep(1, 600), 100)
+  hc <- gaussmix:::hc_tree(x, rep(1, 600), 100, 9)
   expect_length(hc$sub, 100)
   cl <- gaussmix:::hc_partition(hc, 2)
   expect_equal(sum(table(rep(1:2, each = 300), cl) > 0), 2)

@@ -1,0 +1,157 @@
+/* The hierarchical start: Ward's agglomeration, which for spherical components of
+ * equal volume is the classification-likelihood agglomeration (Fraley 1998).
+ *
+ * Clusters A and B merge at the cost n_A n_B / (n_A + n_B) |c_A - c_B|^2 (the rise in
+ * the within-cluster sum of squares; c are centroids, n sizes), computed from the
+ * centroids, so memory stays O(n d) rather than a distance matrix's O(n^2).  The
+ * merges are found by the nearest-neighbour chain (Murtagh 1983; Mullner 2011,
+ * arXiv:1109.2378), which for a reducible criterion such as Ward's gives the same
+ * tree as merging the closest pair each time, in O(n^2) time.  Sizes start at the
+ * frequency weights, so a row of weight 2 acts as two identical rows.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "gaussmix.h"
+
+typedef struct {
+  int a, b;      /* the clusters merged (by the index of a row in each) */
+  int step;      /* when the chain found it: breaks ties in cost */
+  double cost;
+} gm_merge;
+
+static int by_cost(const void *p, const void *q)
+{
+  const gm_merge *x = p, *y = q;
+  if (x->cost != y->cost) return x->cost < y->cost ? -1 : 1;
+  return (x->step > y->step) - (x->step < y->step);
+}
+
+/* Costs from the cluster at position p to all nalive clusters, into cost; the
+ * centroids are stored by coordinate (cent + j * n), the sizes in size. */
+GM_HOT static void costs_from(int p, int nalive, int n, int d, const double *cent,
+                              const double *size, double *cost)
+{
+  for (int s = 0; s < nalive; s++) cost[s] = 0.0;
+  for (int j = 0; j < d; j++) {
+    const double *cj = cent + (size_t) j * n, cp = cj[p];
+    GM_SIMD
+    for (int s = 0; s < nalive; s++) cost[s] += (cj[s] - cp) * (cj[s] - cp);
+  }
+  const double np = size[p];
+  GM_SIMD
+  for (int s = 0; s < nalive; s++) cost[s] *= np * size[s] / (np + size[s]);
+}
+
+/* Finds the n - 1 merges of rows x (n x d) with weights w, sorted by cost.  Clusters
+ * live at positions 0 .. nalive - 1 of the centroid and size arrays (a merged-away
+ * cluster's position is taken by the last one), so the search runs over contiguous
+ * memory. */
+static void ward_merges(int n, int d, const double *x, const double *w, gm_merge *out)
+{
+  double *cent = (double *) R_alloc((size_t) n * d, sizeof(double));
+  double *size = (double *) R_alloc(n, sizeof(double));
+  double *cost = (double *) R_alloc(n, sizeof(double));
+  int *id = (int *) R_alloc(n, sizeof(int));      /* row representing each position */
+  int *pos = (int *) R_alloc(n, sizeof(int));     /* position of each representative */
+  int *chain = (int *) R_alloc(n, sizeof(int));   /* representatives */
+  memcpy(cent, x, (size_t) n * d * sizeof(double));
+  memcpy(size, w, n * sizeof(double));
+  for (int i = 0; i < n; i++) id[i] = pos[i] = i;
+  int nalive = n, len = 0, nm = 0;
+  while (nalive > 1) {
+    if (len == 0) chain[len++] = id[0];
+    const int a = chain[len - 1], prev = len > 1 ? chain[len - 2] : -1;
+    const int pa = pos[a];
+    costs_from(pa, nalive, n, d, cent, size, cost);
+    /* The nearest other cluster; on a tie the previous link of the chain, which is
+     * what makes the chain end in a reciprocal pair. */
+    int best = -1;
+    double bc = R_PosInf;
+    for (int s = 0; s < nalive; s++)
+      if (s != pa && cost[s] < bc) {
+        bc = cost[s];
+        best = s;
+      }
+    if (prev >= 0 && cost[pos[prev]] <= bc) best = pos[prev];
+    const int b = id[best];
+    if (b != prev) {
+      chain[len++] = b;
+      continue;
+    }
+    /* a and b are each other's nearest: merge b into a. */
+    len -= 2;
+    const int pb = pos[b];
+    const double na = size[pa], nb = size[pb];
+    for (int j = 0; j < d; j++) {
+      double *cj = cent + (size_t) j * n;
+      cj[pa] = (na * cj[pa] + nb * cj[pb]) / (na + nb);
+    }
+    size[pa] = na + nb;
+    out[nm].a = a;
+    out[nm].b = b;
+    out[nm].step = nm;
+    out[nm].cost = bc;
+    nm++;
+    const int last = nalive - 1;   /* the last cluster moves into b's place */
+    if (pb != last) {
+      for (int j = 0; j < d; j++) cent[pb + (size_t) j * n] = cent[last + (size_t) j * n];
+      size[pb] = size[last];
+      id[pb] = id[last];
+      pos[id[pb]] = pb;
+    }
+    nalive--;
+    if (nm % 256 == 0) R_CheckUserInterrupt();
+  }
+  qsort(out, nm, sizeof(gm_merge), by_cost);
+}
+
+static int find_root(int *parent, int i)
+{
+  while (parent[i] != i) {
+    parent[i] = parent[parent[i]];
+    i = parent[i];
+  }
+  return i;
+}
+
+/* gmm_ward(x, w, kmax): the partitions of Ward's tree into 1 .. kmax groups, as an
+ * n x kmax integer matrix whose column K numbers the groups 1 .. K in the order of
+ * their first row (as stats::cutree does). */
+SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax)
+{
+  gm_data D;
+  gm_data_arg(x, w, &D, 0);
+  const int n = D.n;
+  if (TYPEOF(kmax) != INTSXP || LENGTH(kmax) != 1 || INTEGER(kmax)[0] < 1 ||
+      INTEGER(kmax)[0] > n)
+    error("'kmax' must be a whole number from 1 to the number of rows");
+  for (int i = 0; i < n; i++)
+    if (!(D.w[i] > 0.0)) error("'w' must be positive");
+  const int km = INTEGER(kmax)[0];
+  gm_merge *mg = (gm_merge *) R_alloc(n > 1 ? n - 1 : 1, sizeof(gm_merge));
+  ward_merges(n, D.d, D.x, D.w, mg);
+  SEXP out = PROTECT(allocMatrix(INTSXP, n, km));
+  int *parent = (int *) R_alloc(n, sizeof(int));
+  int *label = (int *) R_alloc(n, sizeof(int));
+  for (int i = 0; i < n; i++) parent[i] = i;
+  /* Apply the merges cheapest first; the partition into K groups is reached after
+   * n - K of them, so the columns are filled from K = n downwards. */
+  int done = 0;
+  for (int k = n; k >= 1; k--) {
+    if (k < n) {
+      const int ra = find_root(parent, mg[done].a), rb = find_root(parent, mg[done].b);
+      parent[rb] = ra;
+      done++;
+    }
+    if (k > km) continue;
+    int *col = INTEGER(out) + (size_t) (k - 1) * n, next = 0;
+    for (int i = 0; i < n; i++) label[i] = 0;
+    for (int i = 0; i < n; i++) {
+      const int r = find_root(parent, i);
+      if (!label[r]) label[r] = ++next;
+      col[i] = label[r];
+    }
+  }
+  UNPROTECT(1);
+  return out;
+}
