@@ -101,14 +101,16 @@ prepare_starts <- function(x, w, start, control, kmax) {
 }
 
 # The starts for one K, from every method asked for ("hc" gives one, the random
-# methods n_init each): a list of list(z0 = n x K) or list(par0 = list(pro, mean, sigma)).
-make_starts <- function(prep, w, k, n_init, control) {
+# methods n_init each): a list of list(z0 = sufficient statistics of a partition,
+# which every model's first M-step starts from) or list(par0 = list(pro, mean, sigma)).
+make_starts <- function(prep, x, w, k, n_init, control) {
   if (identical(prep$methods, "given")) {
     s <- prep$start
     return(list(list(par0 = list(s$pro, s$mean, s$sigma))))
   }
   n <- nrow(prep$xs)
-  if (k == 1L) return(list(list(z0 = matrix(1, n, 1L))))
+  suff <- function(cl) list(z0 = .Call(C_gmm_suff, x, w, hard_z(cl, k)))
+  if (k == 1L) return(list(suff(rep(1L, n))))
   partitions <- unlist(lapply(prep$methods, function(method) {
     switch(method,
       hc = if (ncol(prep$xs) == 1L) list(hc_partition(prep$hc, k), quantile_partition(prep$xs[, 1], w, k))
@@ -117,7 +119,7 @@ make_starts <- function(prep, w, k, n_init, control) {
       random = lapply(seq_len(n_init), function(r) random_partition(prep$xs, w, k))
     )
   }), recursive = FALSE)
-  lapply(unique(partitions), function(cl) list(z0 = hard_z(cl, k)))
+  lapply(unique(partitions), suff)
 }
 
 # Model-based hierarchical agglomeration for the EII model, which is Ward's

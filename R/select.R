@@ -14,11 +14,11 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
   kept <- list()   # the screened fit of every cell, without its responsibilities
   prep <- prepare_starts(x, w, start, control, max(ks))
   for (i in seq_along(ks)) {
-    starts <- make_starts(prep, w, ks[i], n_init, control)
+    starts <- make_starts(prep, x, w, ks[i], n_init, control)
     prior <- resolve_prior(control$prior, x, w, ks[i])
     cells <- lapply(stats::setNames(models, models), fit_cell, x = x, w = w,
                     starts = starts, cv = cv, prior = prior)
-    if (control$cross_starts && length(models) > 1L) {
+    if (control$cross_starts && length(models) > 1L && ks[i] > 1L) {
       cells <- cross_start(cells, x, w, cv, prior)
     }
     for (m in models) {
@@ -119,9 +119,10 @@ fit_cell <- function(x, w, model, starts, cv, prior) {
   list(fit = best, reason = reason)
 }
 
-# Second pass for one K: the responsibilities of the fit with the smallest BIC and
-# of the fit with the largest log-likelihood start every other model once more,
-# and a model keeps the result when it reaches a higher log-likelihood. A good
+# Second pass for one K (K > 1; with one component every start is the same): the
+# responsibilities of the fit with the smallest BIC and of the fit with the largest
+# log-likelihood (passed as their sufficient statistics) start every other model
+# once more, and a model keeps the result when it reaches a higher log-likelihood. A good
 # partition found under one covariance model often leads another model out of a
 # poor local optimum, at the cost of at most two more fits per cell. A cell that
 # failed from every start tries each successful fit of its K, best BIC first,
@@ -132,7 +133,7 @@ cross_start <- function(cells, x, w, cv, prior) {
   by_bic <- names(fits)[order(vapply(fits, `[[`, numeric(1), "bic"))]
   top <- unique(c(by_bic[1L], names(fits)[which.max(vapply(fits, `[[`, numeric(1), "loglik"))]))
   from <- function(m, donor) {
-    f <- .Call(C_gmm_fit, x, w, m, fits[[donor]]$z, NULL, cv, prior)
+    f <- .Call(C_gmm_fit, x, w, m, fits[[donor]]$suff, NULL, cv, prior)
     if (f$status != 0L) return(NULL)
     f$model <- m
     f

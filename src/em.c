@@ -42,18 +42,22 @@ static void note_inner(const gm_mwork *Wk, gm_result *res)
   if (!Wk->cov.inner_ok) res->inner_fail++;
 }
 
-/* Runs EM from responsibilities z (start_m = 1: an M-step comes first) or from the
- * parameters in P (start_m = 0, Cholesky factors already set).  Each iteration is one
+/* Runs EM from the parameters in P (start = GM_FROM_PAR, Cholesky factors already
+ * set), from responsibilities z (GM_FROM_Z: an M-step comes first), or from sufficient
+ * statistics in Wk->nk, P->mean and Wk->W (GM_FROM_SUFF: likewise).  Each iteration is one
  * pass over the data (E-step and the next M-step's sums) and one M-step from the sums.
  * The trace receives the log-likelihood of the start and after each iteration.  On
  * return z and P hold the last parameters and their responsibilities. */
+enum { GM_FROM_PAR, GM_FROM_Z, GM_FROM_SUFF };
+
 static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
-                   int start_m, const gm_ctrl *C, gm_trace *trace, gm_mwork *Wk,
+                   int start, const gm_ctrl *C, gm_trace *trace, gm_mwork *Wk,
                    gm_pass_work *pw, gm_result *res)
 {
   double ll = 0.0, old = 0.0, ent = 0.0;
-  if (start_m) {
-    res->status = gm_mstep(D, z, M, P, C, Wk, pw, &res->bad);
+  if (start != GM_FROM_PAR) {
+    res->status = start == GM_FROM_Z ? gm_mstep(D, z, M, P, C, Wk, pw, &res->bad)
+                                     : gm_mstep_suff(D, M, P, C, Wk, &res->bad);
     note_inner(Wk, res);
     if (res->status) return;
   }
@@ -293,11 +297,52 @@ static void par_copy_in(SEXP p0, SEXP m0, SEXP s0, const char *what, gm_par *P)
 
 /* ---- .Call entry points ---------------------------------------------------- */
 
+/* Checks sufficient statistics from R, list(nk, mean, scatter) with nk >= 0 (k),
+ * mean (d x k) and scatter (d x d x k) finite, and copies them into the M-step's
+ * workspace and P->mean; returns k. */
+static int suff_arg(SEXP s0, int d, gm_par *P, gm_mwork *Wk, int copy)
+{
+  if (TYPEOF(s0) != VECSXP || LENGTH(s0) != 3)
+    error("'z0' must be an n x K matrix or list(nk, mean, scatter)");
+  SEXP nk = VECTOR_ELT(s0, 0);
+  if (TYPEOF(nk) != REALSXP || LENGTH(nk) < 1 || !all_finite(REAL(nk), LENGTH(nk), 1))
+    error("'z0$nk' must be non-negative finite numbers");
+  const int k = LENGTH(nk);
+  real_arg(VECTOR_ELT(s0, 1), "z0$mean", (R_xlen_t) d * k);
+  real_arg(VECTOR_ELT(s0, 2), "z0$scatter", (R_xlen_t) d * d * k);
+  finite_arg(VECTOR_ELT(s0, 1), "z0$mean");
+  finite_arg(VECTOR_ELT(s0, 2), "z0$scatter");
+  if (copy) {
+    memcpy(Wk->nk, REAL(nk), k * sizeof(double));
+    memcpy(P->mean, REAL(VECTOR_ELT(s0, 1)), (size_t) d * k * sizeof(double));
+    memcpy(Wk->W, REAL(VECTOR_ELT(s0, 2)), (size_t) d * d * k * sizeof(double));
+  }
+  return k;
+}
+
+/* list(nk, mean, scatter) for R, from the sums of a pass about the means in mean. */
+static SEXP suff_out(int d, int k, const double *stats, const double *mean)
+{
+  const char *names[] = {"nk", "mean", "scatter"};
+  SEXP out = PROTECT(new_list(names, 3));
+  SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
+  SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
+  SET_VECTOR_ELT(out, 2, alloc_array3(d, k));
+  double *mu = REAL(VECTOR_ELT(out, 1));
+  memcpy(mu, mean, (size_t) d * k * sizeof(double));
+  gm_suff_from_sums(d, k, stats, REAL(VECTOR_ELT(out, 0)), mu, REAL(VECTOR_ELT(out, 2)));
+  UNPROTECT(1);
+  return out;
+}
+
 /* gmm_fit(x, w, model, z0, par0, control, prior): one EM fit of one (K, model) cell.
- * Exactly one of z0 (n x K responsibilities, an M-step comes first) and par0
- * (list(pro, mean, sigma), an E-step comes first) is non-NULL; control and prior
- * are as ctrl_arg() reads them.  A fit that breaks down is not an error: it returns
- * status > 0 with the failing component and iteration, for R to report. */
+ * Exactly one start is non-NULL: z0, for an M-step first, either n x K
+ * responsibilities or their sufficient statistics list(nk, mean, scatter) (as
+ * gmm_suff() and every fit return them); or par0 = list(pro, mean, sigma), for an
+ * E-step first.  control and prior are as ctrl_arg() reads them.  A fit that breaks
+ * down is not an error: it returns status > 0 with the failing component and
+ * iteration, for R to report.  A fit that did not break down also returns the
+ * sufficient statistics of its final responsibilities, to start other models from. */
 SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP prior)
 {
   gm_data D;
@@ -311,7 +356,10 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
     error("exactly one of 'z0' and 'par0' must be given");
 
   int k;
-  if (z0 != R_NilValue) {
+  const int from_suff = TYPEOF(z0) == VECSXP;
+  if (from_suff) {
+    k = suff_arg(z0, d, NULL, NULL, 0);
+  } else if (z0 != R_NilValue) {
     int nr;
     matrix_dims(z0, "z0", &nr, &k);
     if (nr != n) error("'z0' must have %d rows", n);
@@ -324,8 +372,8 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
 
   const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
                          "converged", "status", "bad", "df", "bic", "inner_fail",
-                         "inner_converged", "entropy"};
-  SEXP out = PROTECT(new_list(names, 15));
+                         "inner_converged", "entropy", "suff"};
+  SEXP out = PROTECT(new_list(names, 16));
   gm_par P;
   par_alloc(out, d, k, &P);
   SEXP z = allocMatrix(REALSXP, n, k);
@@ -337,11 +385,14 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   gm_trace trace = {NULL, 0, 0};
 
   gm_result res = {0, 0, GM_OK, -1, 0, 1, NA_REAL, NA_REAL};
-  if (z0 != R_NilValue) {
+  if (from_suff) {
+    suff_arg(z0, d, &P, &Wk, 1);
+    em_run(&D, M, &P, REAL(z), GM_FROM_SUFF, &C, &trace, &Wk, &pw, &res);
+  } else if (z0 != R_NilValue) {
     const double *zz = REAL(z0);
     if (!all_finite(zz, (R_xlen_t) n * k, 1)) error("'z0' must be finite and non-negative");
     memcpy(REAL(z), zz, (size_t) n * k * sizeof(double));
-    em_run(&D, M, &P, REAL(z), 1, &C, &trace, &Wk, &pw, &res);
+    em_run(&D, M, &P, REAL(z), GM_FROM_Z, &C, &trace, &Wk, &pw, &res);
   } else {
     par_copy_in(VECTOR_ELT(par0, 0), VECTOR_ELT(par0, 1), VECTOR_ELT(par0, 2), "par0$", &P);
     int bad = -1;
@@ -349,7 +400,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
       res.status = GM_SINGULAR;
       res.bad = bad;
     } else {
-      em_run(&D, M, &P, REAL(z), 0, &C, &trace, &Wk, &pw, &res);
+      em_run(&D, M, &P, REAL(z), GM_FROM_PAR, &C, &trace, &Wk, &pw, &res);
     }
   }
 
@@ -372,6 +423,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   SET_VECTOR_ELT(out, 12, ScalarInteger(res.inner_fail));
   SET_VECTOR_ELT(out, 13, ScalarLogical(res.inner_last));
   SET_VECTOR_ELT(out, 14, ScalarReal(res.status ? NA_REAL : res.entropy));
+  if (!res.status) SET_VECTOR_ELT(out, 15, suff_out(d, k, Wk.stats, P.mean));
   UNPROTECT(1);
   return out;
 }
@@ -443,6 +495,31 @@ SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior)
   SET_VECTOR_ELT(out, 3, ScalarInteger(status));
   SET_VECTOR_ELT(out, 4, ScalarInteger(bad >= 0 ? bad + 1 : NA_INTEGER));
   SET_VECTOR_ELT(out, 5, ScalarLogical(Wk.cov.inner_ok));
+  UNPROTECT(1);
+  return out;
+}
+
+/* gmm_suff(x, w, z): the sufficient statistics list(nk, mean, scatter) of
+ * responsibilities z, to start every model of a K from one partition. */
+SEXP gmm_suff(SEXP x, SEXP w, SEXP z)
+{
+  gm_data D;
+  gm_data_arg(x, w, &D, 0);
+  int nr, k;
+  matrix_dims(z, "z", &nr, &k);
+  if (nr != D.n) error("'z' must have %d rows", D.n);
+  if (!all_finite(REAL(z), (R_xlen_t) nr * k, 1)) error("'z' must be finite and non-negative");
+  const int d = D.d;
+  const char *names[] = {"nk", "mean", "scatter"};
+  SEXP out = PROTECT(new_list(names, 3));
+  SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
+  SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
+  SET_VECTOR_ELT(out, 2, alloc_array3(d, k));
+  gm_pass_work pw;
+  gm_pass_alloc(&pw, D.n, d, k, 1);
+  double *stats = (double *) R_alloc(1 + (size_t) k * (1 + d + (size_t) d * d), sizeof(double));
+  gm_suff_from_z(&D, REAL(z), k, REAL(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)),
+                 REAL(VECTOR_ELT(out, 2)), stats, &pw);
   UNPROTECT(1);
   return out;
 }

@@ -164,6 +164,12 @@ int gm_mstep(const gm_data *D, const double *z, const gm_model *M, gm_par *P,
              const gm_ctrl *C, gm_mwork *Wk, gm_pass_work *pw, int *bad);
 int gm_mstep_sums(const gm_data *D, const double *stats, const gm_model *M, gm_par *P,
                   const gm_ctrl *C, gm_mwork *Wk, int *bad);
+int gm_mstep_suff(const gm_data *D, const gm_model *M, gm_par *P, const gm_ctrl *C,
+                  gm_mwork *Wk, int *bad);
+void gm_suff_from_sums(int d, int k, const double *stats, double *nk, double *mean,
+                       double *W);
+void gm_suff_from_z(const gm_data *D, const double *z, int k, double *nk, double *mean,
+                    double *W, double *stats, gm_pass_work *pw);
 
 /* kmeans.c */
 void gm_kmeanspp(int n, int d, int k, const double *x, const double *w,
@@ -180,5 +186,6 @@ SEXP gmm_models(void);
 SEXP gmm_df(SEXP model, SEXP d, SEXP k);
 SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd);
 SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax);
+SEXP gmm_suff(SEXP x, SEXP w, SEXP z);
 
 #endif

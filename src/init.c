@@ -10,6 +10,7 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_kmeans", (DL_FUNC) &gmm_kmeans, 4},
   {"gmm_df",     (DL_FUNC) &gmm_df,     3},
   {"gmm_ward",   (DL_FUNC) &gmm_ward,   3},
+  {"gmm_suff",   (DL_FUNC) &gmm_suff,   3},
   {NULL, NULL, 0}
 };
 

@@ -614,26 +614,57 @@ int gm_mstep(const gm_data *D, const double *z, const gm_model *M, gm_par *P,
   return gm_mstep_sums(D, Wk->stats, M, P, C, Wk, bad);
 }
 
-/* The same from the sums of a pass (gm_pass): n_k, s_k = sum w z (x - m_k) and
- * W0_k = sum w z (x - m_k)(x - m_k)' (lower triangle) about the current means m_k.
+/* The sufficient statistics of responsibilities z (n x k): sizes nk, means mean
+ * (d x k; 0 for a component of size 0) and scatter matrices W (d x d x k) about them.
+ * stats is scratch of a pass's sums. */
+void gm_suff_from_z(const gm_data *D, const double *z, int k, double *nk, double *mean,
+                    double *W, double *stats, gm_pass_work *pw)
+{
+  sizes_means(D, z, k, nk, mean);
+  for (int c = 0; c < k; c++)
+    if (!(nk[c] > 0.0))
+      for (int j = 0; j < D->d; j++) mean[j + (size_t) c * D->d] = 0.0;
+  gm_par P = {D->d, k, NULL, mean, NULL, NULL, NULL};
+  gm_zstats(D, &P, z, stats, pw);
+  gm_suff_from_sums(D->d, k, stats, nk, mean, W);
+}
+
+/* Sizes, means and scatter matrices (nk, mean, W: the sufficient statistics of the
+ * M-step) from the sums of a pass (gm_pass): n_k, s_k = sum w z (x - m_k) and
+ * W0_k = sum w z (x - m_k)(x - m_k)' (lower triangle) about the means m_k in mean.
  * The new mean is m_k + s_k / n_k and the scatter about it W0_k - s_k s_k' / n_k; the
- * correction is small because the means move little from one iteration to the next. */
+ * correction is small because the means move little from one iteration to the next.
+ * A component of size 0 keeps its mean and gets a zero scatter. */
+void gm_suff_from_sums(int d, int k, const double *stats, double *nk, double *mean,
+                       double *W)
+{
+  const double *n1 = stats + 1, *s1 = n1 + k, *W0 = s1 + (size_t) k * d;
+  memcpy(nk, n1, k * sizeof(double));
+  for (int c = 0; c < k; c++) {
+    const double *s = s1 + (size_t) c * d, *W0c = W0 + (size_t) c * d * d;
+    double *Wc = W + (size_t) c * d * d, *mu = mean + (size_t) c * d;
+    const double inv = nk[c] > 0.0 ? 1.0 / nk[c] : 0.0;
+    for (int j = 0; j < d; j++)
+      for (int l = 0; l <= j; l++) {
+        const double v = nk[c] > 0.0 ? W0c[j + (size_t) l * d] - s[j] * s[l] * inv : 0.0;
+        Wc[j + (size_t) l * d] = Wc[l + (size_t) j * d] = v;
+      }
+    for (int j = 0; j < d; j++) mu[j] += s[j] * inv;
+  }
+}
+
+/* The M-step from the sums of a pass (see gm_suff_from_sums). */
 int gm_mstep_sums(const gm_data *D, const double *stats, const gm_model *M, gm_par *P,
                   const gm_ctrl *C, gm_mwork *Wk, int *bad)
 {
-  const int d = D->d, k = P->k;
-  const double *nk = stats + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
-  memcpy(Wk->nk, nk, k * sizeof(double));
+  gm_suff_from_sums(D->d, P->k, stats, Wk->nk, P->mean, Wk->W);
+  return gm_mstep_suff(D, M, P, C, Wk, bad);
+}
+
+/* The M-step from sufficient statistics already in Wk->nk, P->mean and Wk->W. */
+int gm_mstep_suff(const gm_data *D, const gm_model *M, gm_par *P, const gm_ctrl *C,
+                  gm_mwork *Wk, int *bad)
+{
   if (proportions(D, P, C, Wk->nk, bad)) return GM_COLLAPSE;
-  for (int c = 0; c < k; c++) {
-    const double *s = s1 + (size_t) c * d, *W0c = W0 + (size_t) c * d * d;
-    double *Wc = Wk->W + (size_t) c * d * d, *mu = P->mean + (size_t) c * d;
-    for (int j = 0; j < d; j++)
-      for (int l = 0; l <= j; l++) {
-        const double v = W0c[j + (size_t) l * d] - s[j] * s[l] / nk[c];
-        Wc[j + (size_t) l * d] = Wc[l + (size_t) j * d] = v;
-      }
-    for (int j = 0; j < d; j++) mu[j] += s[j] / nk[c];
-  }
   return mstep_finish(D, M, P, C, Wk, bad);
 }

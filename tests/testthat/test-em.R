@@ -43,6 +43,44 @@ test_that("the entropy behind ICL, summed in the E-step, is -sum w z log z of th
   }
 })
 
+test_that("a start from sufficient statistics is the start from the responsibilities", {
+  set.seed(13)
+  x <- rbind(matrix(rnorm(80), 40), matrix(rnorm(80, 2.5), 40))
+  w <- rep(c(1, 3), 40)
+  z <- matrix(runif(160), 80)
+  z <- z / rowSums(z)
+  s <- .Call(gaussmix:::C_gmm_suff, x, w, z)
+  # Explicit weighted sums in R.
+  for (j in 1:2) {
+    g <- w * z[, j]
+    mu <- colSums(g * x) / sum(g)
+    xc <- sweep(x, 2, mu)
+    expect_equal(s$nk[j], sum(g), tolerance = 1e-13)
+    expect_equal(s$mean[, j], mu, tolerance = 1e-13)
+    expect_equal(s$scatter[, , j], crossprod(xc * sqrt(g)), tolerance = 1e-12)
+  }
+  cv <- gaussmix:::control_vector(gmm_control(), 1L)
+  for (model in c("VII", "EVE", "VVV")) {
+    a <- .Call(gaussmix:::C_gmm_fit, x, w, model, z, NULL, cv, NULL)
+    b <- .Call(gaussmix:::C_gmm_fit, x, w, model, s, NULL, cv, NULL)
+    expect_equal(b$loglik, a$loglik, tolerance = 1e-10)
+    expect_equal(b$mean, a$mean, tolerance = 1e-8)
+    expect_identical(b$iterations, a$iterations)
+    # What a fit returns is the statistics of its final responsibilities.
+    expect_equal(b$suff, .Call(gaussmix:::C_gmm_suff, x, w, b$z), tolerance = 1e-10)
+  }
+  bad <- s
+  bad$nk[1] <- -1
+  expect_error(.Call(gaussmix:::C_gmm_fit, x, w, "VVV", bad, NULL, cv, NULL), "non-negative")
+  bad <- s
+  bad$scatter <- bad$scatter[, , 1]
+  expect_error(.Call(gaussmix:::C_gmm_fit, x, w, "VVV", bad, NULL, cv, NULL), "scatter")
+  # An empty component fails the fit at the start with its reason.
+  s0 <- .Call(gaussmix:::C_gmm_suff, x, w, cbind(z, 0))
+  f <- .Call(gaussmix:::C_gmm_fit, x, w, "VVV", s0, NULL, cv, NULL)
+  expect_identical(c(f$status, f$bad, f$iterations), c(2L, 3L, 0L))
+})
+
 test_that("frequency weights of 2 give the same fit as duplicated rows", {
   set.seed(8)
   x <- rbind(matrix(rnorm(80), 40), matrix(rnorm(80, 3), 40))
