@@ -24,7 +24,7 @@ run_child <- function(code) {
   out <- system2("Rscript", f, stdout = TRUE, stderr = TRUE)
   line <- grep("^RESULT", out, value = TRUE)
   if (!length(line)) stop(paste(out, collapse = "\n"))
-  v <- as.numeric(strsplit(line, " ")[[1]][2:4])
+  v <- suppressWarnings(as.numeric(strsplit(line, " ")[[1]][2:4]))  # iterations may be NA
   c(seconds = v[1], peak_mb = v[2], iterations = v[3])
 }
 
@@ -78,10 +78,10 @@ if (1 %in% which_w) {
 
 if (2 %in% which_w) {
   g <- run_child(c(data_code(10000, 2, 4, seed = 2),
-                   median_time(sprintf("f <<- suppressWarnings(gmm(x, threads = %d))", threads), 1),
+                   median_time(sprintf("f <<- suppressWarnings(gmm(x, threads = %d))", threads), 3),
                    "cat('gaussmix chose', f$model, f$k, 'BIC', f$bic, '\\n')"))
   m <- run_child(c(data_code(10000, 2, 4, seed = 2),
-                   median_time("f <<- Mclust(x, verbose = FALSE)", 1),
+                   median_time("f <<- Mclust(x, verbose = FALSE)", 3),
                    "cat('mclust chose', f$modelName, f$G, 'BIC (R sign)', -f$bic, '\\n')"))
   record(2, "seconds for the default sweep, K = 1:9, all 14 models, n = 1e4, d = 2", g, m)
 }

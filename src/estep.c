@@ -126,10 +126,12 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
  * of the n x k matrix z, so column c starts at zb + c n), adds sum_i w_i log p(x_i)
  * to *ll and the entropy -sum_i w_i sum_c z_ic log z_ic to *ent.  Works a component at
  * a time along the rows, so the loops are contiguous and vectorise; mx, s and u are
- * m-long scratch.  Returns GM_NONFINITE when a row's log density is not finite. */
+ * m-long scratch.  With scale = 0 the rows of zb are left unnormalised and s holds
+ * the factors 1 / sum that normalise them (block_stats applies them as it reads z).
+ * Returns GM_NONFINITE when a row's log density is not finite. */
 GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
                                   const double *lz, double *zb, double *rowll, double *ll,
-                                  double *ent, double *mx, double *s, double *u)
+                                  double *ent, double *mx, double *s, double *u, int scale)
 {
   GM_SIMD
   for (int b = 0; b < m; b++) mx[b] = lz[b];
@@ -244,23 +246,28 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
   }
   *ll += acc;
   *ent += h;
-  for (int c = 0; c < k; c++) {
-    double *zc = zb + (size_t) c * n;
-    GM_SIMD
-    for (int b = 0; b < m; b++) zc[b] *= s[b];
-  }
+  if (scale)
+    for (int c = 0; c < k; c++) {
+      double *zc = zb + (size_t) c * n;
+      GM_SIMD
+      for (int b = 0; b < m; b++) zc[b] *= s[b];
+    }
   return GM_OK;
 }
 
-/* Adds the block's n_k, s_k and W0_k (lower triangle) about the current means. */
+/* Adds the block's n_k, s_k and W0_k (lower triangle) about the current means.  The
+ * block's responsibilities are zb (column c at zb + c n) scaled row by row by sc;
+ * they are written, scaled, to zo (column c at zo + c ostride), which may be zb. */
 GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
-                               const double *zb, double *acc, double *r, double *gr, double *g)
+                               const double *zb, const double *sc, double *zo,
+                               size_t ostride, double *acc, double *r, double *gr, double *g)
 {
   const int n = D->n, d = D->d, k = P->k;  /* zb: column c of the block at zb + c n */
   double *nk = acc + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
   for (int c = 0; c < k; c++) {
     const double *mu = P->mean + (size_t) c * d;
     const double *zc = zb + (size_t) c * n;
+    double *zoc = zo + c * ostride;
     const double *wb = D->w + i0;
     double *Wc = W0 + (size_t) c * d * d;
     if (d <= 2) {  /* one loop, in registers */
@@ -269,7 +276,8 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       double sg = 0.0, f0 = 0.0, f1 = 0.0, w00 = 0.0, w10 = 0.0, w11 = 0.0;
       GM_SIMD_SUM(sg, f0, f1, w00, w10, w11)
       for (int b = 0; b < m; b++) {
-        const double gb = wb[b] * zc[b];
+        zoc[b] = zc[b] * sc[b];
+        const double gb = wb[b] * zoc[b];
         const double r0 = x0[b] - m0, r1 = x1[b] - m1;
         const double g0 = gb * r0, g1 = gb * r1;
         sg += gb;
@@ -292,7 +300,8 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
     double sg = 0.0;
     GM_SIMD_SUM(sg)
     for (int b = 0; b < m; b++) {
-      g[b] = wb[b] * zc[b];
+      zoc[b] = zc[b] * sc[b];
+      g[b] = wb[b] * zoc[b];
       sg += g[b];
     }
     nk[c] += sg;
@@ -374,9 +383,10 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
       const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
       block_logdens(D, P, i0, m, lz, r);
       pw->status[ch] = block_normalise(m, k, n, D->w ? D->w + i0 : NULL, lz, z + i0,
-                                       rowll ? rowll + i0 : NULL, acc, pw->ent + ch, mx, sm, u);
+                                       rowll ? rowll + i0 : NULL, acc, pw->ent + ch, mx, sm,
+                                       u, stats == NULL);
       if (pw->status[ch]) break;
-      if (stats) block_stats(D, P, i0, m, z + i0, acc, r, gr, g);
+      if (stats) block_stats(D, P, i0, m, z + i0, sm, z + i0, n, acc, r, gr, g);
     }
   }
   for (int ch = 0; ch < nchunk; ch++)
@@ -417,12 +427,14 @@ void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats
     double *scr = pw->scratch;
 #endif
     double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *g = gr + (size_t) GM_BLOCK * d;
+    double *one = g + GM_BLOCK, *sink = one + GM_BLOCK;  /* z is given: scale by 1, */
+    for (int b = 0; b < GM_BLOCK; b++) one[b] = 1.0;          /* and do not write it */
     const int b0 = (int) ((long long) ch * nblocks / nchunk);
     const int b1 = (int) ((long long) (ch + 1) * nblocks / nchunk);
     for (int blk = b0; blk < b1; blk++) {
       const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
       const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
-      block_stats(D, P, i0, m, z + i0, pw->chunk + ch * csz, r, gr, g);
+      block_stats(D, P, i0, m, z + i0, one, sink, 0, pw->chunk + ch * csz, r, gr, g);
     }
   }
   memset(stats, 0, csz * sizeof(double));
