@@ -30,10 +30,11 @@ static size_t chunk_size(int d, int k)
 }
 
 /* Per-thread scratch: residuals (B x d), weighted residuals (B x d), log densities
- * (B x k), weights (B), row maxima, sums and entropy terms (B each). */
+ * (B x k), weights (B), row maxima, sums, entropy terms and clamped log terms (B
+ * each). */
 static size_t scratch_size(int d, int k)
 {
-  return (size_t) GM_BLOCK * (2 * (size_t) d + k + 4);
+  return (size_t) GM_BLOCK * (2 * (size_t) d + k + 5);
 }
 
 void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
@@ -125,13 +126,14 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
 /* From the block's log terms lz (m x k), writes its responsibilities into zb (m rows
  * of the n x k matrix z, so column c starts at zb + c n), adds sum_i w_i log p(x_i)
  * to *ll and the entropy -sum_i w_i sum_c z_ic log z_ic to *ent.  Works a component at
- * a time along the rows, so the loops are contiguous and vectorise; mx, s and u are
- * m-long scratch.  With scale = 0 the rows of zb are left unnormalised and s holds
+ * a time along the rows, so the loops are contiguous and vectorise; mx, s, u and tc
+ * are m-long scratch.  With scale = 0 the rows of zb are left unnormalised and s holds
  * the factors 1 / sum that normalise them (block_stats applies them as it reads z).
  * Returns GM_NONFINITE when a row's log density is not finite. */
 GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
                                   const double *lz, double *zb, double *rowll, double *ll,
-                                  double *ent, double *mx, double *s, double *u, int scale)
+                                  double *ent, double *mx, double *s, double *u, double *tc,
+                                  int scale)
 {
   GM_SIMD
   for (int b = 0; b < m; b++) mx[b] = lz[b];
@@ -164,12 +166,12 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
     double *zc = zb + (size_t) c * n;
     GM_SIMD
     for (int b = 0; b < m; b++) {
-      const double t = l[b] - mx[b];
-      zc[b] = t >= -GM_NEGLIGIBLE ? t : -GM_NEGLIGIBLE;
+      const double t = l[b] - mx[b];   /* a NaN passes through, to fail the pass */
+      tc[b] = t < -GM_NEGLIGIBLE ? -GM_NEGLIGIBLE : t;
     }
     GM_SIMD
     for (int b = 0; b < m; b++) {
-      const double t = zc[b];
+      const double t = tc[b];
       double kd = t * 0x1.71547652b82fep0 + 0x1.8p52;      /* 1 / log 2 */
       uint64_t bits;
       memcpy(&bits, &kd, sizeof bits);
@@ -192,10 +194,10 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
     }
     GM_SIMD
     for (int b = 0; b < m; b++) {
-      const double t = l[b] - mx[b];
-      zc[b] = t >= -GM_NEGLIGIBLE ? zc[b] : 0.0;
+      zc[b] = l[b] - mx[b] < -GM_NEGLIGIBLE ? 0.0 : zc[b];
       s[b] += zc[b];
-      u[b] += zc[b] * t;   /* sum_c e^t t, for the entropy */
+      u[b] += zc[b] * tc[b];   /* sum_c e^t t for the entropy, with t clamped so that
+                                * a term of -Inf adds 0, not 0 * -Inf */
     }
   }
   /* log(s) for 1 <= s <= k, again without branches or calls.  s = 2^e z with z in
@@ -224,7 +226,7 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
                      (2.0 / 19 + f2 * (2.0 / 21)) * (f8 * f8);
     const double logz = 2.0 * f + f * f2 * q;
     const double logs = ed * 0x1.62e42fefa3800p-1 + (ed * 0x1.ef35793c7673p-45 + logz);
-    mx[b] += logs;
+    mx[b] += logs + (sb - sb);   /* sb - sb: NaN if a term was NaN, else 0 */
     s[b] = 1.0 / sb;
     u[b] = logs - u[b] * s[b];
   }
@@ -372,7 +374,7 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
 #endif
     double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
     double *g = lz + (size_t) GM_BLOCK * k, *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK;
-    double *u = sm + GM_BLOCK;
+    double *u = sm + GM_BLOCK, *tc = u + GM_BLOCK;
     double *acc = pw->chunk + ch * csz;
     pw->status[ch] = GM_OK;
     pw->ent[ch] = 0.0;
@@ -384,7 +386,7 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
       block_logdens(D, P, i0, m, lz, r);
       pw->status[ch] = block_normalise(m, k, n, D->w ? D->w + i0 : NULL, lz, z + i0,
                                        rowll ? rowll + i0 : NULL, acc, pw->ent + ch, mx, sm,
-                                       u, stats == NULL);
+                                       u, tc, stats == NULL);
       if (pw->status[ch]) break;
       if (stats) block_stats(D, P, i0, m, z + i0, sm, z + i0, n, acc, r, gr, g);
     }

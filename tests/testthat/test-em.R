@@ -40,7 +40,14 @@ test_that("the entropy behind ICL, summed in the E-step, is -sum w z log z of th
     expect_equal(g$icl, g$bic - 2 * sum(w * ifelse(g$z > 0, g$z * log(g$z), 0)),
                  tolerance = 1e-12)
     expect_equal(unname(g$icl_table["3", model]), g$icl, tolerance = 1e-12)
-  }
+  }  # A component whose log term is -Inf for a row (eps = 0 lets the squared distance
+  # overflow) adds 0 to the entropy, as 0 log 0 = 0, not NaN.
+  cv0 <- gaussmix:::control_vector(gmm_control(max_iter = 0, eps = 0), 1L)
+  f <- .Call(gaussmix:::C_gmm_fit, matrix(c(0, 1, 2e5, 1e5)), rep(1, 4), "V", NULL,
+             list(c(0.5, 0.5), matrix(c(0.5, 1e5), 1), array(c(1, 1e-300), c(1, 1, 2))),
+             cv0, NULL)
+  expect_identical(f$status, 0L)
+  expect_equal(f$entropy, -sum(ifelse(f$z > 0, f$z * log(f$z), 0)))
 })
 
 test_that("a start from sufficient statistics is the start from the responsibilities", {
