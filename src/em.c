@@ -298,9 +298,8 @@ static void par_copy_in(SEXP p0, SEXP m0, SEXP s0, const char *what, gm_par *P)
 /* ---- .Call entry points ---------------------------------------------------- */
 
 /* Checks sufficient statistics from R, list(nk, mean, scatter) with nk >= 0 (k),
- * mean (d x k) and scatter (d x d x k) finite, and copies them into the M-step's
- * workspace and P->mean; returns k. */
-static int suff_arg(SEXP s0, int d, gm_par *P, gm_mwork *Wk, int copy)
+ * mean (d x k) and scatter (d x d x k) finite; returns k. */
+static int suff_arg(SEXP s0, int d)
 {
   if (TYPEOF(s0) != VECSXP || LENGTH(s0) != 3)
     error("'z0' must be an n x K matrix or list(nk, mean, scatter)");
@@ -312,11 +311,6 @@ static int suff_arg(SEXP s0, int d, gm_par *P, gm_mwork *Wk, int copy)
   real_arg(VECTOR_ELT(s0, 2), "z0$scatter", (R_xlen_t) d * d * k);
   finite_arg(VECTOR_ELT(s0, 1), "z0$mean");
   finite_arg(VECTOR_ELT(s0, 2), "z0$scatter");
-  if (copy) {
-    memcpy(Wk->nk, REAL(nk), k * sizeof(double));
-    memcpy(P->mean, REAL(VECTOR_ELT(s0, 1)), (size_t) d * k * sizeof(double));
-    memcpy(Wk->W, REAL(VECTOR_ELT(s0, 2)), (size_t) d * d * k * sizeof(double));
-  }
   return k;
 }
 
@@ -358,7 +352,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   int k;
   const int from_suff = TYPEOF(z0) == VECSXP;
   if (from_suff) {
-    k = suff_arg(z0, d, NULL, NULL, 0);
+    k = suff_arg(z0, d);
   } else if (z0 != R_NilValue) {
     int nr;
     matrix_dims(z0, "z0", &nr, &k);
@@ -386,7 +380,9 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
 
   gm_result res = {0, 0, GM_OK, -1, 0, 1, NA_REAL, NA_REAL};
   if (from_suff) {
-    suff_arg(z0, d, &P, &Wk, 1);
+    memcpy(Wk.nk, REAL(VECTOR_ELT(z0, 0)), k * sizeof(double));
+    memcpy(P.mean, REAL(VECTOR_ELT(z0, 1)), (size_t) d * k * sizeof(double));
+    memcpy(Wk.W, REAL(VECTOR_ELT(z0, 2)), (size_t) d * d * k * sizeof(double));
     em_run(&D, M, &P, REAL(z), GM_FROM_SUFF, &C, &trace, &Wk, &pw, &res);
   } else if (z0 != R_NilValue) {
     const double *zz = REAL(z0);

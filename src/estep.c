@@ -352,12 +352,15 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
   }
 }
 
-/* One pass: responsibilities z (n x k), log-likelihood and entropy (ent, may be NULL)
- * of the parameters P, the log density of each row in rowll (may be NULL), and, when
- * stats is not NULL, the M-step sums (n_k, s_k, W0_k, laid out as in a chunk) summed
- * over all rows.  Returns GM_OK or GM_NONFINITE. */
-int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
-            double *ent, double *stats, gm_pass_work *pw)
+/* The chunk loop shared by gm_pass and gm_zstats.  With estep, each block gets its
+ * log densities and responsibilities (written to z), its log-likelihood and entropy,
+ * and, when stats is not NULL, its M-step sums; without, z is given and only the sums
+ * are taken.  Rows are split into nchunk chunks whatever the number of threads, and
+ * the chunks' sums are added in order, so the result does not depend on it.  Returns
+ * GM_OK or GM_NONFINITE. */
+static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
+                      double *rowll, double *ll, double *ent, double *stats,
+                      gm_pass_work *pw)
 {
   const int n = D->n, d = D->d, k = P->k;
   const int nblocks = (n + GM_BLOCK - 1) / GM_BLOCK, nchunk = pw->nchunk;
@@ -378,17 +381,23 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
     double *acc = pw->chunk + ch * csz;
     pw->status[ch] = GM_OK;
     pw->ent[ch] = 0.0;
+    if (!estep)   /* z is given: the sums scale it by 1 and write it to scratch */
+      for (int b = 0; b < GM_BLOCK; b++) sm[b] = 1.0;
     const int b0 = (int) ((long long) ch * nblocks / nchunk);
     const int b1 = (int) ((long long) (ch + 1) * nblocks / nchunk);
     for (int blk = b0; blk < b1 && pw->status[ch] == GM_OK; blk++) {
       const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
       const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
-      block_logdens(D, P, i0, m, lz, r);
-      pw->status[ch] = block_normalise(m, k, n, D->w ? D->w + i0 : NULL, lz, z + i0,
-                                       rowll ? rowll + i0 : NULL, acc, pw->ent + ch, mx, sm,
-                                       u, tc, stats == NULL);
-      if (pw->status[ch]) break;
-      if (stats) block_stats(D, P, i0, m, z + i0, sm, z + i0, n, acc, r, gr, g);
+      if (estep) {
+        block_logdens(D, P, i0, m, lz, r);
+        pw->status[ch] = block_normalise(m, k, n, D->w ? D->w + i0 : NULL, lz, z + i0,
+                                         rowll ? rowll + i0 : NULL, acc, pw->ent + ch,
+                                         mx, sm, u, tc, stats == NULL);
+        if (pw->status[ch]) break;
+      }
+      if (stats)
+        block_stats(D, P, i0, m, z + i0, sm, estep ? z + i0 : lz, estep ? n : 0, acc, r,
+                    gr, g);
     }
   }
   for (int ch = 0; ch < nchunk; ch++)
@@ -402,46 +411,28 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
     if (stats)
       for (size_t e = 1; e < csz; e++) stats[e] += acc[e];
   }
+  if (!estep) return GM_OK;
   if (!isfinite(total)) return GM_NONFINITE;
   *ll = total;
   if (ent) *ent = h;
   return GM_OK;
 }
 
+/* One pass: responsibilities z (n x k), log-likelihood and entropy (ent, may be NULL)
+ * of the parameters P, the log density of each row in rowll (may be NULL), and, when
+ * stats is not NULL, the M-step sums (n_k, s_k, W0_k, laid out as in a chunk) summed
+ * over all rows.  Returns GM_OK or GM_NONFINITE. */
+int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
+            double *ent, double *stats, gm_pass_work *pw)
+{
+  return chunk_pass(D, P, z, 1, rowll, ll, ent, stats, pw);
+}
+
 /* The M-step sums of given responsibilities z about the means in P (n_k, s_k and W0_k,
  * laid out as gm_pass leaves them, with 0 for the log-likelihood), without an E-step:
- * for the first M-step from a partition.  Same chunks and fixed-order reduction as
- * gm_pass. */
+ * for the first M-step from a partition.  z is only read. */
 void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats,
                gm_pass_work *pw)
 {
-  const int n = D->n, d = D->d, k = P->k;
-  const int nblocks = (n + GM_BLOCK - 1) / GM_BLOCK, nchunk = pw->nchunk;
-  const size_t csz = chunk_size(d, k), ssz = scratch_size(d, k);
-  memset(pw->chunk, 0, nchunk * csz * sizeof(double));
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(pw->nthreads) schedule(static)
-#endif
-  for (int ch = 0; ch < nchunk; ch++) {
-#ifdef _OPENMP
-    double *scr = pw->scratch + (size_t) omp_get_thread_num() * ssz;
-#else
-    double *scr = pw->scratch;
-#endif
-    double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *g = gr + (size_t) GM_BLOCK * d;
-    double *one = g + GM_BLOCK, *sink = one + GM_BLOCK;  /* z is given: scale by 1, */
-    for (int b = 0; b < GM_BLOCK; b++) one[b] = 1.0;          /* and do not write it */
-    const int b0 = (int) ((long long) ch * nblocks / nchunk);
-    const int b1 = (int) ((long long) (ch + 1) * nblocks / nchunk);
-    for (int blk = b0; blk < b1; blk++) {
-      const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
-      const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
-      block_stats(D, P, i0, m, z + i0, one, sink, 0, pw->chunk + ch * csz, r, gr, g);
-    }
-  }
-  memset(stats, 0, csz * sizeof(double));
-  for (int ch = 0; ch < nchunk; ch++) {
-    const double *acc = pw->chunk + ch * csz;
-    for (size_t e = 1; e < csz; e++) stats[e] += acc[e];
-  }
+  chunk_pass(D, P, (double *) z, 0, NULL, NULL, NULL, stats, pw);
 }
