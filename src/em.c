@@ -55,6 +55,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
                    gm_pass_work *pw, gm_result *res)
 {
   double ll = 0.0, old = 0.0, ent = 0.0;
+  Wk->cov.have_par = start == GM_FROM_PAR;
   if (start != GM_FROM_PAR) {
     res->status = start == GM_FROM_Z ? gm_mstep(D, z, M, P, C, Wk, pw, &res->bad)
                                      : gm_mstep_suff(D, M, P, C, Wk, &res->bad);

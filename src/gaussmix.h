@@ -87,6 +87,9 @@ typedef struct {
   double *lambda;   /* k volumes, kept between M-steps to warm-start inner loops */
   double *orient;   /* d x d common orientation (EVE, VVE), kept likewise */
   int warm;         /* lambda and orient hold the previous M-step's values */
+  int have_par;     /* the fit started from parameters: before the first M-step, */
+  const double *sigma0, *logdet0;  /* these are its covariances (read before the
+                                    * update overwrites them) and their log-dets */
   double tol;       /* inner-loop tolerance on the objective */
   int max_iter;     /* inner-loop cap */
   double *work;     /* GM_COV_WORK(d, k) doubles */
@@ -94,7 +97,7 @@ typedef struct {
 } gm_cov;
 
 #define GM_COV_WORK(d, k) (2 * (size_t) (d) * (d) * (k) + 6 * (size_t) (d) * (d) + \
-                           2 * (size_t) (d) * (k) + 80 * (size_t) (d) + 64)
+                           2 * (size_t) (d) * (k) + 8 * (size_t) (k) + 80 * (size_t) (d) + 64)
 
 typedef int (*gm_cov_fn)(gm_cov *c, double *sigma);
 typedef double (*gm_ncov_fn)(double d, double k);
@@ -138,7 +141,6 @@ typedef struct {
 int gm_chol(int d, int k, const double *sigma, double *chol, double *logdet,
             const double *colvar, double eps, int *bad);
 int gm_eigen(int d, const double *A, double *vec, double *val, double *work, int lwork);
-int gm_svd(int d, double *G, double *U, double *s, double *VT, double *work, int lwork);
 int gm_chol_inverse(int d, const double *A, double *inv, double *logdet);
 
 /* estep.c */

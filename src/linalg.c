@@ -49,16 +49,6 @@ int gm_eigen(int d, const double *A, double *vec, double *val, double *work, int
   return info;
 }
 
-/* G = U diag(s) VT for square d x d G (overwritten), by LAPACK dgesvd; work holds
- * lwork >= 5 d doubles.  Returns LAPACK's info. */
-int gm_svd(int d, double *G, double *U, double *s, double *VT, double *work, int lwork)
-{
-  int info = 0;
-  F77_CALL(dgesvd)("A", "A", &d, &d, G, &d, s, U, &d, VT, &d, work, &lwork, &info
-                   FCONE FCONE);
-  return info;
-}
-
 /* inv = A^{-1} and *logdet = log det A for symmetric positive definite A.  Returns
  * GM_OK or GM_SINGULAR. */
 int gm_chol_inverse(int d, const double *A, double *inv, double *logdet)

@@ -276,12 +276,15 @@ static int cov_VVV(gm_cov *c, double *sigma)
 
 /* ---- varying volume, shared shape: alternate volumes and the shared part ---- */
 
-/* Starting volumes: the previous M-step's, or tr S_k / (d m_k). */
+/* Starting volumes: the previous M-step's, or the current parameters'
+ * det(Sigma_k)^(1/d) when the fit started from parameters, or tr S_k / (d m_k).
+ * Alternating from the current volumes never raises f. */
 static void start_volumes(gm_cov *c)
 {
   if (c->warm) return;
   for (int k = 0; k < c->k; k++)
-    c->lambda[k] = trace_of(c->d, c->S + (size_t) k * c->d * c->d) / (c->d * c->m[k]);
+    c->lambda[k] = c->logdet0 ? exp(c->logdet0[k] / c->d)
+                              : trace_of(c->d, c->S + (size_t) k * c->d * c->d) / (c->d * c->m[k]);
 }
 
 /* Given lambda_k, the optimal shared diagonal B (det 1) of v_kj / lambda_k, where
@@ -388,102 +391,244 @@ static int cov_VEE(gm_cov *c, double *sigma)
 
 /* ---- common orientation: EVE and VVE ---------------------------------------- */
 
-/* One majorise-minimise step for the orientation D shared by all components
- * (Browne and McNicholas 2014): with B_k = diag(b_k) the inverse diagonal of
- * component k in the rotated frame and alpha_k >= the largest eigenvalue of S_k,
- * D <- U V' from the SVD of G = sum_k (alpha_k I - S_k) D B_k.  Each step lowers
- * sum_k tr(S_k D B_k D'). */
-static int orientation_step(gm_cov *c, const double *alpha, const double *b, double *tmp)
+/* Given the common orientation D, the rest is closed form, as EVI or VVI in the
+ * rotated frame: with t_kj = (D' S_k D)_jj, VVE has Delta_kj = t_kj / m_k and EVE has
+ * A_k = t_k / g_k, g_k = (prod_j t_kj)^(1/d), lambda = sum_k g_k / sum_k m_k.  What is
+ * left to minimise over orthogonal D is, up to constants,
+ *     VVE:  sum_k m_k sum_j log t_kj            EVE:  sum_k g_k.
+ * D moves by plane (Jacobi) rotations, as in Flury and Gautschi's algorithm for
+ * common principal components (Flury 1984, JASA 79, 892-898): a rotation by theta in
+ * the plane of axes p and q changes only t_kp and t_kq, and with v = 4 theta,
+ *     t_kp t_kq = s_k^2 - (A_k + B_k cos v + C_k sin v),
+ * s_k = (a + c) / 2, A_k = (delta^2 + e^2) / 2, B_k = (delta^2 - e^2) / 2, C_k = delta e,
+ * delta = (a - c) / 2, where a = t_kp, c = t_kq and e = (D' S_k D)_pq.  The best v on a
+ * grid is refined by safeguarded Newton steps, and the rotation is taken only when it
+ * lowers the objective, so every M-step starts from the current D and never raises
+ * f.  A sweep visits every plane once; sweeps stop when one lowers f by at most tol. */
+
+typedef struct {
+  int K, vve;
+  double invd;
+  const double *s, *A, *B, *C, *wt;  /* wt: m_k (VVE) or exp(L_k - max L) (EVE) */
+} plane_fn;
+
+/* The plane objective at v, with its first two derivatives when h1 is not NULL;
+ * +Inf where a t would not be positive. */
+static double plane_eval(const plane_fn *F, double v, double *h1, double *h2)
+{
+  const double cv = cos(v), sv = sin(v);
+  double h = 0.0, d1 = 0.0, d2 = 0.0;
+  for (int k = 0; k < F->K; k++) {
+    const double R = F->A[k] + F->B[k] * cv + F->C[k] * sv;
+    const double q = F->s[k] * F->s[k] - R;
+    if (!(q > 0.0)) return R_PosInf;
+    const double R1 = -F->B[k] * sv + F->C[k] * cv, R2 = F->A[k] - R;
+    if (F->vve) {
+      h += F->wt[k] * log(q);
+      if (h1) {
+        d1 -= F->wt[k] * R1 / q;
+        d2 -= F->wt[k] * (R2 / q + R1 * R1 / (q * q));
+      }
+    } else {
+      const double g = F->wt[k] * exp(F->invd * log(q));
+      h += g;
+      if (h1) {
+        d1 -= g * F->invd * R1 / q;
+        d2 += g * F->invd * ((F->invd - 1.0) * R1 * R1 / (q * q) - R2 / q);
+      }
+    }
+  }
+  if (h1) {
+    *h1 = d1;
+    *h2 = d2;
+  }
+  return h;
+}
+
+/* The v in (-pi, pi] that minimises the plane objective, or 0 when nothing lowers it. */
+static double plane_min(const plane_fn *F)
+{
+  const double h0 = plane_eval(F, 0.0, NULL, NULL);
+  double v = 0.0, h = h0;
+  for (int g = -3; g <= 4; g++) {   /* a grid of 8 points, v = 0 among them */
+    const double vg = g * M_PI / 4, hg = g ? plane_eval(F, vg, NULL, NULL) : h0;
+    if (hg < h) {
+      v = vg;
+      h = hg;
+    }
+  }
+  for (int it = 0; it < 30; it++) {
+    double h1, h2;
+    plane_eval(F, v, &h1, &h2);
+    double step = h2 > 0.0 ? -h1 / h2 : (h1 > 0.0 ? -M_PI / 16 : M_PI / 16);
+    if (fabs(step) > M_PI / 8) step = step > 0.0 ? M_PI / 8 : -M_PI / 8;
+    int moved = 0;
+    for (int half = 0; half < 30 && fabs(step) > 1e-15; half++, step /= 2) {
+      const double hn = plane_eval(F, v + step, NULL, NULL);
+      if (hn < h) {
+        v += step;
+        h = hn;
+        moved = 1;
+        break;
+      }
+    }
+    if (!moved || fabs(step) < 1e-12) break;
+  }
+  return h < h0 ? v : 0.0;
+}
+
+/* R_k = D' S_k D for every k (d x d x K). */
+static void rotate_all(gm_cov *c, const double *D, double *R, double *tmp)
 {
   const int d = c->d;
   const size_t dd = (size_t) d * d;
-  double *G = tmp, *U = G + dd, *VT = U + dd, *sv = VT + dd, *lwk = sv + d;
-  double *D = c->orient;
-  memset(G, 0, dd * sizeof(double));
   for (int k = 0; k < c->k; k++) {
     const double *S = c->S + k * dd;
-    for (int i = 0; i < d; i++)
+    double *Rk = R + k * dd;
+    for (int i = 0; i < d; i++)      /* tmp = S D */
       for (int j = 0; j < d; j++) {
-        double sd = 0.0;
-        for (int l = 0; l < d; l++) sd += AT(S, i, l, d) * AT(D, l, j, d);
-        AT(G, i, j, d) += (alpha[k] * AT(D, i, j, d) - sd) * b[(size_t) k * d + j];
+        double s = 0.0;
+        for (int l = 0; l < d; l++) s += AT(S, i, l, d) * AT(D, l, j, d);
+        AT(tmp, i, j, d) = s;
+      }
+    for (int i = 0; i < d; i++)
+      for (int j = 0; j <= i; j++) {
+        double s = 0.0;
+        for (int l = 0; l < d; l++) s += AT(D, l, i, d) * AT(tmp, l, j, d);
+        AT(Rk, i, j, d) = AT(Rk, j, i, d) = s;
       }
   }
-  if (gm_svd(d, G, U, sv, VT, lwk, lapack_lwork(d))) return GM_SINGULAR;
-  for (int i = 0; i < d; i++)
-    for (int j = 0; j < d; j++) {
-      double s = 0.0;
-      for (int l = 0; l < d; l++) s += AT(U, i, l, d) * AT(VT, l, j, d);
-      AT(D, i, j, d) = s;
-    }
-  return GM_OK;
 }
 
-/* Shared setup of EVE and VVE: alpha_k (largest eigenvalue of S_k) and, on a cold
- * start, D from the eigenvectors of sum_k S_k. */
-static int orientation_setup(gm_cov *c, double *alpha, double *tmp)
+/* The profile objective f (as the M-step objective minus constants) of the diagonals
+ * t_kj = R_k[j, j]; NaN when some t is not positive. */
+static double orientation_objective(const gm_cov *c, const double *R, int vve)
 {
   const int d = c->d;
   const size_t dd = (size_t) d * d;
-  double *vec = tmp, *val = vec + dd, *lwk = val + d;
+  double f = 0.0, gsum = 0.0;
   for (int k = 0; k < c->k; k++) {
-    if (gm_eigen(d, c->S + k * dd, vec, val, lwk, lapack_lwork(d))) return GM_SINGULAR;
-    alpha[k] = val[d - 1];
+    const double lg = log_geo(R + k * dd, d, d + 1);
+    if (!isfinite(lg)) return R_NaN;
+    if (vve) f += c->m[k] * d * (lg - log(c->m[k]));
+    else gsum += exp(lg);
   }
-  if (!c->warm) {
-    double *pooled = lwk + lapack_lwork(d);
-    memset(pooled, 0, dd * sizeof(double));
-    for (int k = 0; k < c->k; k++)
-      for (size_t e = 0; e < dd; e++) pooled[e] += c->S[k * dd + e];
-    if (gm_eigen(d, pooled, c->orient, val, lwk, lapack_lwork(d))) return GM_SINGULAR;
-  }
-  return GM_OK;
+  return vve ? f : total(c->m, c->k) * d * log(gsum / total(c->m, c->k));
 }
 
-/* EVE (vve = 0): Sigma_k = lambda D A_k D'; VVE (vve = 1): Sigma_k = D Delta_k D'.
- * Given D the rest is closed form (as EVI or VVI in the rotated frame); D is then
- * moved by one majorise-minimise step, until the objective settles. */
+/* One sweep of plane rotations over every pair of axes; D and R are updated. */
+static void rotation_sweep(gm_cov *c, double *D, double *R, double *coef, int vve)
+{
+  const int d = c->d, K = c->k;
+  const size_t dd = (size_t) d * d;
+  double *s = coef, *A = s + K, *B = A + K, *C = B + K, *wt = C + K, *lg = wt + K;
+  plane_fn F = {K, vve, 1.0 / d, s, A, B, C, wt};
+  for (int p = 0; p < d - 1; p++)
+    for (int q = p + 1; q < d; q++) {
+      double lmax = R_NegInf, spread = 0.0;
+      for (int k = 0; k < K; k++) {
+        const double *Rk = R + k * dd, a = AT(Rk, p, p, d), cc = AT(Rk, q, q, d);
+        const double e = AT(Rk, p, q, d), delta = (a - cc) / 2;
+        s[k] = (a + cc) / 2;
+        A[k] = (delta * delta + e * e) / 2;
+        B[k] = (delta * delta - e * e) / 2;
+        C[k] = delta * e;
+        if (!vve) {  /* log g_k without the plane's two axes */
+          lg[k] = log_geo(Rk, d, d + 1) - (log(a) + log(cc)) / d;
+          if (lg[k] > lmax) lmax = lg[k];
+        }
+        if (A[k] > spread * s[k] * s[k]) spread = A[k] / (s[k] * s[k]);
+      }
+      if (!(spread > 1e-30)) continue;   /* the plane is isotropic for every k */
+      for (int k = 0; k < K; k++) wt[k] = vve ? c->m[k] : exp(lg[k] - lmax);
+      const double v = plane_min(&F);
+      if (v == 0.0) continue;
+      const double cs = cos(v / 4), sn = sin(v / 4);
+      for (int i = 0; i < d; i++) {
+        const double dp = AT(D, i, p, d), dq = AT(D, i, q, d);
+        AT(D, i, p, d) = cs * dp + sn * dq;
+        AT(D, i, q, d) = -sn * dp + cs * dq;
+      }
+      for (int k = 0; k < K; k++) {
+        double *Rk = R + k * dd;
+        const double a = AT(Rk, p, p, d), cc = AT(Rk, q, q, d), e = AT(Rk, p, q, d);
+        for (int j = 0; j < d; j++) {
+          if (j == p || j == q) continue;
+          const double rp = AT(Rk, p, j, d), rq = AT(Rk, q, j, d);
+          AT(Rk, p, j, d) = AT(Rk, j, p, d) = cs * rp + sn * rq;
+          AT(Rk, q, j, d) = AT(Rk, j, q, d) = -sn * rp + cs * rq;
+        }
+        AT(Rk, p, p, d) = cs * cs * a + sn * sn * cc + 2 * sn * cs * e;
+        AT(Rk, q, q, d) = sn * sn * a + cs * cs * cc - 2 * sn * cs * e;
+        AT(Rk, p, q, d) = AT(Rk, q, p, d) = sn * cs * (cc - a) + (cs * cs - sn * sn) * e;
+      }
+    }
+}
+
+/* The starting orientation when no previous M-step left one: of the eigenvectors of
+ * sum_k S_k, of each S_k and, when c->sigma0 holds the current parameters, of each
+ * current Sigma_k, the one with the smallest objective.  Starting from the current
+ * parameters' D (any of its covariances' eigenvectors, when they obey the model) is
+ * what keeps the first M-step from raising f. */
+static int orientation_start(gm_cov *c, double *R, double *tmp, int vve)
+{
+  const int d = c->d, K = c->k;
+  const size_t dd = (size_t) d * d;
+  double *vec = tmp, *pooled = vec + dd, *val = pooled + dd, *lwk = val + d;
+  double best = R_PosInf;
+  const int ncand = 1 + K + (c->sigma0 ? K : 0);
+  for (int i = 0; i < ncand; i++) {
+    const double *M = pooled;
+    if (i == 0) {
+      memset(pooled, 0, dd * sizeof(double));
+      for (int k = 0; k < K; k++)
+        for (size_t e = 0; e < dd; e++) pooled[e] += c->S[k * dd + e];
+    } else {
+      M = i <= K ? c->S + (i - 1) * dd : c->sigma0 + (i - 1 - K) * dd;
+    }
+    if (gm_eigen(d, M, vec, val, lwk, lapack_lwork(d))) continue;
+    rotate_all(c, vec, R, lwk + lapack_lwork(d));
+    const double f = orientation_objective(c, R, vve);
+    if (f < best) {
+      best = f;
+      memcpy(c->orient, vec, dd * sizeof(double));
+    }
+  }
+  return isfinite(best) ? GM_OK : GM_SINGULAR;
+}
+
+/* EVE (vve = 0): Sigma_k = lambda D A_k D'; VVE (vve = 1): Sigma_k = D Delta_k D'. */
 static int cov_common_orientation(gm_cov *c, double *sigma, int vve)
 {
   const int d = c->d, K = c->k;
   const size_t dd = (size_t) d * d;
-  double *alpha = c->work, *T = alpha + K, *b = T + (size_t) K * d, *tmp = b + (size_t) K * d;
-  if (orientation_setup(c, alpha, tmp)) return GM_SINGULAR;
-  const double n = total(c->m, K);
-  double fold = R_PosInf, lambda = 0.0;
+  double *R = c->work, *coef = R + K * dd, *tmp = coef + 6 * (size_t) K;
+  if (!c->warm && orientation_start(c, R, tmp, vve)) return GM_SINGULAR;
+  double fold = R_PosInf, f = R_PosInf;
   c->inner_ok = 0;
   for (int it = 0;; it++) {
-    /* Diagonals given D: T_kj = (D' S_k D)_jj. */
-    double f = 0.0, gsum = 0.0;
-    for (int k = 0; k < K; k++) {
-      double *t = T + (size_t) k * d;
-      rotated_diag(d, c->orient, c->S + k * dd, t);
-      const double lg = log_geo(t, d, 1);
-      if (!isfinite(lg)) return GM_SINGULAR;
-      if (vve) {
-        for (int j = 0; j < d; j++) t[j] /= c->m[k];
-        f += c->m[k] * d * (lg - log(c->m[k]));
-      } else {
-        const double g = exp(lg);
-        for (int j = 0; j < d; j++) t[j] /= g;  /* A_k */
-        gsum += g;
-      }
-    }
-    if (!vve) {
-      lambda = gsum / n;
-      f = n * d * log(lambda);
-    }
+    rotate_all(c, c->orient, R, tmp);   /* afresh each sweep: no drift from updates */
+    f = orientation_objective(c, R, vve);
+    if (!isfinite(f)) return GM_SINGULAR;
     if (inner_done(f, fold, c->tol)) {
       c->inner_ok = 1;
       break;
     }
     if (it >= c->max_iter) break;
     fold = f;
-    for (size_t e = 0; e < (size_t) K * d; e++) b[e] = 1.0 / T[e];
-    if (orientation_step(c, alpha, b, tmp)) return GM_SINGULAR;
+    rotation_sweep(c, c->orient, R, coef, vve);
   }
+  double *T = tmp, lambda = 1.0, gsum = 0.0;
+  for (int k = 0; k < K; k++) {
+    double *t = T + (size_t) k * d;
+    for (int j = 0; j < d; j++) t[j] = AT(R + k * dd, j, j, d);
+    const double g = exp(log_geo(t, d, 1));
+    for (int j = 0; j < d; j++) t[j] /= vve ? c->m[k] : g;
+    gsum += g;
+  }
+  if (!vve) lambda = gsum / total(c->m, K);
   for (int k = 0; k < K; k++)
-    set_rotated(d, c->orient, T + (size_t) k * d, vve ? 1.0 : lambda, sigma + k * dd);
+    set_rotated(d, c->orient, T + (size_t) k * d, lambda, sigma + k * dd);
   return GM_OK;
 }
 
@@ -557,6 +702,8 @@ void gm_mwork_alloc(gm_mwork *Wk, int d, int k, const gm_ctrl *C)
   c->lambda = (double *) R_alloc(k, sizeof(double));
   c->orient = (double *) R_alloc((size_t) d * d, sizeof(double));
   c->warm = 0;
+  c->have_par = 0;
+  c->sigma0 = c->logdet0 = NULL;
   c->tol = C->inner_tol;
   c->max_iter = C->inner_max_iter;
   c->work = (double *) R_alloc(GM_COV_WORK(d, k), sizeof(double));
@@ -573,6 +720,9 @@ static int mstep_finish(const gm_data *D, const gm_model *M, gm_par *P, const gm
   if (C->prior) apply_prior(C->prior, d, k, Wk->nk, P->mean, Wk->W, Wk->m);
   else memcpy(Wk->m, Wk->nk, k * sizeof(double));
   Wk->cov.inner_ok = 1;
+  const int from_par = Wk->cov.have_par && !Wk->cov.warm;
+  Wk->cov.sigma0 = from_par ? P->sigma : NULL;
+  Wk->cov.logdet0 = from_par ? P->logdet : NULL;
   if (M->cov(&Wk->cov, P->sigma)) {
     *bad = -1;
     return GM_SINGULAR;

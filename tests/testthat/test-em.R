@@ -14,6 +14,59 @@ test_that("the log-likelihood never decreases across EM iterations", {
   expect_true(all(diff(f$loglik_trace) >= -1e-9 * abs(f$loglik)))
 })
 
+# A start that obeys the model: the fit's means moved, its covariances all rotated by
+# one orthogonal matrix (except for the axis-aligned models) and scaled by one factor.
+perturbed_start <- function(fit, model, r) {
+  d <- fit$d
+  mu <- fit$parameters$mean + 0.2 * r * matrix(rnorm(d * fit$k), d) * sqrt(diag(cov(fit$data)))
+  S <- fit$parameters$sigma * exp(0.3 * r)
+  if (substr(model, 3, 3) != "I") {
+    Q <- qr.Q(qr(diag(d) + 0.2 * r * matrix(rnorm(d * d), d)))
+    for (j in seq_len(fit$k)) S[, , j] <- Q %*% S[, , j] %*% t(Q)
+  }
+  list(mean = mu, sigma = S, pro = as.vector(fit$parameters$pro))
+}
+
+test_that("from perturbed starts the trace never decreases, for all 14 models", {
+  sets <- list(faithful = faithful, iris = iris[1:4], swiss = swiss[, 1:4], trees = trees)
+  for (nm in names(sets)) {
+    x <- as.matrix(sets[[nm]])
+    for (model in gmm_models(d = ncol(x))$model) for (k in 2:3) {
+      f0 <- tryCatch(suppressWarnings(gmm(x, k = k, model = model)), error = function(e) NULL)
+      if (is.null(f0)) next
+      for (r in 1:2) {
+        set.seed(r)
+        f <- tryCatch(suppressWarnings(gmm(x, k = k, model = model,
+                                           init = perturbed_start(f0, model, r))),
+                      error = function(e) NULL)
+        if (is.null(f)) next
+        tr <- f$loglik_trace
+        expect_true(all(diff(tr) >= -1e-10 * abs(tr[-1])), label = paste(nm, model, k, r))
+      }
+    }
+  }
+})
+
+test_that("started from mclust's converged fit, the first M-step does not lower the likelihood", {
+  skip_if_not_installed("mclust")
+  # Cells where a first M-step that ignored the current parameters lowered the
+  # log-likelihood (the orientation of EVE restarted from the pooled scatter; VEI's
+  # volumes from the traces).
+  data(banknote, package = "mclust", envir = environment())
+  cells <- list(list(iris[1:4], "EVE", 2), list(iris[1:4], "VEI", 2),
+                list(banknote[-1], "EVE", 2), list(banknote[-1], "EVE", 3))
+  for (cell in cells) {
+    x <- as.matrix(cell[[1]])
+    m <- mclust_fit(x, G = cell[[3]], modelNames = cell[[2]])
+    p <- m$parameters
+    f <- gmm(x, k = cell[[3]], model = cell[[2]],
+             init = list(mean = p$mean, sigma = p$variance$sigma, pro = p$pro))
+    tr <- f$loglik_trace
+    expect_true(all(diff(tr) >= -1e-10 * abs(tr[-1])), label = paste(cell[[2]], cell[[3]]))
+    expect_gte(f$loglik, m$loglik - 1e-8 * abs(m$loglik))
+  }
+})
+
 test_that("the fitted log-likelihood is that of the returned parameters", {
   f <- gmm(faithful, k = 3, model = "VVV", control = gmm_control(tol = 1e-13))
   p <- f$parameters
