@@ -38,6 +38,26 @@
 #'   its fit with the largest log-likelihood, keeping whichever start reaches the
 #'   higher log-likelihood. At most two more fits per cell; often a much better
 #'   optimum for the constrained models.
+#' @param rcond,keep_degenerate A fit that converges can still be a spurious local
+#'   maximiser of the likelihood (McLachlan and Peel 2000, section 3.10), whose
+#'   large likelihood comes from a component sitting on a few points. By default
+#'   such a (K, model) cell is reported as failed, with its reason, and cannot be
+#'   chosen. A cell is degenerate when
+#'   * its number of free parameters is not below the number of distinct rows
+#'     with positive weight (such a cell is not fitted at all);
+#'   * a component has fewer effective rows (its sum of weighted
+#'     responsibilities) than its covariance needs: `d + 1` for the models whose
+#'     orientation varies between components (`EEV`, `VEV`, `EVV`, `VVV`), 2 for
+#'     the other models with a varying volume or shape (`V`, `VII`, `VEI`, `EVI`,
+#'     `VVI`, `VEE`, `EVE`, `VVE`), and 1 for the models with one covariance for all
+#'     components;
+#'   * a component's covariance, on the standardised scale (each coordinate divided
+#'     by its standard deviation in the data, so that units do not matter), has a
+#'     reciprocal condition number (smallest over largest eigenvalue) below
+#'     `rcond`. `0` turns this test off.
+#'
+#'   `keep_degenerate = TRUE` fits and keeps such cells as any other; if one is
+#'   chosen, [gmm()] warns and says why in the object's `degenerate` element.
 #' @param prior `NULL` for maximum likelihood, or a conjugate prior from
 #'   [gmm_prior()] for maximum a posteriori estimates, which keeps every model
 #'   defined on awkward data (duplicated points, few rows per component).
@@ -50,7 +70,8 @@
 gmm_control <- function(tol = 1e-8, max_iter = 1000L, reg = 0, eps = 1e-12, lloyd = 100L,
                         inner_tol = sqrt(.Machine$double.eps), inner_max_iter = 1000L,
                         prior = NULL, hc_max_n = 2000L, cross_starts = TRUE,
-                        screen_tol = 1e-5, refine_bic = 10) {
+                        screen_tol = 1e-5, refine_bic = 10, rcond = 1e-8,
+                        keep_degenerate = FALSE) {
   check_number(tol, "tol", min = 0)
   check_number(screen_tol, "screen_tol", min = 0)
   check_number(refine_bic, "refine_bic", min = 0)
@@ -61,6 +82,11 @@ gmm_control <- function(tol = 1e-8, max_iter = 1000L, reg = 0, eps = 1e-12, lloy
   }
   if (!is.null(prior) && !inherits(prior, "gmm_prior")) {
     stop("`prior` must be NULL or made by gmm_prior(), not ", describe(prior), ".", call. = FALSE)
+  }
+  check_number(rcond, "rcond", min = 0)
+  if (rcond >= 1) stop("`rcond` must be below 1, not ", format(rcond), ".", call. = FALSE)
+  if (!is.logical(keep_degenerate) || length(keep_degenerate) != 1L || is.na(keep_degenerate)) {
+    stop("`keep_degenerate` must be TRUE or FALSE.", call. = FALSE)
   }
   check_number(reg, "reg", min = 0)
   check_number(eps, "eps", min = 0)
@@ -81,7 +107,8 @@ gmm_control <- function(tol = 1e-8, max_iter = 1000L, reg = 0, eps = 1e-12, lloy
   structure(list(tol = tol, max_iter = max_iter, reg = reg, eps = eps, lloyd = lloyd,
                  inner_tol = inner_tol, inner_max_iter = inner_max_iter, prior = prior,
                  hc_max_n = hc_max_n, cross_starts = cross_starts,
-                 screen_tol = screen_tol, refine_bic = refine_bic),
+                 screen_tol = screen_tol, refine_bic = refine_bic, rcond = rcond,
+                 keep_degenerate = keep_degenerate),
             class = "gmm_control")
 }
 
@@ -99,10 +126,10 @@ as_control <- function(control) {
 }
 
 # The vector the C core reads: c(tol, max_iter, reg, eps, inner_tol, inner_max_iter,
-# threads).
+# threads, rcond, degenerate), degenerate 1 when a spurious fit fails.
 control_vector <- function(control, threads = 1L) {
   c(control$tol, control$max_iter, control$reg, control$eps, control$inner_tol,
-    control$inner_max_iter, threads)
+    control$inner_max_iter, threads, control$rcond, as.numeric(!control$keep_degenerate))
 }
 
 #' A conjugate prior for Gaussian mixtures

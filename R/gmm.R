@@ -97,9 +97,9 @@
 #'   \item{units}{present when columns of `x` carry a `"units"` attribute (as
 #'     the height column of [heights] does): the units by column, `NA` where
 #'     unknown; [plot.gmm()] uses them in axis labels.}
-#'   \item{degenerate}{`NULL`, or why the chosen fit is likely degenerate (more
-#'     free parameters than distinct rows, or a nearly collapsed component); `gmm()`
-#'     also gives it as a warning.}
+#'   \item{degenerate}{`NULL`, or, when `control$keep_degenerate` let a degenerate
+#'     cell be chosen, why it is degenerate (see [gmm_control()]); `gmm()` also gives
+#'     it as a warning.}
 #' @references
 #' Celeux, G. and Govaert, G. (1995). Gaussian parsimonious clustering models.
 #' *Pattern Recognition*, 28(5), 781--793.
@@ -164,7 +164,8 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   if (is.null(grid$best)) {
     stop("no (K, model) combination could be fitted:\n",
          format_reasons(attr(grid$bic_table, "reasons")),
-         "\nTry fewer components, other models, or gmm_control(reg = ...).", call. = FALSE)
+         "\nTry fewer components, other models, gmm_control(reg = ...) or, to fit cells that would be spurious, gmm_control(keep_degenerate = TRUE).",
+         call. = FALSE)
   }
   fit <- new_gmm(grid$best, x = x, w = w, call = call, bic_table = grid$bic_table,
                  icl_table = grid$icl_table, control = control, init = init)
@@ -173,28 +174,23 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   fit
 }
 
-# Why the chosen fit is likely degenerate, or NULL. Components sitting on fewer
-# points than they have parameters make the likelihood unbounded; EM then climbs
-# towards a spuriously large value until a covariance is numerically singular.
-# Two signs: more free parameters than distinct data rows, and a component whose
-# conditional variance in some direction is below 1e-8 of the data's variance.
-degenerate_reason <- function(fit, x, w) {
-  xp <- if (all(w > 0)) x else x[w > 0, , drop = FALSE]
-  # Distinct values of one column bound the distinct rows from below; count the
-  # rows themselves (slower) only when that bound does not settle it.
-  lower <- max(vapply(seq_len(ncol(xp)), function(j) length(unique(xp[, j])), integer(1)))
-  ndistinct <- if (fit$df < lower) lower else nrow(unique(xp))
-  if (fit$df > ndistinct) {
-    return(sprintf("the chosen fit (%s, K = %d) has %d free parameters but the data only %d distinct rows, so it is likely degenerate (a spuriously high likelihood); consider fewer components or a more constrained model%s.",
-                   fit$model, fit$k, fit$df, ndistinct, prior_hint(fit)))
+# Why the chosen fit is degenerate (see gmm_control(keep_degenerate =)), or NULL: it
+# can only be when such cells were kept. `fit` is the C core's result and `ord` the
+# canonical order of its components.
+degenerate_reason <- function(fit, x, w, ord, control) {
+  if (!control$keep_degenerate) return(NULL)
+  what <- sprintf("the chosen fit (%s, K = %d)", fit$model, length(ord))
+  hint <- sprintf("; consider fewer components or a more constrained model%s, or keep_degenerate = FALSE",
+                  if (is.null(control$prior)) ", control = gmm_control(prior = gmm_prior())" else "")
+  nd <- distinct_rows(x[w > 0, , drop = FALSE], fit$df)
+  if (fit$df >= nd) {
+    return(sprintf("%s has %g free parameters but the data only %d distinct rows, so it is spurious%s.",
+                   what, fit$df, nd, hint))
   }
-  colvar <- weighted_colvar(x, w / sum(w))
-  ratio <- vapply(seq_len(fit$k), function(j) {
-    min(diag(chol(fit$parameters$sigma[, , j]))^2 / colvar)
-  }, numeric(1))
-  if (min(ratio) < 1e-8) {
-    return(sprintf("component %d of the chosen fit (%s, K = %d) has a variance %.2g times the data's in some direction: it has nearly collapsed onto a few points, and its likelihood is spuriously high; consider fewer components%s.",
-                   which.min(ratio), fit$model, fit$k, min(ratio), prior_hint(fit)))
+  if (fit$degenerate[1L] != 0L) {
+    j <- match(fit$degenerate[2L], ord)
+    why <- if (fit$degenerate[1L] == 4L) spurious_reason(j, rows = fit$value) else spurious_reason(j, rc = fit$value)
+    return(sprintf("%s is %s%s.", what, why, hint))
   }
   NULL
 }
@@ -367,12 +363,8 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
     control = control,
     init = init
   ), class = "gmm")
-  out$degenerate <- degenerate_reason(out, x, w)
+  out$degenerate <- degenerate_reason(fit, x, w, ord, control)
   out
-}
-
-prior_hint <- function(fit) {
-  if (is.null(fit$control$prior)) ", or control = gmm_control(prior = gmm_prior())" else ""
 }
 
 # Column variances with weights p summing to 1.

@@ -12,16 +12,24 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
   icl <- bic
   reasons <- matrix(NA_character_, length(ks), length(models), dimnames = dn)
   kept <- list()   # the screened fit of every cell, without its responsibilities
+  # Cells with as many free parameters as distinct rows are not fitted.
+  df <- outer(ks, models, Vectorize(function(k, m) model_df(m, ncol(x), k)))
+  dimnames(df) <- dn
+  spurious <- if (control$keep_degenerate) df & FALSE else df >= distinct_rows(x, max(df))
+  reasons[spurious] <- sprintf("%g free parameters, not fewer than the %d distinct rows (a fit would be spurious)",
+                               df[spurious], distinct_rows(x, max(df)))
   prep <- prepare_starts(x, w, start, control, max(ks))
   for (i in seq_along(ks)) {
+    fit_models <- models[!spurious[i, ]]
+    if (!length(fit_models)) next
     starts <- make_starts(prep, x, w, ks[i], n_init, control)
     prior <- resolve_prior(control$prior, x, w, ks[i])
-    cells <- lapply(stats::setNames(models, models), fit_cell, x = x, w = w,
+    cells <- lapply(stats::setNames(fit_models, fit_models), fit_cell, x = x, w = w,
                     starts = starts, cv = cv, prior = prior)
-    if (control$cross_starts && length(models) > 1L && ks[i] > 1L) {
+    if (control$cross_starts && length(fit_models) > 1L && ks[i] > 1L) {
       cells <- cross_start(cells, x, w, cv, prior)
     }
-    for (m in models) {
+    for (m in fit_models) {
       f <- cells[[m]]$fit
       if (is.null(f)) {
         reasons[i, m] <- cells[[m]]$reason
@@ -66,6 +74,14 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
   best <- kept[[key]]
   if (is.null(best$z)) best$z <- .Call(C_gmm_estep, x, best$pro, best$mean, best$sigma)$z
   list(best = best, bic_table = with_reasons(bic, reasons), icl_table = icl)
+}
+
+# The number of distinct rows of x, or a lower bound of it that is above `enough`:
+# the distinct values of the most varied column, which settle it on most data
+# without comparing whole rows.
+distinct_rows <- function(x, enough) {
+  lower <- max(vapply(seq_len(ncol(x)), function(j) length(unique(x[, j])), integer(1)))
+  if (lower > enough) lower else nrow(unique(x))
 }
 
 # -sum_i w_i sum_k z_ik log z_ik, with 0 log 0 = 0.
@@ -125,8 +141,8 @@ fit_cell <- function(x, w, model, starts, cv, prior) {
 # once more, and a model keeps the result when it reaches a higher log-likelihood. A good
 # partition found under one covariance model often leads another model out of a
 # poor local optimum, at the cost of at most two more fits per cell. A cell that
-# failed from every start tries each successful fit of its K, best BIC first,
-# until one works.
+# failed from every start tries the same two donors, and keeps its reason if
+# neither works.
 cross_start <- function(cells, x, w, cv, prior) {
   fits <- Filter(Negate(is.null), lapply(cells, `[[`, "fit"))
   if (!length(fits)) return(cells)
@@ -140,7 +156,7 @@ cross_start <- function(cells, x, w, cv, prior) {
   }
   for (m in names(cells)) {
     if (is.null(cells[[m]]$fit)) {
-      for (donor in setdiff(by_bic, m)) {   # until one start works
+      for (donor in setdiff(top, m)) {   # until one start works
         f <- from(m, donor)
         if (!is.null(f)) {
           cells[[m]] <- list(fit = f, reason = NULL)
@@ -163,8 +179,20 @@ failure_reason <- function(f) {
     if (is.na(f$bad)) sprintf("a covariance is singular %s", when)
     else sprintf("covariance of component %d is singular %s", f$bad, when),
     sprintf("component %d lost its weight %s", f$bad, when),
-    sprintf("log-likelihood is not finite %s", when)
+    sprintf("log-likelihood is not finite %s", when),
+    spurious_reason(f$degenerate[2L], f$value, NULL),
+    spurious_reason(f$degenerate[2L], NULL, f$value)
   )
+}
+
+# Why a converged fit is spurious: component j has `rows` effective rows, or a
+# standardised covariance of reciprocal condition number `rc`.
+spurious_reason <- function(j, rows = NULL, rc = NULL) {
+  if (!is.null(rows)) {
+    sprintf("spurious: component %d sits on %.3g effective rows, fewer than its covariance needs", j, rows)
+  } else {
+    sprintf("spurious: component %d's covariance has reciprocal condition number %.2g (below rcond)", j, rc)
+  }
 }
 
 format_reasons <- function(reasons) {

@@ -186,19 +186,20 @@ static void fill_na(SEXP v)
   for (R_xlen_t e = 0; e < XLENGTH(v); e++) p[e] = NA_REAL;
 }
 
-/* control = c(tol, max_iter, reg, eps, inner_tol, inner_max_iter, threads); prior =
- * NULL or list(kappa, nu, mean, scale). */
+/* control = c(tol, max_iter, reg, eps, inner_tol, inner_max_iter, threads, rcond,
+ * degenerate); prior = NULL or list(kappa, nu, mean, scale). */
 static void ctrl_arg(SEXP control, SEXP prior, int d, gm_ctrl *C, gm_prior *pr)
 {
-  const double *v = real_arg(control, "control", 7);
+  const double *v = real_arg(control, "control", 9);
   if (!(v[0] >= 0.0 && isfinite(v[0])) || !(v[1] >= 0.0 && v[1] <= 1e7) ||
       v[1] != floor(v[1]) || !(v[2] >= 0.0 && isfinite(v[2])) ||
       !(v[3] >= 0.0 && v[3] < 1.0) || !(v[4] >= 0.0 && isfinite(v[4])) ||
       !(v[5] >= 1.0 && v[5] <= 1e7) || v[5] != floor(v[5]) ||
-      !(v[6] >= 1.0 && v[6] <= 1024) || v[6] != floor(v[6]))
+      !(v[6] >= 1.0 && v[6] <= 1024) || v[6] != floor(v[6]) || !(v[7] >= 0.0 && v[7] < 1.0) ||
+      !(v[8] == 0.0 || v[8] == 1.0))
     error("'control' must hold finite tol >= 0, whole 0 <= max_iter <= 1e7, finite reg >= 0, "
-          "0 <= eps < 1, finite inner_tol >= 0, whole 1 <= inner_max_iter <= 1e7 and "
-          "whole 1 <= threads <= 1024");
+          "0 <= eps < 1, finite inner_tol >= 0, whole 1 <= inner_max_iter <= 1e7, "
+          "whole 1 <= threads <= 1024, 0 <= rcond < 1 and degenerate 0 or 1");
   C->tol = v[0];
   C->max_iter = (int) v[1];
   C->reg = v[2];
@@ -206,6 +207,8 @@ static void ctrl_arg(SEXP control, SEXP prior, int d, gm_ctrl *C, gm_prior *pr)
   C->inner_tol = v[4];
   C->inner_max_iter = (int) v[5];
   C->threads = (int) v[6];
+  C->rcond = v[7];
+  C->degenerate = (int) v[8];
   C->prior = NULL;
   if (prior == R_NilValue) return;
   if (TYPEOF(prior) != VECSXP || LENGTH(prior) != 4)
@@ -367,8 +370,8 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
 
   const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
                          "converged", "status", "bad", "df", "bic", "inner_fail",
-                         "inner_converged", "entropy", "suff"};
-  SEXP out = PROTECT(new_list(names, 16));
+                         "inner_converged", "entropy", "suff", "degenerate", "value"};
+  SEXP out = PROTECT(new_list(names, 18));
   gm_par P;
   par_alloc(out, d, k, &P);
   SEXP z = allocMatrix(REALSXP, n, k);
@@ -401,6 +404,17 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
     }
   }
 
+  /* A converged fit may still be a spurious maximiser: with C.degenerate it fails, as
+   * a fit that broke down does; otherwise it is kept and flagged. */
+  int deg = GM_OK, deg_bad = -1;
+  double deg_value = NA_REAL;
+  if (!res.status) {
+    deg = gm_degenerate(&D, M, &P, Wk.stats + 1, C.rcond, &deg_bad, &deg_value);
+    if (deg && C.degenerate) {
+      res.status = deg;
+      res.bad = deg_bad;
+    }
+  }
   if (res.status) {  /* what a failed fit left half-written is not returned */
     for (int e = 0; e < 4; e++) fill_na(VECTOR_ELT(out, e));
   }
@@ -421,6 +435,11 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   SET_VECTOR_ELT(out, 13, ScalarLogical(res.inner_last));
   SET_VECTOR_ELT(out, 14, ScalarReal(res.status ? NA_REAL : res.entropy));
   if (!res.status) SET_VECTOR_ELT(out, 15, suff_out(d, k, Wk.stats, P.mean));
+  SEXP dg = allocVector(INTSXP, 2);
+  SET_VECTOR_ELT(out, 16, dg);
+  INTEGER(dg)[0] = deg;
+  INTEGER(dg)[1] = deg_bad >= 0 ? deg_bad + 1 : NA_INTEGER;
+  SET_VECTOR_ELT(out, 17, ScalarReal(deg_value));
   UNPROTECT(1);
   return out;
 }

@@ -55,7 +55,10 @@ enum {
   GM_OK = 0,
   GM_SINGULAR,   /* a covariance is not positive definite or is numerically singular */
   GM_COLLAPSE,   /* a component's weight fell to (numerically) zero */
-  GM_NONFINITE   /* the log-likelihood is not finite */
+  GM_NONFINITE,  /* the log-likelihood is not finite */
+  GM_FEWROWS,    /* converged, but a component has fewer effective rows than its
+                  * covariance needs (a spurious maximiser) */
+  GM_ILLCOND     /* converged, but a covariance is nearly singular (likewise) */
 };
 
 typedef struct {
@@ -102,11 +105,17 @@ typedef struct {
 typedef int (*gm_cov_fn)(gm_cov *c, double *sigma);
 typedef double (*gm_ncov_fn)(double d, double k);
 
+/* How many effective rows a component needs for its own part of the covariance to be
+ * estimable from rows in general position: none of its own (1 row, for the mean), a
+ * volume or shape along shared axes (2 rows), or its own orientation (d + 1 rows). */
+enum { GM_ROWS_MEAN, GM_ROWS_SPREAD, GM_ROWS_FULL };
+
 typedef struct {
   const char *name;
   int multivariate;     /* 0: for d = 1 only; 1: for d >= 2 only */
   gm_cov_fn cov;
   gm_ncov_fn ncov;      /* number of free covariance parameters */
+  int rows;             /* GM_ROWS_*: what a component needs */
 } gm_model;
 
 /* Conjugate prior (Fraley and Raftery 2007): mean_k ~ N(mean, Sigma_k / kappa),
@@ -125,6 +134,8 @@ typedef struct {
   double inner_tol;
   int inner_max_iter;
   int threads;
+  double rcond;   /* smallest reciprocal condition number of a standardised covariance */
+  int degenerate; /* 1: a converged fit that breaks the rules above fails; 0: it is kept */
   const gm_prior *prior;  /* NULL for maximum likelihood */
 } gm_ctrl;
 
@@ -158,6 +169,8 @@ void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats
                gm_pass_work *pw);
 
 /* mstep.c */
+int gm_degenerate(const gm_data *D, const gm_model *M, const gm_par *P, const double *nk,
+                  double rcond, int *bad, double *value);
 const gm_model *gm_find_model(const char *name);
 int gm_model_count(void);
 const gm_model *gm_model_at(int i);

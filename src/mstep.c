@@ -657,22 +657,22 @@ static double ncov_VVV(double d, double k) { return k * d * (d + 1) / 2; }
 /* ---- the model table, in mclust's order ------------------------------------ */
 
 static const gm_model models[] = {
-  {"E",   0, cov_EII, ncov_EII},
-  {"V",   0, cov_VII, ncov_VII},
-  {"EII", 1, cov_EII, ncov_EII},
-  {"VII", 1, cov_VII, ncov_VII},
-  {"EEI", 1, cov_EEI, ncov_EEI},
-  {"VEI", 1, cov_VEI, ncov_VEI},
-  {"EVI", 1, cov_EVI, ncov_EVI},
-  {"VVI", 1, cov_VVI, ncov_VVI},
-  {"EEE", 1, cov_EEE, ncov_EEE},
-  {"VEE", 1, cov_VEE, ncov_VEE},
-  {"EVE", 1, cov_EVE, ncov_EVE},
-  {"VVE", 1, cov_VVE, ncov_VVE},
-  {"EEV", 1, cov_EEV, ncov_EEV},
-  {"VEV", 1, cov_VEV, ncov_VEV},
-  {"EVV", 1, cov_EVV, ncov_EVV},
-  {"VVV", 1, cov_VVV, ncov_VVV},
+  {"E",   0, cov_EII, ncov_EII, GM_ROWS_MEAN},
+  {"V",   0, cov_VII, ncov_VII, GM_ROWS_SPREAD},
+  {"EII", 1, cov_EII, ncov_EII, GM_ROWS_MEAN},
+  {"VII", 1, cov_VII, ncov_VII, GM_ROWS_SPREAD},
+  {"EEI", 1, cov_EEI, ncov_EEI, GM_ROWS_MEAN},
+  {"VEI", 1, cov_VEI, ncov_VEI, GM_ROWS_SPREAD},
+  {"EVI", 1, cov_EVI, ncov_EVI, GM_ROWS_SPREAD},
+  {"VVI", 1, cov_VVI, ncov_VVI, GM_ROWS_SPREAD},
+  {"EEE", 1, cov_EEE, ncov_EEE, GM_ROWS_MEAN},
+  {"VEE", 1, cov_VEE, ncov_VEE, GM_ROWS_SPREAD},
+  {"EVE", 1, cov_EVE, ncov_EVE, GM_ROWS_SPREAD},
+  {"VVE", 1, cov_VVE, ncov_VVE, GM_ROWS_SPREAD},
+  {"EEV", 1, cov_EEV, ncov_EEV, GM_ROWS_FULL},
+  {"VEV", 1, cov_VEV, ncov_VEV, GM_ROWS_FULL},
+  {"EVV", 1, cov_EVV, ncov_EVV, GM_ROWS_FULL},
+  {"VVV", 1, cov_VVV, ncov_VVV, GM_ROWS_FULL},
 };
 
 int gm_model_count(void) { return (int) (sizeof(models) / sizeof(models[0])); }
@@ -684,6 +684,47 @@ const gm_model *gm_find_model(const char *name)
   for (int i = 0; i < gm_model_count(); i++)
     if (strcmp(models[i].name, name) == 0) return &models[i];
   return NULL;
+}
+
+/* ---- spurious maximisers ------------------------------------------------------ */
+
+/* Whether converged parameters are a spurious local maximiser of the likelihood
+ * (McLachlan and Peel 2000, section 3.10): a component with fewer effective rows nk
+ * than its model needs (see GM_ROWS_*), GM_FEWROWS with nk in *value; or a covariance
+ * whose reciprocal condition number on the standardised scale (each coordinate divided
+ * by the data's standard deviation, so that units do not matter) is below rcond,
+ * GM_ILLCOND with that number in *value.  The component goes to *bad. */
+int gm_degenerate(const gm_data *D, const gm_model *M, const gm_par *P, const double *nk,
+                  double rcond, int *bad, double *value)
+{
+  const int d = P->d;
+  const double need = M->rows == GM_ROWS_MEAN ? 1.0 : M->rows == GM_ROWS_SPREAD ? 2.0 : d + 1.0;
+  for (int c = 0; c < P->k; c++)
+    if (nk[c] < need * (1.0 - 1e-12)) {
+      *bad = c;
+      *value = nk[c];
+      return GM_FEWROWS;
+    }
+  if (!(rcond > 0.0)) return GM_OK;
+  const size_t dd = (size_t) d * d;
+  const int lwork = lapack_lwork(d);
+  double *A = (double *) R_alloc(2 * dd + d + lwork, sizeof(double));
+  double *vec = A + dd, *val = vec + dd, *lwk = val + d;
+  for (int c = 0; c < P->k; c++) {
+    const double *S = P->sigma + c * dd;
+    for (int i = 0; i < d; i++)   /* a constant column (allowed with a ridge) is not scaled */
+      for (int j = 0; j < d; j++)
+        AT(A, i, j, d) = AT(S, i, j, d) / sqrt((D->colvar[i] > 0.0 ? D->colvar[i] : 1.0) *
+                                               (D->colvar[j] > 0.0 ? D->colvar[j] : 1.0));
+    if (gm_eigen(d, A, vec, val, lwk, lwork)) return GM_OK;  /* judged by the Cholesky */
+    const double rc = val[0] / val[d - 1];
+    if (!(rc >= rcond)) {
+      *bad = c;
+      *value = rc;
+      return GM_ILLCOND;
+    }
+  }
+  return GM_OK;
 }
 
 /* ---- the M-step ------------------------------------------------------------ */

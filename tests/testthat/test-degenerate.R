@@ -1,5 +1,6 @@
 # Awkward data: every model and K either fits with finite numbers, or fails
-# with a recorded reason; a degenerate chosen fit always comes with a warning.
+# with a recorded reason; a degenerate fit is never chosen unless asked for, and
+# then comes with a warning.
 
 all_finite <- function(f) {
   all(is.finite(unlist(f[c("loglik", "bic", "icl", "z", "uncertainty", "parameters")])))
@@ -16,19 +17,30 @@ expect_sound <- function(f) {
 test_that("10 normal points plus 10 identical points", {
   set.seed(1)
   x <- rbind(matrix(rnorm(20), 10), matrix(c(5, 5), 10, 2, byrow = TRUE))
-  w <- tryCatch(gmm(x), warning = function(w) w)
-  expect_s3_class(w, "warning")   # the chosen fit is flagged
-  f <- suppressWarnings(gmm(x))
+  f <- expect_silent(gmm(x))
   expect_sound(f)
-  expect_false(is.null(f$degenerate))
+  expect_null(f$degenerate)
+  # 11 distinct rows: no fit with 11 or more parameters, and the table says why.
+  df <- outer(1:9, colnames(f$bic_table), Vectorize(function(k, m) {
+    gmm_models(d = 2, k = k)$df[gmm_models(d = 2)$model == m]
+  }))
+  reasons <- attr(f$bic_table, "reasons")
+  expect_true(all(is.na(unclass(f$bic_table))[df >= 11]))
+  expect_match(reasons[df >= 11], "not fewer than the 11 distinct rows")
+  expect_lt(f$df, 11)
+  # Asked for, such cells are fitted, and a spurious winner comes with a warning.
+  expect_warning(g <- gmm(x, control = gmm_control(keep_degenerate = TRUE)), "spurious")
+  expect_sound(g)
+  expect_match(g$degenerate, "spurious")
   # In 1-D as well.
-  f1 <- suppressWarnings(gmm(c(rnorm(10), rep(5, 10))))
+  f1 <- expect_silent(gmm(c(rnorm(10), rep(5, 10))))
   expect_sound(f1)
-  expect_false(is.null(f1$degenerate))
-  # With the prior, every model fits at K = 1:3 without a singular covariance.
+  expect_null(f1$degenerate)
+  # With the prior, every cell with fewer parameters than distinct rows fits at
+  # K = 1:3 without a singular covariance.
   fp <- suppressWarnings(gmm(x, k = 1:3, control = gmm_control(prior = gmm_prior())))
   expect_sound(fp)
-  expect_false(anyNA(unclass(fp$bic_table)))
+  expect_identical(unname(is.na(unclass(fp$bic_table))), df[1:3, ] >= 11)
 })
 
 test_that("a constant column is an error, or a regularised fit with reg", {
@@ -43,9 +55,16 @@ test_that("n barely above d", {
   set.seed(3)
   for (n in 3:6) {   # n = 3 is n <= d
     x <- matrix(rnorm(n * 3), n, 3)
-    f <- suppressWarnings(gmm(x))
-    expect_sound(f)
-    expect_false(is.null(f$degenerate))   # more parameters than rows
+    if (n <= 4) {   # even EII with K = 1 has 4 parameters
+      expect_error(gmm(x), "not fewer than the %d distinct rows.*keep_degenerate = TRUE" |> sprintf(n))
+      f <- suppressWarnings(gmm(x, control = gmm_control(keep_degenerate = TRUE)))
+      expect_sound(f)
+      expect_match(f$degenerate, "spurious")
+    } else {
+      f <- expect_silent(gmm(x))
+      expect_sound(f)
+      expect_lt(f$df, n)
+    }
   }
 })
 
@@ -70,8 +89,54 @@ test_that("an inner loop stopped at its cap is reported", {
 
 test_that("K larger than the number of distinct points fails with reasons", {
   x <- rep(c(1, 2, 3), 10)
-  expect_error(gmm(x, k = 5), "K = 5, E: .*(singular|lost its weight)")
+  expect_error(gmm(x, k = 5), "K = 5, E: 10 free parameters, not fewer than the 3 distinct rows")
+  expect_error(gmm(x, k = 5, control = gmm_control(keep_degenerate = TRUE)),
+               "K = 5, E: .*(singular|lost its weight)")
   f <- suppressWarnings(gmm(x, k = 1:5))   # the smaller K still fit
   expect_true(all(is.na(unclass(f$bic_table)["5", ])))
   expect_true(all(is.finite(unlist(f$parameters))))
+})
+
+test_that("a converged fit with a component on too few rows, or flat, is spurious", {
+  # Two rows of weight 0.75 far out: V's second component converges on 1.5 effective
+  # rows, below the 2 that a varying variance needs.
+  set.seed(5)
+  x <- matrix(c(rnorm(100), 5, 5.5))
+  w <- c(rep(1, 100), 0.75, 0.75)
+  z0 <- cbind(rep(c(1, 0), c(100, 2)), rep(c(0, 1), c(100, 2)))
+  cv <- gaussmix:::control_vector(gmm_control(), 1L)
+  f <- .Call(gaussmix:::C_gmm_fit, x, w, "V", z0, NULL, cv, NULL)
+  expect_equal(f$status, 4L)
+  expect_equal(f$degenerate, c(4L, 2L))
+  expect_equal(f$value, 1.5, tolerance = 1e-4)   # the main cloud adds a little
+  # The equal-variance model needs only one row per component: the same start is a fit.
+  g <- .Call(gaussmix:::C_gmm_fit, x, w, "E", z0, NULL, cv, NULL)
+  expect_equal(g$status, 0L)
+  expect_equal(g$degenerate[1], 0L)
+  # A flat component: its standardised covariance has rcond far below 1e-8.
+  y <- rbind(matrix(rnorm(200), 100), cbind(rnorm(50, 8), 8 + 1e-5 * rnorm(50)))
+  z1 <- cbind(rep(c(1, 0), c(100, 50)), rep(c(0, 1), c(100, 50)))
+  h <- .Call(gaussmix:::C_gmm_fit, y, rep(1, 150), "VVV", z1, NULL,
+             gaussmix:::control_vector(gmm_control(), 1L), NULL)
+  expect_equal(h$status, 5L)
+  kept <- .Call(gaussmix:::C_gmm_fit, y, rep(1, 150), "VVV", z1, NULL,
+                gaussmix:::control_vector(gmm_control(keep_degenerate = TRUE), 1L), NULL)
+  expect_equal(kept$status, 0L)
+  expect_equal(kept$degenerate, c(5L, 2L))
+  s <- sqrt(apply(y, 2, var) * 149 / 150)   # the data's standard deviations (divisor n)
+  e <- eigen(kept$sigma[, , 2] / outer(s, s))$values
+  expect_equal(h$value, min(e) / max(e), tolerance = 1e-6)
+  expect_lt(h$value, 1e-8)
+  # gmm() never chooses such a cell, and says why in the table.
+  fit <- gmm(y, k = 2, model = c("VVV", "EEE"))
+  expect_equal(fit$model, "EEE")
+  expect_match(attr(fit$bic_table, "reasons")["2", "VVV"], "reciprocal condition number")
+})
+
+test_that("gmm(mtcars) chooses a fit with fewer free parameters than rows, at once", {
+  f <- expect_silent(gmm(mtcars))
+  expect_lt(f$df, nrow(mtcars))
+  expect_null(f$degenerate)
+  reasons <- attr(f$bic_table, "reasons")
+  expect_match(reasons["3", "VEV"], "213 free parameters, not fewer than the 32 distinct rows")
 })

@@ -95,7 +95,7 @@ test_that("the entropy behind ICL, summed in the E-step, is -sum w z log z of th
     expect_equal(unname(g$icl_table["3", model]), g$icl, tolerance = 1e-12)
   }  # A component whose log term is -Inf for a row (eps = 0 lets the squared distance
   # overflow) adds 0 to the entropy, as 0 log 0 = 0, not NaN.
-  cv0 <- gaussmix:::control_vector(gmm_control(max_iter = 0, eps = 0), 1L)
+  cv0 <- gaussmix:::control_vector(gmm_control(max_iter = 0, eps = 0, keep_degenerate = TRUE), 1L)
   f <- .Call(gaussmix:::C_gmm_fit, matrix(c(0, 1, 2e5, 1e5)), rep(1, 4), "V", NULL,
              list(c(0.5, 0.5), matrix(c(0.5, 1e5), 1), array(c(1, 1e-300), c(1, 1, 2))),
              cv0, NULL)
@@ -208,15 +208,19 @@ test_that("reaching max_iter warns and is recorded", {
 test_that("degenerate cells fail with a reason, never NaN", {
   set.seed(4)
   x <- rbind(matrix(rnorm(20), 10), matrix(c(5, 5), 10, 2, byrow = TRUE))
-  expect_warning(f <- gmm(x, k = 1:4, model = c("VVV", "EEE", "VII")),
-                 "14 free parameters but the data only 11 distinct rows")
-  expect_match(f$degenerate, "likely degenerate")
+  f <- expect_silent(gmm(x, k = 1:4, model = c("VVV", "EEE", "VII")))
+  expect_null(f$degenerate)
   reasons <- attr(f$bic_table, "reasons")
   expect_true(any(!is.na(reasons)))
   expect_true(all(is.na(f$bic_table) == !is.na(reasons)))
-  expect_match(reasons[!is.na(reasons)], "singular|lost its weight")
+  expect_match(reasons[!is.na(reasons)], "singular|lost its weight|spurious")
+  expect_equal(reasons["4", "VVV"], "23 free parameters, not fewer than the 11 distinct rows (a fit would be spurious)")
   expect_false(anyNA(unlist(f[c("loglik", "bic", "icl", "z", "uncertainty")])))
   expect_true(all(is.finite(unlist(f$parameters))))
+  # Kept on request, the spurious VVV fit with K = 2 wins and is flagged.
+  expect_warning(g <- gmm(x, k = 1:4, model = c("VVV", "EEE", "VII"),
+                          control = gmm_control(keep_degenerate = TRUE)),
+                 "14 free parameters but the data only 11 distinct rows")
   # Too few points for VVV with 4 components on 5 rows: every cell fails -> clear error.
   expect_error(gmm(x[c(1:4, 11), ], k = 4, model = "VVV"), "no \\(K, model\\) combination")
 })
@@ -279,7 +283,10 @@ test_that("review fixes: weights below a sum of 2 are refused; rows of weight 0 
 })
 
 test_that("review fixes: the hierarchical start copes with constant data and a small hc_max_n", {
-  f <- suppressWarnings(gmm(rep(3, 20), k = 1:2, control = gmm_control(reg = 0.01)))
+  # One distinct value: any fit is spurious, unless asked for.
+  expect_error(gmm(rep(3, 20), k = 1:2, control = gmm_control(reg = 0.01)), "1 distinct rows")
+  f <- suppressWarnings(gmm(rep(3, 20), k = 1:2,
+                            control = gmm_control(reg = 0.01, keep_degenerate = TRUE)))
   expect_true(is.finite(f$loglik))
   g <- gmm(faithful, k = 1:5, control = gmm_control(hc_max_n = 3))
   expect_s3_class(g, "gmm")
