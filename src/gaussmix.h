@@ -100,7 +100,7 @@ typedef struct {
 } gm_cov;
 
 #define GM_COV_WORK(d, k) (2 * (size_t) (d) * (d) * (k) + 6 * (size_t) (d) * (d) + \
-                           2 * (size_t) (d) * (k) + 8 * (size_t) (k) + 80 * (size_t) (d) + 64)
+                           3 * (size_t) (d) * (k) + 8 * (size_t) (k) + 80 * (size_t) (d) + 64)
 
 typedef int (*gm_cov_fn)(gm_cov *c, double *sigma);
 typedef double (*gm_ncov_fn)(double d, double k);

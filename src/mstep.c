@@ -445,35 +445,45 @@ static double plane_eval(const plane_fn *F, double v, double *h1, double *h2)
   return h;
 }
 
-/* The v in (-pi, pi] that minimises the plane objective, or 0 when nothing lowers it. */
-static double plane_min(const plane_fn *F)
+/* The v in (-pi, pi] that minimises the plane objective, or 0 when nothing lowers it.
+ * With grid, the search starts from the best of 8 points on the circle (a cold start
+ * may be far from the minimum); otherwise from v = 0, where a warm start usually is. */
+static double plane_min(const plane_fn *F, int grid)
 {
-  const double h0 = plane_eval(F, 0.0, NULL, NULL);
+  double h1, h2;
+  const double h0 = plane_eval(F, 0.0, &h1, &h2);
+  /* A Newton step that would lower h by less than rounding is not worth taking. */
+#define GM_FLAT(h, h1, h2) ((h2) > 0.0 && (h1) * (h1) <= 1e-14 * (h2) * fabs(h))
+  if (!grid && GM_FLAT(h0, h1, h2)) return 0.0;  /* at a minimum already */
   double v = 0.0, h = h0;
-  for (int g = -3; g <= 4; g++) {   /* a grid of 8 points, v = 0 among them */
+  for (int g = -3; grid && g <= 4; g++) {
     const double vg = g * M_PI / 4, hg = g ? plane_eval(F, vg, NULL, NULL) : h0;
     if (hg < h) {
       v = vg;
       h = hg;
     }
   }
-  for (int it = 0; it < 30; it++) {
-    double h1, h2;
-    plane_eval(F, v, &h1, &h2);
+  if (v != 0.0) h = plane_eval(F, v, &h1, &h2);
+  /* Newton steps (towards lower h where h is not convex), halved until h falls. */
+  for (int it = 0; it < 30 && !GM_FLAT(h, h1, h2); it++) {
     double step = h2 > 0.0 ? -h1 / h2 : (h1 > 0.0 ? -M_PI / 16 : M_PI / 16);
     if (fabs(step) > M_PI / 8) step = step > 0.0 ? M_PI / 8 : -M_PI / 8;
     int moved = 0;
-    for (int half = 0; half < 30 && fabs(step) > 1e-15; half++, step /= 2) {
-      const double hn = plane_eval(F, v + step, NULL, NULL);
+    for (int half = 0; half < 20; half++, step /= 2) {
+      double g1, g2;
+      const double hn = plane_eval(F, v + step, &g1, &g2);
       if (hn < h) {
         v += step;
         h = hn;
+        h1 = g1;
+        h2 = g2;
         moved = 1;
         break;
       }
     }
-    if (!moved || fabs(step) < 1e-12) break;
+    if (!moved) break;
   }
+#undef GM_FLAT
   return h < h0 ? v : 0.0;
 }
 
@@ -517,12 +527,16 @@ static double orientation_objective(const gm_cov *c, const double *R, int vve)
 }
 
 /* One sweep of plane rotations over every pair of axes; D and R are updated. */
-static void rotation_sweep(gm_cov *c, double *D, double *R, double *coef, int vve)
+static void rotation_sweep(gm_cov *c, double *D, double *R, double *coef, int vve, int grid)
 {
   const int d = c->d, K = c->k;
   const size_t dd = (size_t) d * d;
   double *s = coef, *A = s + K, *B = A + K, *C = B + K, *wt = C + K, *lg = wt + K;
+  double *logt = lg + K;   /* log t_kj (K x d), for EVE's weights */
   plane_fn F = {K, vve, 1.0 / d, s, A, B, C, wt};
+  if (!vve)
+    for (int k = 0; k < K; k++)
+      for (int j = 0; j < d; j++) logt[k + (size_t) j * K] = log(AT(R + k * dd, j, j, d));
   for (int p = 0; p < d - 1; p++)
     for (int q = p + 1; q < d; q++) {
       double lmax = R_NegInf, spread = 0.0;
@@ -534,14 +548,17 @@ static void rotation_sweep(gm_cov *c, double *D, double *R, double *coef, int vv
         B[k] = (delta * delta - e * e) / 2;
         C[k] = delta * e;
         if (!vve) {  /* log g_k without the plane's two axes */
-          lg[k] = log_geo(Rk, d, d + 1) - (log(a) + log(cc)) / d;
+          lg[k] = 0.0;
+          for (int j = 0; j < d; j++)
+            if (j != p && j != q) lg[k] += logt[k + (size_t) j * K];
+          lg[k] /= d;
           if (lg[k] > lmax) lmax = lg[k];
         }
         if (A[k] > spread * s[k] * s[k]) spread = A[k] / (s[k] * s[k]);
       }
       if (!(spread > 1e-30)) continue;   /* the plane is isotropic for every k */
       for (int k = 0; k < K; k++) wt[k] = vve ? c->m[k] : exp(lg[k] - lmax);
-      const double v = plane_min(&F);
+      const double v = plane_min(&F, grid);
       if (v == 0.0) continue;
       const double cs = cos(v / 4), sn = sin(v / 4);
       for (int i = 0; i < d; i++) {
@@ -561,6 +578,10 @@ static void rotation_sweep(gm_cov *c, double *D, double *R, double *coef, int vv
         AT(Rk, p, p, d) = cs * cs * a + sn * sn * cc + 2 * sn * cs * e;
         AT(Rk, q, q, d) = sn * sn * a + cs * cs * cc - 2 * sn * cs * e;
         AT(Rk, p, q, d) = AT(Rk, q, p, d) = sn * cs * (cc - a) + (cs * cs - sn * sn) * e;
+        if (!vve) {
+          logt[k + (size_t) p * K] = log(AT(Rk, p, p, d));
+          logt[k + (size_t) q * K] = log(AT(Rk, q, q, d));
+        }
       }
     }
 }
@@ -602,8 +623,17 @@ static int cov_common_orientation(gm_cov *c, double *sigma, int vve)
 {
   const int d = c->d, K = c->k;
   const size_t dd = (size_t) d * d;
-  double *R = c->work, *coef = R + K * dd, *tmp = coef + 6 * (size_t) K;
-  if (!c->warm && orientation_start(c, R, tmp, vve)) return GM_SINGULAR;
+  double *R = c->work, *coef = R + K * dd, *tmp = coef + 6 * (size_t) K + (size_t) K * d;
+  /* A singular S_k makes the optimum singular too (some t_kj can be driven to 0):
+   * fail at once rather than after inner_max_iter sweeps. */
+  for (int k = 0; k < K; k++) {
+    double ld;
+    if (gm_chol_inverse(d, c->S + k * dd, tmp, &ld) ||
+        ld - log_geo(c->S + k * dd, d, d + 1) * d < d * log(1e-13))
+      return GM_SINGULAR;
+  }
+  const int cold = !c->warm;
+  if (cold && orientation_start(c, R, tmp, vve)) return GM_SINGULAR;
   double fold = R_PosInf, f = R_PosInf;
   c->inner_ok = 0;
   for (int it = 0;; it++) {
@@ -616,7 +646,7 @@ static int cov_common_orientation(gm_cov *c, double *sigma, int vve)
     }
     if (it >= c->max_iter) break;
     fold = f;
-    rotation_sweep(c, c->orient, R, coef, vve);
+    rotation_sweep(c, c->orient, R, coef, vve, cold && it == 0);
   }
   double *T = tmp, lambda = 1.0, gsum = 0.0;
   for (int k = 0; k < K; k++) {
