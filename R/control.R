@@ -27,12 +27,15 @@
 #'   the `"kmeans++"` initialisation; they stop early once no row changes cluster.
 #' @param inner_tol,inner_max_iter Tolerance and cap of the iteration inside the
 #'   M-step of the models without a closed form (`VEI`, `VEE`, `VEV`, `EVE`,
-#'   `VVE`). Each inner loop starts where the previous M-step ended, so it
-#'   usually needs few iterations. A chosen fit whose last M-step stopped at the
+#'   `VVE`). Each inner loop starts from the current parameters (where the
+#'   previous M-step ended, or the parameters EM started from), and no step of it
+#'   raises the M-step's objective, so EM never lowers the log-likelihood and the
+#'   loop usually needs few iterations. A chosen fit whose last M-step stopped at the
 #'   cap gets a warning, and the count is kept in the object (`inner_fail`).
 #' @param hc_max_n For `init = "hc"`, the largest number of rows the hierarchical
 #'   agglomeration (quadratic in time and memory) is run on; larger data use a
-#'   random subset of this size, and the other rows join the nearest group.
+#'   random subset of this size, whose partitions are carried to all rows by one
+#'   M-step on the subset and EM on all rows from its parameters.
 #' @param cross_starts When several models are fitted, also start every model of
 #'   a K from the responsibilities of that K's fit with the smallest BIC and of
 #'   its fit with the largest log-likelihood, keeping whichever start reaches the

@@ -7,12 +7,13 @@
 #' the parameters it gives) and keeps the start that reaches the highest
 #' log-likelihood. The same partitions serve every model with that K, and with
 #' `control$cross_starts` the best fits of each K also start the other models.
-#' The default, the hierarchical start with cross starts, reached a higher
-#' log-likelihood than a k-means++ start more often on the data sets compared in
-#' `bench/README.md`. A cell
+#' `bench/README.md` compares the default with 'mclust' cell by cell. A cell
 #' whose fit breaks down (a covariance becomes singular, a component loses its
 #' weight) is recorded as `NA` in the BIC table with its reason, and the others go
-#' on; it never produces `NaN`.
+#' on; it never produces `NaN`. So is a cell whose fit is spurious (more
+#' parameters than distinct rows, a component on too few rows, or a flat
+#' covariance; see `keep_degenerate` in [gmm_control()]), so that the chosen fit
+#' is never one of these unless asked for.
 #'
 #' BIC here has R's sign, as in [stats::BIC()]: \eqn{-2 \log L + df \log n},
 #' smaller is better, with \eqn{n} the sum of the weights. 'mclust' reports
@@ -44,10 +45,13 @@
 #'   [nobs()] is their sum, which must be at least 2. Rows of weight 0 play no
 #'   part in the fit; they still get responsibilities and a classification.
 #' @param init How EM starts: `"hc"` (the default: model-based hierarchical
-#'   agglomeration for the EII model, which is Ward's criterion, on the data
-#'   whitened by their principal components, cut at K groups; deterministic for up
-#'   to `control$hc_max_n` rows, above which it runs on a random subset; for 1-D
-#'   data it is joined by K groups of equal size cut at the quantiles),
+#'   agglomeration by the classification likelihood of two models, VVV (as
+#'   'mclust' does) and EII (Ward's criterion), on the data transformed to
+#'   principal components scaled to unit variance; each tree cut at K groups gives
+#'   a start. Deterministic for up to `control$hc_max_n` rows; above that the trees
+#'   grow on a random subset of that many rows, and each partition of the subset is
+#'   carried to all rows by one M-step on the subset and EM on all rows from there.
+#'   For 1-D data, K groups of equal size cut at the quantiles are a third start),
 #'   `"kmeans++"` (weighted greedy k-means++ seeding on the standardised data, each
 #'   centre the best of `2 + log(K)` candidates, followed by Lloyd iterations),
 #'   `"random"` (K distinct rows drawn at random as centres, every row assigned to
@@ -101,8 +105,14 @@
 #'     cell be chosen, why it is degenerate (see [gmm_control()]); `gmm()` also gives
 #'     it as a warning.}
 #' @references
+#' Banfield, J. D. and Raftery, A. E. (1993). Model-based Gaussian and non-Gaussian
+#' clustering. *Biometrics*, 49(3), 803--821.
+#'
 #' Celeux, G. and Govaert, G. (1995). Gaussian parsimonious clustering models.
 #' *Pattern Recognition*, 28(5), 781--793.
+#'
+#' Fraley, C. (1998). Algorithms for model-based Gaussian hierarchical clustering.
+#' *SIAM Journal on Scientific Computing*, 20(1), 270--281.
 #'
 #' Arthur, D. and Vassilvitskii, S. (2007). k-means++: the advantages of careful
 #' seeding. *Proceedings of the 18th ACM-SIAM Symposium on Discrete Algorithms*,

@@ -42,9 +42,10 @@ model_aliases_1d <- c(spherical = "V", diag = "V", tied = "E", full = "V")
 #' volume \eqn{\lambda_k}, orientation \eqn{D_k} and shape \eqn{A_k}, each equal
 #' across components (E), varying (V) or the identity (I) (Celeux and Govaert
 #' 1995). `VEI`, `VEE`, `VEV`, `EVE` and `VVE` have no closed-form M-step and
-#' iterate within it (see `inner_tol` in [gmm_control()]); `EVE` and `VVE` update
-#' their common orientation by the majorise-minimise step of Browne and McNicholas
-#' (2014). The aliases `"spherical"`, `"diag"`, `"tied"` and `"full"` (the names
+#' iterate within it (see `inner_tol` in [gmm_control()]); `EVE` and `VVE` move
+#' their common orientation by plane rotations, each solved exactly and taken only
+#' when it lowers the M-step's objective, as in Flury and Gautschi's algorithm for
+#' common principal components (Flury 1984). The aliases `"spherical"`, `"diag"`, `"tied"` and `"full"` (the names
 #' scikit-learn uses) stand for `"VII"`, `"VVI"`, `"EEE"` and `"VVV"`, and for
 #' 1-D data for `"V"`, `"V"`, `"E"` and `"V"`.
 #'
@@ -59,9 +60,8 @@ model_aliases_1d <- c(spherical = "V", diag = "V", tied = "E", full = "V")
 #' @references Celeux, G. and Govaert, G. (1995). Gaussian parsimonious
 #'   clustering models. *Pattern Recognition*, 28(5), 781--793.
 #'
-#'   Browne, R. P. and McNicholas, P. D. (2014). Estimating common principal
-#'   components in high dimensions. *Advances in Data Analysis and
-#'   Classification*, 8(2), 217--226.
+#'   Flury, B. N. (1984). Common principal components in k groups. *Journal of
+#'   the American Statistical Association*, 79(388), 892--898.
 #' @export
 #' @examples
 #' gmm_models()

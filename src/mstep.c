@@ -8,9 +8,10 @@
  * alone (see gm_cov in gaussmix.h), so adding a model is adding one function and one
  * row of the table at the bottom of this file.  Closed forms are those of Celeux and
  * Govaert; VEI, VEE and VEV alternate between volumes and the shared part; EVE and VVE
- * update the common orientation by the majorise-minimise step of Browne and McNicholas
- * (2014).  Inner loops start from the previous M-step's values, so every M-step lowers
- * f and EM stays monotone.
+ * move the common orientation by plane rotations (Flury 1984).  Inner loops start from
+ * the current parameters (the previous M-step's values, or those EM started from), and
+ * no inner step raises f, so no M-step raises f and EM stays monotone.  The checks of
+ * spurious fits (gm_degenerate) are here too, as they depend on the model.
  */
 #include <math.h>
 #include <string.h>
