@@ -42,8 +42,11 @@
 #'   `"tied"` and `"full"` are accepted.
 #' @param weights Optional non-negative frequency weights, one per row: a row of
 #'   weight 2 counts as two identical rows. The sample size used by BIC and
-#'   [nobs()] is their sum, which must be at least 2. Rows of weight 0 play no
-#'   part in the fit; they still get responsibilities and a classification.
+#'   [nobs()] is their sum, and the log-likelihood is weighted by them; the
+#'   parameters do not depend on their scale (`weights = rep(c, n)` gives the same
+#'   fit for any `c > 0`), but BIC does, so weights meant as counts should be
+#'   counts. Rows of weight 0 play no part in the fit; they still get
+#'   responsibilities and a classification.
 #' @param init How EM starts: `"hc"` (the default: model-based hierarchical
 #'   agglomeration by the classification likelihood of two models, VVV (as
 #'   'mclust' does) and EII (Ward's criterion), on the data transformed to
@@ -141,7 +144,8 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   n <- nrow(x)
   d <- ncol(x)
   w <- check_weights(weights, n)
-  check_columns(x, w, control$reg)
+  ws <- weight_scale(w)
+  check_columns(x, ws$w, control$reg)
   start <- check_init(init, d)
   npos <- sum(w > 0)
   if (missing(k)) {
@@ -163,7 +167,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   # E-step at the end.
   pos <- w > 0
   xf <- if (all(pos)) x else x[pos, , drop = FALSE]
-  grid <- fit_grid(xf, w[pos], k, model, start, n_init, control, threads)
+  grid <- fit_grid(xf, ws$w[pos], k, model, start, n_init, control, threads, ws)
   if (!all(pos) && !is.null(grid$best)) {
     p <- grid$best
     grid$best$z <- tryCatch(.Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)$z, error = function(e) {
@@ -274,12 +278,24 @@ check_weights <- function(weights, n) {
     stop("`weights` must be finite and non-negative (no NA, Inf or negative values).",
          call. = FALSE)
   }
-  if (sum(weights) <= 0) stop("`weights` are all zero.", call. = FALSE)
-  if (sum(weights) < 2) {
-    stop(sprintf("`weights` are frequency weights, whose sum is the sample size that BIC uses; it must be at least 2, not %s (rescale them).",
-                 format(sum(weights))), call. = FALSE)
+  if (all(weights == 0)) stop("`weights` are all zero.", call. = FALSE)
+  if (!is.finite(sum(weights))) {
+    stop(sprintf("`weights` sum to more than the largest double (%g); rescale them.",
+                 .Machine$double.xmax), call. = FALSE)
   }
   as.double(weights)
+}
+
+# The fit works in weights rescaled to mean 1 over the rows of positive weight, so
+# that its sums neither overflow nor underflow whatever the scale of `weights`
+# (the maximum-likelihood estimates do not depend on it); `scale` turns the
+# log-likelihood back into the units of `weights`, and `logn` is the log of their
+# sum, the sample size of BIC.
+weight_scale <- function(w) {
+  top <- max(w)
+  w1 <- w / top
+  m <- mean(w1[w1 > 0])
+  list(w = w1 / m, scale = top * m, logn = log(top) + log(sum(w1)))
 }
 
 # Rejects data on which no mixture has a density: fewer than two rows

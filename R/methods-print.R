@@ -79,6 +79,6 @@ print.summary.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
 # Counts of each class, weighted; with unit weights, the plain table.
 table_weighted <- function(cl, w, k) {
   counts <- vapply(seq_len(k), function(j) sum(w[cl == j]), numeric(1))
-  if (all(w == round(w))) counts <- as.integer(counts)
+  if (all(w == round(w)) && all(counts <= .Machine$integer.max)) counts <- as.integer(counts)
   stats::setNames(counts, seq_len(k))
 }

@@ -1,7 +1,8 @@
 # The K x model grid: one C fit per start and cell, the best start per cell, and
 # the cell with the smallest BIC.
 
-fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
+fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L,
+                     ws = list(scale = 1)) {
   # With more than one cell, every cell is first fitted to the looser screen_tol,
   # then the cells within refine_bic of the best BIC continue to tol.
   screening <- length(ks) * length(models) > 1L && control$screen_tol > control$tol
@@ -25,9 +26,9 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
     starts <- make_starts(prep, x, w, ks[i], n_init, control)
     prior <- resolve_prior(control$prior, x, w, ks[i])
     cells <- lapply(stats::setNames(fit_models, fit_models), fit_cell, x = x, w = w,
-                    starts = starts, cv = cv, prior = prior)
+                    starts = starts, cv = cv, prior = prior, ws = ws)
     if (control$cross_starts && length(fit_models) > 1L && ks[i] > 1L) {
-      cells <- cross_start(cells, x, w, cv, prior)
+      cells <- cross_start(cells, x, w, cv, prior, ws)
     }
     for (m in fit_models) {
       f <- cells[[m]]$fit
@@ -46,7 +47,7 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L) {
   # Refines one screened cell to tol; a cell that breaks down on the way fails.
   refine_cell <- function(key) {
     f <- kept[[key]]
-    g <- refine(f, x, w, final_cv, control$max_iter)
+    g <- refine(f, x, w, final_cv, control$max_iter, ws)
     if (is.character(g)) {
       bic[f$row, f$model] <<- icl[f$row, f$model] <<- NA_real_
       reasons[f$row, f$model] <<- g
@@ -101,9 +102,9 @@ with_reasons <- function(bic, reasons) {
 # is left of max_iter, or returns why it broke down on the way (a component
 # collapsing late). The trace and the iteration count run on from the screened
 # fit's.
-refine <- function(f, x, w, cv, max_iter) {
+refine <- function(f, x, w, cv, max_iter, ws) {
   cv[2L] <- max(0, max_iter - f$iterations)
-  g <- .Call(C_gmm_fit, x, w, f$model, NULL, list(f$pro, f$mean, f$sigma), cv, f$prior)
+  g <- run_fit(x, w, f$model, NULL, list(f$pro, f$mean, f$sigma), cv, f$prior, ws)
   if (g$status != 0L) {
     g$iterations <- f$iterations + g$iterations
     return(paste(failure_reason(g), "(while refining to tol)"))
@@ -120,11 +121,11 @@ refine <- function(f, x, w, cv, max_iter) {
 
 # Fits one model from every start; keeps the highest log-likelihood, or the reason
 # the first start failed when none succeeded.
-fit_cell <- function(x, w, model, starts, cv, prior) {
+fit_cell <- function(x, w, model, starts, cv, prior, ws) {
   best <- NULL
   reason <- NULL
   for (s in starts) {
-    f <- .Call(C_gmm_fit, x, w, model, s$z0, s$par0, cv, prior)
+    f <- fit_start(x, w, model, s, cv, prior, ws)
     if (f$status == 0L) {
       if (is.null(best) || f$loglik > best$loglik) best <- f
     } else if (is.null(reason)) {
@@ -143,13 +144,13 @@ fit_cell <- function(x, w, model, starts, cv, prior) {
 # poor local optimum, at the cost of at most two more fits per cell. A cell that
 # failed from every start tries the same two donors, and keeps its reason if
 # neither works.
-cross_start <- function(cells, x, w, cv, prior) {
+cross_start <- function(cells, x, w, cv, prior, ws) {
   fits <- Filter(Negate(is.null), lapply(cells, `[[`, "fit"))
   if (!length(fits)) return(cells)
   by_bic <- names(fits)[order(vapply(fits, `[[`, numeric(1), "bic"))]
   top <- unique(c(by_bic[1L], names(fits)[which.max(vapply(fits, `[[`, numeric(1), "loglik"))]))
   from <- function(m, donor) {
-    f <- .Call(C_gmm_fit, x, w, m, fits[[donor]]$suff, NULL, cv, prior)
+    f <- run_fit(x, w, m, fits[[donor]]$suff, NULL, cv, prior, ws)
     if (f$status != 0L) return(NULL)
     f$model <- m
     f
@@ -171,6 +172,32 @@ cross_start <- function(cells, x, w, cv, prior) {
     }
   }
   cells
+}
+
+# One EM fit from a start of make_starts(). A partition of a subset of the rows is
+# carried to all rows by one M-step of the model on the subset, then EM on all rows
+# from the parameters it gives (an E-step first).
+fit_start <- function(x, w, model, s, cv, prior, ws) {
+  if (is.null(s$sub)) return(run_fit(x, w, model, s$z0, s$par0, cv, prior, ws))
+  cv_m <- replace(cv, c(2L, 9L), 0)   # max_iter = 0; the subset's fit is not judged
+  p <- .Call(C_gmm_fit, s$sub$x, s$sub$w, model, s$sub$z0, NULL, cv_m, prior)
+  if (p$status != 0L) return(p)
+  run_fit(x, w, model, NULL, list(p$pro, p$mean, p$sigma), cv, prior, ws)
+}
+
+# One EM fit by the C core, its log-likelihood, trace, entropy and BIC in the units
+# of the user's weights (see weight_scale(); the core sees weights of mean 1).
+run_fit <- function(x, w, model, z0, par0, cv, prior, ws) {
+  f <- .Call(C_gmm_fit, x, w, model, z0, par0, cv, prior)
+  if (f$status != 0L || ws$scale == 1) return(f)
+  f$loglik <- ws$scale * f$loglik
+  if (!is.finite(f$loglik)) {
+    stop("the log-likelihood weighted by `weights` overflows; rescale them.", call. = FALSE)
+  }
+  f$trace <- ws$scale * f$trace
+  f$entropy <- ws$scale * f$entropy
+  f$bic <- -2 * f$loglik + f$df * ws$logn
+  f
 }
 
 failure_reason <- function(f) {

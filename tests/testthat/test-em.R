@@ -270,8 +270,35 @@ test_that("review fixes: refinement that breaks down fails its cell; it keeps to
   expect_lte(f$iterations, 10)
 })
 
-test_that("review fixes: weights below a sum of 2 are refused; rows of weight 0 sit out", {
-  expect_error(gmm(faithful, k = 2, weights = rep(1 / 272, 272)), "at least 2, not 1")
+test_that("weights of any scale give the same estimates; the log-likelihood and BIC use them", {
+  x <- as.matrix(faithful)
+  ref <- gmm(x, k = 2, model = "VVV")
+  set.seed(9)
+  refk <- gmm(x, k = 3, model = "VVI", init = "kmeans++")
+  for (cc in c(1e-300, 1e-154, 1, 1e154, 1e300)) {
+    f <- gmm(x, k = 2, model = "VVV", weights = rep(cc, 272))
+    expect_equal(f$parameters, ref$parameters, tolerance = 1e-8)
+    expect_equal(f$loglik, cc * ref$loglik, tolerance = 1e-8)
+    expect_equal(f$bic, -2 * cc * ref$loglik + f$df * (log(cc) + log(272)), tolerance = 1e-8)
+    expect_equal(nobs(f), 272 * cc)
+    expect_equal(f$z, ref$z, tolerance = 1e-8)
+    set.seed(9)
+    g <- gmm(x, k = 3, model = "VVI", init = "kmeans++", weights = rep(cc, 272))
+    expect_equal(g$parameters, refk$parameters, tolerance = 1e-8)
+    s <- expect_silent(summary(g))
+    expect_false(anyNA(s$table))
+  }
+  # The whole default sweep runs at the extreme scales too.
+  expect_s3_class(gmm(x, weights = rep(1e300, 272)), "gmm")
+  expect_s3_class(gmm(x, weights = rep(1e-300, 272)), "gmm")
+  # Sums beyond the largest double are refused, naming the weights.
+  expect_error(gmm(x, k = 2, weights = rep(1e307, 272)), "`weights` sum to more than the largest double")
+  # One row carrying nearly all the weight: a clear outcome, not an internal error.
+  r <- tryCatch(gmm(x, weights = c(1e200, rep(1, 271))), error = conditionMessage)
+  if (is.character(r)) expect_match(r, "no \\(K, model\\) combination") else expect_s3_class(r, "gmm")
+})
+
+test_that("review fixes: rows of weight 0 sit out", {
   set.seed(5)
   y <- c(rnorm(50), 40)
   a <- gmm(y, k = 1:2, weights = c(rep(1, 50), 0))
