@@ -27,7 +27,9 @@
 #' the mean (ties broken by the next coordinates), so results are reproducible.
 #'
 #' @param x Data: a numeric vector, matrix, or data frame of numeric columns, one
-#'   row per observation. Missing or infinite values are an error (remove them
+#'   row per observation. Columns are known by their names, which must be
+#'   distinct; a column without a name (or with an `NA` or empty one) is called
+#'   `x<column number>`, as are all columns of a matrix without names. Missing or infinite values are an error (remove them
 #'   first, for example with [stats::na.omit()]), and so is a constant column
 #'   (unless `control$reg > 0`) or one whose variance is outside `1e-250` to
 #'   `1e250`, where covariances could not be represented in double precision
@@ -232,7 +234,7 @@ as_data_matrix <- function(x, arg = "x", vector_name = "x") {
     stop(sprintf("`%s` is empty (%d rows, %d columns).", arg, nrow(x), ncol(x)),
          call. = FALSE)
   }
-  if (is.null(colnames(x))) colnames(x) <- if (ncol(x) == 1L) "x" else paste0("x", seq_len(ncol(x)))
+  colnames(x) <- column_names(colnames(x), ncol(x), arg)
   rows_with <- function(bad) which(rowSums(bad) > 0)
   if (anyNA(x)) {
     na <- rows_with(is.na(x))
@@ -247,6 +249,26 @@ as_data_matrix <- function(x, arg = "x", vector_name = "x") {
   storage.mode(x) <- "double"
   attributes(x) <- list(dim = dim(x), dimnames = list(NULL, colnames(x)))   # nothing else
   x
+}
+
+# Column names as every method uses them: none at all gives "x" (one column) or
+# x1, x2, ...; a missing or empty name is named by its position, x<j>. Duplicated
+# names are an error, since predict() matches new data to the fit by name.
+column_names <- function(names, d, arg = "x") {
+  if (is.null(names)) return(if (d == 1L) "x" else paste0("x", seq_len(d)))
+  blank <- is.na(names) | names == ""
+  names[blank] <- paste0("x", which(blank))
+  dup <- names[duplicated(names)]
+  if (length(dup)) {
+    where <- vapply(unique(dup), function(nm) {
+      sprintf("'%s' (columns %s)", nm, paste(which(names == nm), collapse = ", "))
+    }, character(1))
+    stop(sprintf("`%s` has duplicated column names: %s; give the columns distinct names, e.g. with make.unique()%s.",
+                 arg, paste(where, collapse = "; "),
+                 if (any(blank)) ", where a missing or empty name counts as x<column number>" else ""),
+         call. = FALSE)
+  }
+  names
 }
 
 # The name a vector argument is known by: `height` for gmm(height) and for

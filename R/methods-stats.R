@@ -55,7 +55,8 @@ fitted.gmm <- function(object, ...) object$classification
 #' @param object A `gmm` object.
 #' @param newdata Data with the columns of the fit: a data frame or matrix with
 #'   column names is matched by name (other columns are ignored, and a missing one
-#'   is an error); without names, by position. A plain vector for a 1-D fit.
+#'   is an error; a missing or empty name counts as `x<column number>`, as in
+#'   [gmm()]); without names, by position. A plain vector for a 1-D fit.
 #'   Missing means the data the model was fitted to.
 #' @param type `"class"`: the component of highest posterior probability;
 #'   `"prob"`: the n x K matrix of posterior probabilities; `"density"`: the
@@ -95,6 +96,8 @@ match_newdata <- function(newdata, data) {
   }
   given <- colnames(newdata)
   if (!is.null(given) && (is.data.frame(newdata) || is.matrix(newdata))) {
+    given <- column_names(given, length(given), "newdata")   # as gmm() named the fit's
+    colnames(newdata) <- given
     # Columns are matched by name: the fit's columns are taken, others ignored.
     missing_vars <- setdiff(vars, given)
     if (length(missing_vars)) {

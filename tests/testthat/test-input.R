@@ -118,3 +118,26 @@ test_that("the C entry points reject malformed arguments with an R error", {
   expect_equal(gmm_models(d = 2000, k = 1000)$df[gmm_models()$model[-(1:2)] == "VVV"],
                1000 * 2000 * 2001 / 2 + 1000 * 2000 + 999)
 })
+
+test_that("column names: duplicates are refused; missing ones are named by position, and predict() agrees", {
+  x <- as.matrix(faithful)
+  dd <- data.frame(a = faithful$eruptions, a = faithful$waiting, check.names = FALSE)
+  expect_error(gmm(dd, k = 2), "duplicated column names: 'a' \\(columns 1, 2\\)")
+  for (nm in list(c(NA, "waiting"), c("", "waiting"), c(NA, NA), c("", NA), NULL)) {
+    y <- x
+    colnames(y) <- nm
+    f <- gmm(y, k = 2, model = "VVV")
+    expect_identical(colnames(f$data),
+                     if (is.null(nm)) c("x1", "x2") else ifelse(is.na(nm) | nm == "", c("x1", "x2"), nm))
+    expect_equal(predict(f, y, type = "prob"), f$z, tolerance = 1e-12)
+    expect_equal(predict(f, type = "prob"), f$z, tolerance = 1e-12)
+  }
+  # A name that collides with a position's name is a duplicate too.
+  y <- x
+  colnames(y) <- c(NA, "x1")
+  expect_error(gmm(y, k = 2), "'x1' \\(columns 1, 2\\).*x<column number>")
+  # Swapped named columns in newdata are matched by name.
+  f <- gmm(x, k = 2, model = "VVV")
+  expect_equal(predict(f, x[, 2:1], type = "prob"), f$z, tolerance = 1e-12)
+  expect_error(predict(f, dd), "`newdata` has duplicated column names")
+})
