@@ -1,4 +1,5 @@
 /* The EM loop, and the .Call adaptors that unpack R objects for the kernels. */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include "gaussmix.h"
@@ -568,4 +569,34 @@ SEXP gmm_df(SEXP model, SEXP d, SEXP k)
   if (dd < 1 || kk < 1) error("'d' and 'k' must be positive");
   const gm_model *M = model_arg(model, dd);
   return ScalarReal(model_df(M, dd, kk));
+}
+
+/* gmm_layout(n): how a pass splits n rows (a whole number from 1 to INT_MAX, R's
+ * largest row count) into blocks and chunks, for the tests to check the index
+ * arithmetic near INT_MAX without allocating such data: list(blocks, first (the
+ * first block of each chunk, and one past the last), start (first row of the last
+ * block, 0-based) and rows (in the last block)). */
+SEXP gmm_layout(SEXP n)
+{
+  if (TYPEOF(n) != REALSXP || LENGTH(n) != 1 || !(REAL(n)[0] >= 1.0) ||
+      REAL(n)[0] > INT_MAX || REAL(n)[0] != floor(REAL(n)[0]))
+    error("'n' must be a whole number from 1 to %d", INT_MAX);
+  const int nn = (int) REAL(n)[0], nblocks = gm_nblocks(nn);
+  const int nchunk = nblocks < GM_CHUNKS ? nblocks : GM_CHUNKS;
+  const char *names[] = {"blocks", "first", "start", "rows"};
+  SEXP out = PROTECT(new_list(names, 4));
+  SEXP first = allocVector(REALSXP, nchunk + 1);
+  SET_VECTOR_ELT(out, 1, first);
+  int b0 = 0, b1 = 0;
+  for (int ch = 0; ch < nchunk; ch++) {
+    gm_chunk_blocks(nblocks, nchunk, ch, &b0, &b1);
+    REAL(first)[ch] = b0;
+  }
+  REAL(first)[nchunk] = b1;
+  const R_xlen_t start = (R_xlen_t) (b1 - 1) * GM_BLOCK;
+  SET_VECTOR_ELT(out, 0, ScalarReal(nblocks));
+  SET_VECTOR_ELT(out, 2, ScalarReal((double) start));
+  SET_VECTOR_ELT(out, 3, ScalarReal((double) (nn - start)));
+  UNPROTECT(1);
+  return out;
 }

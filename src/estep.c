@@ -37,9 +37,23 @@ static size_t scratch_size(int d, int k)
   return (size_t) GM_BLOCK * (2 * (size_t) d + k + 5);
 }
 
+/* The number of blocks of GM_BLOCK rows in n rows, formed in R_xlen_t: n + GM_BLOCK - 1
+ * overflows an int for n within GM_BLOCK of INT_MAX, a row count R allows. */
+int gm_nblocks(int n)
+{
+  return (int) (((R_xlen_t) n + GM_BLOCK - 1) / GM_BLOCK);
+}
+
+/* The blocks [*b0, *b1) of chunk ch when nblocks blocks are split into nchunk chunks. */
+void gm_chunk_blocks(int nblocks, int nchunk, int ch, int *b0, int *b1)
+{
+  *b0 = (int) ((R_xlen_t) ch * nblocks / nchunk);
+  *b1 = (int) ((R_xlen_t) (ch + 1) * nblocks / nchunk);
+}
+
 void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
 {
-  const int nblocks = (n + GM_BLOCK - 1) / GM_BLOCK;
+  const int nblocks = gm_nblocks(n);
   pw->nchunk = nblocks < GM_CHUNKS ? nblocks : GM_CHUNKS;
 #ifdef _OPENMP
   pw->nthreads = threads < 1 ? 1 : threads;
@@ -363,7 +377,7 @@ static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
                       gm_pass_work *pw)
 {
   const int n = D->n, d = D->d, k = P->k;
-  const int nblocks = (n + GM_BLOCK - 1) / GM_BLOCK, nchunk = pw->nchunk;
+  const int nblocks = gm_nblocks(n), nchunk = pw->nchunk;
   const size_t csz = chunk_size(d, k), ssz = scratch_size(d, k);
   memset(pw->chunk, 0, nchunk * csz * sizeof(double));
 #ifdef _OPENMP
@@ -383,8 +397,8 @@ static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
     pw->ent[ch] = 0.0;
     if (!estep)   /* z is given: the sums scale it by 1 and write it to scratch */
       for (int b = 0; b < GM_BLOCK; b++) sm[b] = 1.0;
-    const int b0 = (int) ((long long) ch * nblocks / nchunk);
-    const int b1 = (int) ((long long) (ch + 1) * nblocks / nchunk);
+    int b0, b1;
+    gm_chunk_blocks(nblocks, nchunk, ch, &b0, &b1);
     for (int blk = b0; blk < b1 && pw->status[ch] == GM_OK; blk++) {
       const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
       const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;

@@ -162,6 +162,8 @@ typedef struct {
   int *status;      /* nchunk */
   double *ent;      /* nchunk partial entropies */
 } gm_pass_work;
+int gm_nblocks(int n);
+void gm_chunk_blocks(int nblocks, int nchunk, int ch, int *b0, int *b1);
 void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads);
 int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
             double *ent, double *stats, gm_pass_work *pw);
@@ -202,5 +204,6 @@ SEXP gmm_df(SEXP model, SEXP d, SEXP k);
 SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd);
 SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax);
 SEXP gmm_suff(SEXP x, SEXP w, SEXP z);
+SEXP gmm_layout(SEXP n);
 
 #endif

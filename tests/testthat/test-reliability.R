@@ -96,3 +96,20 @@ test_that("numerical extremes fit sensibly or fail with a reason, never NaN", {
   expect_equal(unname(g$parameters$pro[2]), 0.01, tolerance = 0.2)
   expect_true(all(is.finite(unlist(g[c("loglik", "z", "parameters")]))))
 })
+
+test_that("the row blocks and chunks of a pass cover every row up to R's largest row count", {
+  # The arithmetic of the pass, checked without allocating 2^31 rows; the block of
+  # 256 rows and the 32 chunks are those of src/gaussmix.h.
+  for (n in c(1, 255, 256, 257, 8191, 8192, 8193, 1e6, 2^31 - 257, 2^31 - 256, 2^31 - 1)) {
+    lay <- .Call(gaussmix:::C_gmm_layout, n)
+    blocks <- ceiling(n / 256)
+    expect_equal(lay$blocks, blocks, label = format(n))
+    nchunk <- min(blocks, 32)
+    expect_equal(lay$first, floor((0:nchunk) * blocks / nchunk))
+    expect_true(all(diff(lay$first) >= 1))
+    expect_equal(lay$start, (blocks - 1) * 256)
+    expect_equal(lay$rows, n - (blocks - 1) * 256)
+    expect_true(lay$rows >= 1 && lay$rows <= 256)
+  }
+  expect_error(.Call(gaussmix:::C_gmm_layout, 2^31), "whole number from 1 to 2147483647")
+})
