@@ -92,17 +92,19 @@ init_sigma <- function(sigma, sd, d, k) {
   out
 }
 
-# What every K shares: the standardised data, and for "hc" the tree.
+# What every K shares: the standardised data, and for "hc" the trees.
 prepare_starts <- function(x, w, start, control, kmax) {
   if (is.list(start)) return(list(methods = "given", start = start))
   out <- list(methods = start, xs = standardise(x, w))
-  if ("hc" %in% start) out$hc <- hc_tree(x, w, max(control$hc_max_n, kmax), kmax)
+  if ("hc" %in% start) out$hc <- hc_trees(x, w, max(control$hc_max_n, kmax), kmax)
   out
 }
 
-# The starts for one K, from every method asked for ("hc" gives one, the random
-# methods n_init each): a list of list(z0 = sufficient statistics of a partition,
-# which every model's first M-step starts from) or list(par0 = list(pro, mean, sigma)).
+# The starts for one K, from every method asked for ("hc" gives up to three, the
+# random methods n_init each). Each is list(z0 = the sufficient statistics of a
+# partition of all rows, which every model's first M-step starts from), or for a
+# hierarchical start on a subset list(sub = list(x, w, z0)), which fit_start()
+# carries to all rows, or list(par0 = list(pro, mean, sigma)).
 make_starts <- function(prep, x, w, k, n_init, control) {
   if (identical(prep$methods, "given")) {
     s <- prep$start
@@ -111,38 +113,75 @@ make_starts <- function(prep, x, w, k, n_init, control) {
   n <- nrow(prep$xs)
   suff <- function(cl) list(z0 = .Call(C_gmm_suff, x, w, hard_z(cl, k)))
   if (k == 1L) return(list(suff(rep(1L, n))))
-  partitions <- unlist(lapply(prep$methods, function(method) {
+  random <- unlist(lapply(setdiff(prep$methods, "hc"), function(method) {
     switch(method,
-      hc = if (ncol(prep$xs) == 1L) list(hc_partition(prep$hc, k), quantile_partition(prep$xs[, 1], w, k))
-           else list(hc_partition(prep$hc, k)),
       "kmeans++" = lapply(seq_len(n_init), function(r) .Call(C_gmm_kmeans, prep$xs, w, k, control$lloyd)),
       random = lapply(seq_len(n_init), function(r) random_partition(prep$xs, w, k))
     )
   }), recursive = FALSE)
-  lapply(unique(partitions), suff)
+  starts <- lapply(unique(random), suff)
+  if ("hc" %in% prep$methods) {
+    hc <- prep$hc
+    cuts <- unique(lapply(hc$labels, function(l) l[, k]))
+    if (is.null(hc$sub)) {
+      starts <- c(lapply(cuts, suff), starts)
+    } else {
+      xs <- x[hc$sub, , drop = FALSE]
+      ws <- w[hc$sub]
+      starts <- c(lapply(cuts, function(cl) {
+        list(sub = list(x = xs, w = ws, z0 = .Call(C_gmm_suff, xs, ws, hard_z(cl, k))))
+      }), starts)
+    }
+    if (ncol(x) == 1L) starts <- c(starts, list(suff(quantile_partition(x[, 1], w, k))))
+  }
+  starts
 }
 
-# Model-based hierarchical agglomeration for the EII model, which is Ward's
-# criterion (Fraley 1998), on whitened data (centred, rotated to principal axes
-# and scaled to unit variance, as mclust's default "SVD" transformation does).
-# Frequency weights count as repeated rows. Above max_n rows with positive
-# weight, the tree is built on a random subset of max_n of them. The C code
-# (src/hc.c) returns the tree's partitions into 1 .. kmax groups.
-hc_tree <- function(x, w, max_n, kmax) {
+# The hierarchical start (Fraley 1998): model-based agglomeration of the rows, from
+# singletons, by the classification likelihood of two models, whose trees are cut
+# at each K. One is the VVV model (Banfield and Raftery 1993), on the data as
+# mclust transforms them by default ("SVD": standardised columns, rotated to their
+# principal axes and divided by the square roots of the singular values); its
+# partitions are mclust's. The other is EII, which is Ward's criterion, on the
+# whitened data (principal components scaled to unit variance); its partitions
+# often suit the constrained models better. Frequency weights count as repeated
+# rows. Above max_n rows with positive weight, both run on a random subset of max_n
+# of them, and fit_start() carries each partition of the subset to all rows. The C
+# code (src/hcvvv.c, src/hc.c) returns each tree's partitions into 1 .. kmax groups.
+hc_trees <- function(x, w, max_n, kmax) {
   pos <- which(w > 0)
-  m <- colSums(x * w) / sum(w)
-  xc <- sweep(x, 2L, m)
+  sub <- if (length(pos) > max_n) sort(pos[sample.int(length(pos), max_n)]) else pos
+  xs <- x[sub, , drop = FALSE]
+  ws <- w[sub]
+  kk <- as.integer(min(kmax, length(sub)))
+  labels <- list(vvv = .Call(C_gmm_hcvvv, svd_scaled(xs, ws), ws, kk),
+                 ward = .Call(C_gmm_ward, whitened(xs, ws), ws, kk))
+  list(labels = labels, sub = if (length(sub) < nrow(x)) sub)
+}
+
+# Columns centred, rotated to the principal axes and scaled to unit variance;
+# directions without variance are dropped (a constant column is allowed with a
+# ridge; then every merge is a tie).
+whitened <- function(x, w) {
+  xc <- sweep(x, 2L, colSums(x * w) / sum(w))
   e <- eigen(crossprod(xc * sqrt(w)) / sum(w), symmetric = TRUE)
   keep <- e$values > max(e$values) * 1e-10
-  xt <- if (any(keep)) {
-    xc %*% e$vectors[, keep, drop = FALSE] %*% diag(1 / sqrt(e$values[keep]), sum(keep))
-  } else {
-    matrix(0, nrow(x), 1L)   # constant data (allowed with a ridge): every merge is a tie
-  }
-  sub <- if (length(pos) > max_n) sort(pos[sample.int(length(pos), max_n)]) else pos
-  labels <- .Call(C_gmm_ward, xt[sub, , drop = FALSE], w[sub],
-                  as.integer(min(kmax, length(sub))))
-  list(labels = labels, sub = sub, xt = xt)
+  if (!any(keep)) return(matrix(0, nrow(x), 1L))
+  xc %*% e$vectors[, keep, drop = FALSE] %*% diag(1 / sqrt(e$values[keep]), sum(keep))
+}
+
+# mclust's "SVD" transformation, with weights: columns standardised (divisor
+# sum(w) - 1, as scale() has n - 1), rotated to their principal axes, and divided
+# by the square roots of the singular values.
+svd_scaled <- function(x, w) {
+  xc <- sweep(x, 2L, colSums(x * w) / sum(w))
+  s <- sqrt(colSums(xc^2 * w) / (sum(w) - 1))
+  s[!(s > 0)] <- 1
+  xs <- sweep(xc, 2L, s, "/")
+  v <- svd(xs * sqrt(w), nu = 0L)
+  keep <- v$d > max(v$d) * 1e-8
+  if (!any(keep)) return(matrix(0, nrow(x), 1L))
+  xs %*% v$v[, keep, drop = FALSE] %*% diag(1 / sqrt(v$d[keep]), sum(keep))
 }
 
 # 1-D: k groups of (weighted) equal size by quantiles. Unlike a tree cut, it never
@@ -152,18 +191,6 @@ quantile_partition <- function(v, w, k) {
   cw <- cumsum(w[o]) / sum(w)
   cl <- integer(length(v))
   cl[o] <- pmin(k, 1L + floor(k * (cw - w[o] / sum(w) / 2)))
-  cl
-}
-
-# Cuts the tree at k groups; rows outside the subset go to the nearest group mean.
-hc_partition <- function(hc, k) {
-  n <- nrow(hc$xt)
-  cut <- hc$labels[, k]
-  if (length(hc$sub) == n) return(as.integer(cut))
-  cent <- rowsum(hc$xt[hc$sub, , drop = FALSE], cut) / as.vector(table(cut))
-  d2 <- vapply(seq_len(k), function(j) colSums((t(hc$xt) - cent[j, ])^2), numeric(n))
-  cl <- max.col(-matrix(d2, n), ties.method = "first")
-  cl[hc$sub] <- cut
   cl
 }
 

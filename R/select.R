@@ -222,11 +222,21 @@ spurious_reason <- function(j, rows = NULL, rc = NULL) {
   }
 }
 
+# The reasons of the failed cells, one line each (at most 10), except that the cells
+# not fitted for having too many parameters share one line.
 format_reasons <- function(reasons) {
   idx <- which(!is.na(reasons), arr.ind = TRUE)
-  lines <- sprintf("  K = %s, %s: %s", rownames(reasons)[idx[, 1]],
-                   colnames(reasons)[idx[, 2]], reasons[idx])
+  why <- reasons[idx]
+  many <- grepl("free parameters, not fewer than", why, fixed = TRUE)
+  lines <- sprintf("  K = %s, %s: %s", rownames(reasons)[idx[!many, 1]],
+                   colnames(reasons)[idx[!many, 2]], why[!many])
   if (length(lines) > 10L) lines <- c(lines[1:10], sprintf("  ... and %d more", length(lines) - 10L))
+  if (any(many)) {
+    nd <- sub(".*not fewer than the ([0-9]+) distinct rows.*", "\\1", why[many][1])
+    lines <- c(lines, sprintf("  %d cell%s not fitted: %s free parameters are not fewer than the %s distinct rows (a fit would be spurious)",
+                              sum(many), if (sum(many) > 1L) "s" else "",
+                              if (sum(many) > 1L) "their" else "its", nd))
+  }
   paste(lines, collapse = "\n")
 }
 

@@ -89,7 +89,7 @@ test_that("an inner loop stopped at its cap is reported", {
 
 test_that("K larger than the number of distinct points fails with reasons", {
   x <- rep(c(1, 2, 3), 10)
-  expect_error(gmm(x, k = 5), "K = 5, E: 10 free parameters, not fewer than the 3 distinct rows")
+  expect_error(gmm(x, k = 5), "2 cells not fitted: their free parameters are not fewer than the 3 distinct rows")
   expect_error(gmm(x, k = 5, control = gmm_control(keep_degenerate = TRUE)),
                "K = 5, E: .*(singular|lost its weight)")
   f <- suppressWarnings(gmm(x, k = 1:5))   # the smaller K still fit

@@ -51,20 +51,23 @@ test_that("set.seed() reproduces the partition", {
   expect_identical(a, b)
 })
 
-test_that("the hierarchical start is Ward's agglomeration on whitened data", {
+test_that("the hierarchical start pools Ward's and the VVV agglomeration on whitened data", {
   set.seed(20)
   x <- rbind(matrix(rnorm(60, 0, 1), 30), matrix(rnorm(60, 6, 1), 30), matrix(rnorm(60, c(0, 9), 1), 30, byrow = TRUE))
   w <- rep(1, 90)
-  hc <- gaussmix:::hc_tree(x, w, 2000, 9)
+  hc <- gaussmix:::hc_trees(x, w, 2000, 9)
+  expect_null(hc$sub)
+  expect_identical(dim(hc$labels$vvv), c(90L, 9L))
   # Independent whitening: Mahalanobis distances are invariant to it, so Ward on
   # the whitened data equals Ward on x %*% solve(chol(cov_ML(x))).
   S <- cov(x) * 89 / 90
   xt <- sweep(x, 2, colMeans(x)) %*% solve(chol(S))
   ref <- cutree(hclust(dist(xt), "ward.D2"), 3)
-  ours <- gaussmix:::hc_partition(hc, 3)
+  ours <- hc$labels$ward[, 3]
   expect_equal(sum(table(ref, ours) > 0), 3)
-  # Well separated groups are found exactly.
+  # Well separated groups are found exactly by both trees.
   expect_equal(sum(table(rep(1:3, each = 30), ours) > 0), 3)
+  expect_equal(sum(table(rep(1:3, each = 30), hc$labels$vvv[, 3]) > 0), 3)
 })
 
 test_that("the nearest-neighbour chain gives the partitions of hclust's Ward tree", {
@@ -83,19 +86,39 @@ test_that("a weight of 2 in the hierarchical start acts as a duplicated row", {
   set.seed(21)
   x <- matrix(rnorm(60), 30)
   w <- c(2, 2, rep(1, 28))
-  a <- gaussmix:::hc_partition(gaussmix:::hc_tree(x, w, 2000, 9), 4)
+  a <- gaussmix:::hc_trees(x, w, 2000, 9)$labels
   xd <- rbind(x, x[1:2, ])
-  b <- gaussmix:::hc_partition(gaussmix:::hc_tree(xd, rep(1, 32), 2000, 9), 4)
-  expect_identical(a, b[1:30])
+  b <- gaussmix:::hc_trees(xd, rep(1, 32), 2000, 9)$labels
+  expect_identical(a$ward[, 4], b$ward[1:30, 4])
+  expect_identical(a$vvv[, 4], b$vvv[1:30, 4])
 })
 
-test_that("above hc_max_n rows the tree is grown on a subset and every row is assigned", {
+test_that("above hc_max_n rows the trees grow on a subset, carried to all rows by an M-step and an E-step", {
   set.seed(22)
   x <- rbind(matrix(rnorm(600), 300), matrix(rnorm(600, 8), 300))
-  hc <- gaussmix:::hc_tree(x, rep(1, 600), 100, 9)
+  w <- rep(1, 600)
+  hc <- gaussmix:::hc_trees(x, w, 100, 9)
   expect_length(hc$sub, 100)
-  cl <- gaussmix:::hc_partition(hc, 2)
-  expect_equal(sum(table(rep(1:2, each = 300), cl) > 0), 2)
+  prep <- list(methods = "hc", xs = x, hc = hc)
+  starts <- gaussmix:::make_starts(prep, x, w, 2, 1, gmm_control())
+  expect_true(all(vapply(starts, function(s) !is.null(s$sub), logical(1))))
+  cv <- gaussmix:::control_vector(gmm_control(), 1L)
+  f <- gaussmix:::fit_start(x, w, "VVV", starts[[1]], cv, NULL, list(scale = 1))
+  expect_equal(f$status, 0L)
+  # The same by hand: the subset's groups give means, covariances (divisor n_k) and
+  # proportions; EM on all rows starts from them.
+  cl <- hc$labels[[1]][, 2]
+  xs <- x[hc$sub, ]
+  par <- lapply(1:2, function(j) cov.wt(xs[cl == j, , drop = FALSE], method = "ML"))
+  g <- gmm(x, k = 2, model = "VVV",
+           init = list(mean = sapply(par, `[[`, "center"),
+                       sigma = array(unlist(lapply(par, `[[`, "cov")), c(2, 2, 2)),
+                       pro = as.vector(table(cl)) / 100))
+  expect_equal(f$loglik, g$loglik, tolerance = 1e-10)
+  expect_equal(sum(table(rep(1:2, each = 300), max.col(f$z)) > 0), 2)
+  # And gmm() with such a subset finds the two groups.
+  h <- gmm(x, k = 1:3, control = gmm_control(hc_max_n = 100))
+  expect_equal(h$k, 2)
 })
 
 test_that("the 1-D quantile start makes groups of equal size", {

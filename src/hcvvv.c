@@ -1,0 +1,393 @@
+/* The hierarchical start for the VVV model: agglomeration by the classification
+ * likelihood of Gaussian clusters with unconstrained covariances (Banfield and
+ * Raftery 1993), regularised as in Fraley (1998), and computed the way mclust's
+ * hc(modelName = "VVV") computes it, so that the trees agree.
+ *
+ * The criterion.  A cluster k of size n_k (the sum of its frequency weights) with
+ * scatter matrix W_k (weighted, about its mean) scores
+ *     C_k = n_k log( det(W_k / n_k) + beta (tr W_k + alpha') / n_k ),
+ * alpha' = alpha tr(W) / (N p) (W, N: scatter and size of all the data, p columns),
+ * alpha = beta = 1, with det counted as 0 while n_k - 1 < p.  For large clusters this
+ * is Banfield and Raftery's n_k log det(W_k / n_k); the trace term keeps singletons
+ * (C = log alpha') and rank-deficient clusters finite.  Merging i and j costs
+ * C_ij - C_i - C_j, with Ward's updates
+ *     n_ij = n_i + n_j,  h = n_i n_j / n_ij,  d = mean_i - mean_j,
+ *     W_ij = W_i + W_j + h d d',  tr W_ij = tr W_i + tr W_j + h |d|^2,
+ * and the cheapest pair merges at each stage.  The criterion is not reducible (costs
+ * can fall as clusters grow), so the nearest-neighbour chain of hc.c does not apply.
+ *
+ * What mclust 6.0.0 computes (read off its merge costs, .Fortran("hcvvv"), not its
+ * source) departs from this in the determinant.  Each cost is computed once, when the
+ * later of the two clusters is formed, from a matrix F_new standing for W of the new
+ * cluster and, for the older cluster k, the stand-in
+ *     B_k[a, b] = r_a r_b min(a, b, m_k)   (1-based),   m_k = min(n_k - 1, p),
+ * the sum of the rows (0, .., 0, r_i, .., r_p), i = 1 .. m_k, made from one row r of
+ * k's factor: r = F_k[j, ] / sqrt(F_k[j, j]) for the first j with F_k[j, j] > 0
+ * (F_k's first row is W_k's, so for W_k[1, 1] > 0 this is the first row of the
+ * Cholesky factor of W_k).  The cost is C(n_ij, F_new + B_k + h d d', exact trace)
+ * - C_new - C_k.  A merged cluster gets F_ij = F_i + B_j + h d d' if i is the cluster
+ * formed last (likewise with i, j exchanged), else B_i + B_j + h d d', and C_ij =
+ * C_i + C_j + cost.  Means and traces are exact.  With B_k = W_k and F = W this would
+ * be the exact criterion; as it is, it reproduces mclust's merges and costs on
+ * faithful, iris, diabetes, banknote, wreath and random data (tests/testthat/
+ * test-hcvvv.R), where the exact criterion gives other trees (faithful from K = 5,
+ * diabetes from K = 2).
+ *
+ * Ties (exact, as in rounded data) go to the pair last in mclust's scan: clusters sit
+ * in slots 0 .. L, a merge keeps the merged cluster in the lower slot and moves the
+ * one in slot L into the freed one, and of equal costs the pair (lo, hi), lo < hi,
+ * with the largest hi, then the largest lo, merges.  Costs that are equal in mclust's
+ * rounding but not in ours (or the reverse) can still order merges differently; on
+ * iris this reorders five merges in the middle of the tree (K = 36 .. 40).  Two
+ * singletons cost n_ij log1p(h |d|^2 / alpha') - n_ij log n_ij + n_i log n_i +
+ * n_j log n_j (p > 1), which keeps the order of nearly equal distances.
+ *
+ * Scale.  The criterion is not scale free: det scales as s^(2p), traces as s^2.  The
+ * data are scaled by a power of two s = 2^K (exactly), and log det carries the factor
+ * s^(2p - 2) (the common s^2 adds 2 n_k log s to every C_k and cancels in every cost),
+ * so data multiplied by 1e150 or 1e-150 give finite costs.  A matrix whose Cholesky
+ * pivot falls below 1e-13 of its diagonal counts as singular (det 0).  Weights are
+ * taken relative to the smallest, which counts as one observation: a row of weight 2
+ * then acts as two identical rows when some row has weight 1 (as integer counts do),
+ * and rep(c, n) gives the tree of rep(1, n); an overall factor cannot be kept, since
+ * alpha' does not scale with it.  Relative weights above 1e150 are cut to 1e150.
+ *
+ * Storage: the costs by pair of slots, packed, n (n - 1) / 2 doubles (as mclust); per
+ * cluster its size, mean, trace, C and r, O(n p); one p x p matrix F.  Each slot q
+ * keeps its cheapest partner below it, so a stage costs O(L p^3) for the new costs,
+ * O(L) to find the cheapest pair, and a rescan of the columns whose cheapest partner
+ * took part in the merge.
+ */
+#include <math.h>
+#include <string.h>
+#include "gaussmix.h"
+
+#define HC_ALPHA 1.0
+#define HC_BETA 1.0
+#define HC_WMAX 1e150
+
+typedef struct {
+  int n, p;
+  double alpha;     /* alpha' in the units of the scaled data */
+  double logs;      /* (2p - 2) K log 2, added to log det */
+  double *cost;     /* packed: pair (lo, hi), lo < hi, at hi (hi - 1) / 2 + lo */
+  double *best;     /* best[q]: cheapest cost of slot q with a slot below it */
+  int *bestlo;      /*   and that slot (the largest of equal ones) */
+  double *size, *mean, *r1, *tr, *crit;   /* by slot; mean and r1 are p x n */
+  int *id;          /* smallest row of the cluster in each slot */
+  double *F;        /* p x p: F of the newest cluster, its stand-in for W */
+  double *M;        /* p x p scratch */
+} hc_state;
+
+#define COST(S, lo, hi) ((S)->cost[(size_t) (hi) * ((hi) - 1) / 2 + (lo)])
+
+/* log(exp(a) + exp(b)), a possibly -Inf. */
+static double log_add(double a, double b)
+{
+  if (a < b) {
+    const double t = a;
+    a = b;
+    b = t;
+  }
+  return b == R_NegInf ? a : a + log1p(exp(b - a));
+}
+
+/* log det of the symmetric p x p matrix M (upper triangle used, overwritten), or -Inf
+ * when it is not numerically positive definite. */
+static double log_det(int p, double *M)
+{
+  double ld = 0.0;
+  for (int j = 0; j < p; j++) {
+    double *mj = M + (size_t) j * p;
+    const double diag = mj[j];
+    double s = diag;
+    for (int k = 0; k < j; k++) s -= mj[k] * mj[k];
+    if (!(s > 1e-13 * diag)) return R_NegInf;
+    const double ljj = sqrt(s);
+    ld += 2.0 * log(ljj);
+    mj[j] = ljj;
+    for (int i = j + 1; i < p; i++) {
+      double *mi = M + (size_t) i * p;
+      double t = mi[j];
+      for (int k = 0; k < j; k++) t -= mi[k] * mj[k];
+      mi[j] = t / ljj;
+    }
+  }
+  return ld;
+}
+
+/* C = n log(det(W / n) + beta (tr + alpha') / n), from log det W (-Inf: none). */
+static double crit_of(const hc_state *S, double n, double logdet, double tr)
+{
+  const double lt = log(HC_BETA * (tr + S->alpha) / n);
+  if (logdet == R_NegInf || n - 1.0 < S->p - 1e-9) return n * lt;
+  return n * log_add(logdet - S->p * log(n) + S->logs, lt);
+}
+
+/* Adds to M (upper triangle) the stand-in B of the cluster in slot k (see above). */
+static void add_rows(const hc_state *S, int k, double *M)
+{
+  const int p = S->p;
+  const double nk = S->size[k];
+  const int m = nk - 1.0 >= p - 1e-9 ? p : (int) floor(nk + 1e-9) - 1;
+  const double *r = S->r1 + (size_t) k * p;
+  for (int b = 0; b < p; b++)
+    for (int a = 0; a <= b; a++) {
+      const int c = a + 1 < m ? a + 1 : m;
+      M[a + (size_t) b * p] += c * r[a] * r[b];
+    }
+}
+
+/* The cost of merging the newest cluster (slot a, matrix S->F) with the one in slot k. */
+static double merge_cost(hc_state *S, int a, int k)
+{
+  const int p = S->p;
+  const double na = S->size[a], nk = S->size[k], nn = na + nk, h = na * nk / nn;
+  const double *ma = S->mean + (size_t) a * p, *mk = S->mean + (size_t) k * p;
+  double *M = S->M, dd = 0.0;
+  memcpy(M, S->F, (size_t) p * p * sizeof(double));
+  add_rows(S, k, M);
+  for (int b = 0; b < p; b++) {
+    const double db = ma[b] - mk[b];
+    dd += db * db;
+    for (int c = 0; c <= b; c++) M[c + (size_t) b * p] += h * (ma[c] - mk[c]) * db;
+  }
+  const double ld = nn - 1.0 >= p - 1e-9 ? log_det(p, M) : R_NegInf;
+  return crit_of(S, nn, ld, S->tr[a] + S->tr[k] + h * dd) - S->crit[a] - S->crit[k];
+}
+
+/* r: the first row of F with a positive diagonal, divided by its root. */
+static void first_row(int p, const double *F, double *r)
+{
+  memset(r, 0, p * sizeof(double));
+  for (int j = 0; j < p; j++) {
+    const double fjj = F[j + (size_t) j * p];
+    if (fjj > 0.0) {
+      const double s = sqrt(fjj);
+      for (int b = j; b < p; b++) r[b] = F[j + (size_t) b * p] / s;
+      return;
+    }
+  }
+}
+
+/* Whether (c, lo) beats column q's current cheapest partner. */
+static int beats(const hc_state *S, int q, double c, int lo)
+{
+  return c < S->best[q] || (c == S->best[q] && lo > S->bestlo[q]);
+}
+
+static void rescan(hc_state *S, int q)
+{
+  const double *col = S->cost + (size_t) q * (q - 1) / 2;
+  double b = R_PosInf;
+  int lo = -1;
+  for (int k = 0; k < q; k++)
+    if (col[k] <= b) {
+      b = col[k];
+      lo = k;
+    }
+  S->best[q] = b;
+  S->bestlo[q] = lo;
+}
+
+/* Moves the cluster in slot from into slot to (to < from), with its costs with the
+ * slots 0 .. L other than to and from. */
+static void move_slot(hc_state *S, int from, int to, int L)
+{
+  const int p = S->p;
+  S->size[to] = S->size[from];
+  S->tr[to] = S->tr[from];
+  S->crit[to] = S->crit[from];
+  S->id[to] = S->id[from];
+  memcpy(S->mean + (size_t) to * p, S->mean + (size_t) from * p, p * sizeof(double));
+  memcpy(S->r1 + (size_t) to * p, S->r1 + (size_t) from * p, p * sizeof(double));
+  for (int k = 0; k < to; k++) COST(S, k, to) = COST(S, k, from);
+  for (int k = to + 1; k <= L; k++)
+    if (k != from) COST(S, to, k) = COST(S, k, from);
+}
+
+/* The n - 1 merges of rows y (n x p, scaled) with relative weights v, in order, as
+ * pairs of rows (the smallest row of each cluster) in ma, mb. */
+static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma, int *mb)
+{
+  const int n = S->n, p = S->p;
+  for (int i = 0; i < n; i++) {
+    S->size[i] = v[i];
+    for (int b = 0; b < p; b++) S->mean[b + (size_t) i * p] = y[i + (size_t) b * n];
+    S->tr[i] = 0.0;
+    S->crit[i] = crit_of(S, v[i], R_NegInf, 0.0);
+    S->id[i] = i;
+  }
+  memset(S->r1, 0, (size_t) n * p * sizeof(double));
+  /* Two singletons: W_ij = h d d' has rank one, so det counts only when p = 1; else
+   * the cost is n_ij log1p(h |d|^2 / alpha') - n_ij log n_ij + n_i log n_i + n_j log n_j,
+   * which keeps the order of nearly equal |d| (as in rounded data). */
+  for (int hi = 1; hi < n; hi++) {
+    const double *mh = S->mean + (size_t) hi * p;
+    for (int lo = 0; lo < hi; lo++) {
+      const double *ml = S->mean + (size_t) lo * p, nn = v[lo] + v[hi], h = v[lo] * v[hi] / nn;
+      double dd = 0.0;
+      for (int b = 0; b < p; b++) dd += (mh[b] - ml[b]) * (mh[b] - ml[b]);
+      if (p > 1) {
+        COST(S, lo, hi) = nn * log1p(h * dd / S->alpha) - nn * log(nn) +
+                          v[lo] * log(v[lo]) + v[hi] * log(v[hi]);
+      } else {
+        const double ld = h * dd > 0.0 ? log(h * dd) : R_NegInf;
+        COST(S, lo, hi) = crit_of(S, nn, ld, h * dd) - S->crit[lo] - S->crit[hi];
+      }
+    }
+    rescan(S, hi);
+    if (hi % 256 == 0) R_CheckUserInterrupt();
+  }
+  memset(S->F, 0, (size_t) p * p * sizeof(double));
+  int newest = -1;
+  for (int L = n - 1, s = 0; L > 0; L--, s++) {
+    int hi = 1;
+    for (int q = 2; q <= L; q++)
+      if (S->best[q] <= S->best[hi]) hi = q;
+    const int a = S->bestlo[hi], b = hi;
+    const double c = S->best[hi];
+    ma[s] = S->id[a];
+    mb[s] = S->id[b];
+    /* The merged cluster goes to slot a; its F first, from the parts' F or B. */
+    const double na = S->size[a], nb = S->size[b], nn = na + nb, h = na * nb / nn;
+    double *mu_a = S->mean + (size_t) a * p, *mu_b = S->mean + (size_t) b * p;
+    double *M = S->M, dd = 0.0;
+    if (a == newest || b == newest) memcpy(M, S->F, (size_t) p * p * sizeof(double));
+    else memset(M, 0, (size_t) p * p * sizeof(double));
+    if (a != newest) add_rows(S, a, M);
+    if (b != newest) add_rows(S, b, M);
+    for (int j = 0; j < p; j++) {
+      const double dj = mu_a[j] - mu_b[j];
+      dd += dj * dj;
+      for (int i = 0; i <= j; i++) M[i + (size_t) j * p] += h * (mu_a[i] - mu_b[i]) * dj;
+    }
+    memcpy(S->F, M, (size_t) p * p * sizeof(double));
+    first_row(p, S->F, S->r1 + (size_t) a * p);
+    for (int j = 0; j < p; j++) mu_a[j] = (na * mu_a[j] + nb * mu_b[j]) / nn;
+    S->size[a] = nn;
+    S->tr[a] += S->tr[b] + h * dd;
+    S->crit[a] += S->crit[b] + c;
+    if (S->id[b] < S->id[a]) S->id[a] = S->id[b];
+    newest = a;
+    /* Slot b is freed: the last cluster moves in. */
+    if (b != L) move_slot(S, L, b, L);
+    const int L1 = L - 1;
+    for (int k = 0; k <= L1; k++)
+      if (k != a) {
+        const double ck = merge_cost(S, a, k);
+        if (k < a) COST(S, k, a) = ck;
+        else COST(S, a, k) = ck;
+      }
+    /* The cheapest partner of each column touched by the merge. */
+    if (a > 0) rescan(S, a);
+    if (b <= L1) rescan(S, b);
+    for (int q = a + 1; q <= L1; q++) {
+      if (q == b) continue;
+      if (S->bestlo[q] == a || (q > b && S->bestlo[q] == b)) {
+        rescan(S, q);
+        continue;
+      }
+      if (beats(S, q, COST(S, a, q), a)) {
+        S->best[q] = COST(S, a, q);
+        S->bestlo[q] = a;
+      }
+      if (q > b && beats(S, q, COST(S, b, q), b)) {
+        S->best[q] = COST(S, b, q);
+        S->bestlo[q] = b;
+      }
+    }
+    if (s % 32 == 31) R_CheckUserInterrupt();
+  }
+}
+
+static int find_root(int *parent, int i)
+{
+  while (parent[i] != i) {
+    parent[i] = parent[parent[i]];
+    i = parent[i];
+  }
+  return i;
+}
+
+/* gmm_hcvvv(x, w, kmax): the partitions of the VVV tree into 1 .. kmax groups, as an
+ * n x kmax integer matrix whose column K numbers the groups 1 .. K in the order of
+ * their first row (as gmm_ward does). */
+SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax)
+{
+  gm_data D;
+  gm_data_arg(x, w, &D, 0);
+  const int n = D.n, p = D.d;
+  if (TYPEOF(kmax) != INTSXP || LENGTH(kmax) != 1 || INTEGER(kmax)[0] < 1 ||
+      INTEGER(kmax)[0] > n)
+    error("'kmax' must be a whole number from 1 to the number of rows");
+  double wmin = R_PosInf, xmax = 0.0;
+  for (int i = 0; i < n; i++) {
+    if (!(D.w[i] > 0.0)) error("'w' must be positive");
+    if (D.w[i] < wmin) wmin = D.w[i];
+  }
+  for (R_xlen_t e = 0; e < (R_xlen_t) n * p; e++)
+    if (fabs(D.x[e]) > xmax) xmax = fabs(D.x[e]);
+  const int km = INTEGER(kmax)[0];
+
+  /* Relative weights and data scaled by 2^-K, so that max |y| is in [0.5, 1). */
+  double *v = (double *) R_alloc(n, sizeof(double));
+  double *y = (double *) R_alloc((size_t) n * p, sizeof(double));
+  for (int i = 0; i < n; i++) v[i] = fmin(D.w[i] / wmin, HC_WMAX);
+  int K = 0;
+  if (xmax > 0.0) frexp(xmax, &K);
+  for (R_xlen_t e = 0; e < (R_xlen_t) n * p; e++) y[e] = ldexp(D.x[e], -K);
+  /* alpha' = alpha tr(W) / (N p), W about the weighted mean; constant data get 1. */
+  double N = 0.0, trw = 0.0;
+  for (int i = 0; i < n; i++) N += v[i];
+  for (int j = 0; j < p; j++) {
+    const double *yj = y + (size_t) j * n;
+    double m = 0.0;
+    for (int i = 0; i < n; i++) m += v[i] * yj[i];
+    m /= N;
+    for (int i = 0; i < n; i++) trw += v[i] * (yj[i] - m) * (yj[i] - m);
+  }
+  hc_state S;
+  S.n = n;
+  S.p = p;
+  S.alpha = HC_ALPHA * trw / (N * p);
+  if (!(S.alpha > 0.0 && isfinite(S.alpha))) S.alpha = 1.0;
+  S.logs = (2.0 * p - 2.0) * K * log(2.0);
+  const size_t npair = (size_t) n * (n - 1) / 2;
+  S.cost = (double *) R_alloc(npair > 0 ? npair : 1, sizeof(double));
+  S.best = (double *) R_alloc(n, sizeof(double));
+  S.bestlo = (int *) R_alloc(n, sizeof(int));
+  S.size = (double *) R_alloc(n, sizeof(double));
+  S.tr = (double *) R_alloc(n, sizeof(double));
+  S.crit = (double *) R_alloc(n, sizeof(double));
+  S.id = (int *) R_alloc(n, sizeof(int));
+  S.mean = (double *) R_alloc((size_t) n * p, sizeof(double));
+  S.r1 = (double *) R_alloc((size_t) n * p, sizeof(double));
+  S.F = (double *) R_alloc((size_t) p * p, sizeof(double));
+  S.M = (double *) R_alloc((size_t) p * p, sizeof(double));
+  int *ma = (int *) R_alloc(n, sizeof(int)), *mb = (int *) R_alloc(n, sizeof(int));
+  hcvvv_merges(&S, y, v, ma, mb);
+
+  SEXP out = PROTECT(allocMatrix(INTSXP, n, km));
+  int *parent = (int *) R_alloc(n, sizeof(int));
+  int *label = (int *) R_alloc(n, sizeof(int));
+  for (int i = 0; i < n; i++) parent[i] = i;
+  /* The partition into K groups follows the first n - K merges. */
+  for (int k = n, done = 0; k >= 1; k--) {
+    if (k < n) {
+      const int ra = find_root(parent, ma[done]), rb = find_root(parent, mb[done]);
+      parent[rb] = ra;
+      done++;
+    }
+    if (k > km) continue;
+    int *col = INTEGER(out) + (size_t) (k - 1) * n, next = 0;
+    for (int i = 0; i < n; i++) label[i] = 0;
+    for (int i = 0; i < n; i++) {
+      const int r = find_root(parent, i);
+      if (!label[r]) label[r] = ++next;
+      col[i] = label[r];
+    }
+  }
+  UNPROTECT(1);
+  return out;
+}
