@@ -50,13 +50,16 @@
 #'   counts. Rows of weight 0 play no part in the fit; they still get
 #'   responsibilities and a classification.
 #' @param init How EM starts: `"hc"` (the default: model-based hierarchical
-#'   agglomeration by the classification likelihood of two models, VVV (as
-#'   'mclust' does) and EII (Ward's criterion), on the data transformed to
-#'   principal components scaled to unit variance; each tree cut at K groups gives
-#'   a start. Deterministic for up to `control$hc_max_n` rows; above that the trees
+#'   agglomeration by the classification likelihood of two models, each tree cut
+#'   at K groups giving a start: VVV, with the partitions of 'mclust''s default
+#'   start (on its "SVD" transformation of the data: standardised principal
+#'   components divided by the square roots of their singular values), and EII,
+#'   which is Ward's criterion, on the principal components scaled to unit
+#'   variance. Deterministic for up to `control$hc_max_n` rows; above that the trees
 #'   grow on a random subset of that many rows, and each partition of the subset is
 #'   carried to all rows by one M-step on the subset and EM on all rows from there.
-#'   For 1-D data, K groups of equal size cut at the quantiles are a third start),
+#'   For 1-D data, Ward's tree is joined by K groups of equal size cut at the
+#'   quantiles, which is how 'mclust' starts there),
 #'   `"kmeans++"` (weighted greedy k-means++ seeding on the standardised data, each
 #'   centre the best of `2 + log(K)` candidates, followed by Lloyd iterations),
 #'   `"random"` (K distinct rows drawn at random as centres, every row assigned to

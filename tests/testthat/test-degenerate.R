@@ -140,3 +140,18 @@ test_that("gmm(mtcars) chooses a fit with fewer free parameters than rows, at on
   reasons <- attr(f$bic_table, "reasons")
   expect_match(reasons["3", "VEV"], "213 free parameters, not fewer than the 32 distinct rows")
 })
+
+test_that("wide data: cells that cannot be estimated fail at once, with their reason", {
+  set.seed(6)
+  x <- matrix(rnorm(150 * 100), 150)
+  f <- gmm(x, k = 1:2)
+  expect_equal(f$k, 1L)   # pure noise: one component
+  expect_lt(f$df, 150)
+  reasons <- attr(f$bic_table, "reasons")
+  expect_match(reasons["2", "VVV"], "10301 free parameters, not fewer than the 150 distinct rows")
+  # Fitted anyway, two components of 75 rows cannot hold a varying full covariance in
+  # 100 dimensions: each such cell fails at its first M-step.
+  expect_error(gmm(x, k = 2, model = c("VVV", "EVV", "EVE", "VVE"),
+                   control = gmm_control(keep_degenerate = TRUE)),
+               "K = 2, VVV: .*singular at the start(.|\n)*K = 2, EVE: a covariance is singular at the start")
+})
