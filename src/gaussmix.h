@@ -188,6 +188,10 @@ void gm_suff_from_sums(int d, int k, const double *stats, double *nk, double *me
 void gm_suff_from_z(const gm_data *D, const double *z, int k, double *nk, double *mean,
                     double *W, double *stats, gm_pass_work *pw);
 
+/* hc.c: what the tree builders (Ward's in hc.c, VVV's in hcvvv.c) share */
+int gm_tree_args(SEXP x, SEXP w, SEXP kmax, gm_data *D);
+SEXP gm_tree_cut(int n, int km, const int *a, const int *b);
+
 /* kmeans.c */
 void gm_kmeanspp(int n, int d, int k, const double *x, const double *w,
                  int lloyd, int *cl, double *centres, double *dist, double *work);

@@ -114,32 +114,33 @@ static int find_root(int *parent, int i)
   return i;
 }
 
-/* gmm_ward(x, w, kmax): the partitions of Ward's tree into 1 .. kmax groups, as an
- * n x kmax integer matrix whose column K numbers the groups 1 .. K in the order of
- * their first row (as stats::cutree does). */
-SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax)
+/* Checks what every tree builder takes: x and w as gm_data_arg() does, every weight
+ * positive, and kmax a whole number from 1 to the number of rows.  Returns kmax. */
+int gm_tree_args(SEXP x, SEXP w, SEXP kmax, gm_data *D)
 {
-  gm_data D;
-  gm_data_arg(x, w, &D, 0);
-  const int n = D.n;
+  gm_data_arg(x, w, D, 0);
   if (TYPEOF(kmax) != INTSXP || LENGTH(kmax) != 1 || INTEGER(kmax)[0] < 1 ||
-      INTEGER(kmax)[0] > n)
+      INTEGER(kmax)[0] > D->n)
     error("'kmax' must be a whole number from 1 to the number of rows");
-  for (int i = 0; i < n; i++)
-    if (!(D.w[i] > 0.0)) error("'w' must be positive");
-  const int km = INTEGER(kmax)[0];
-  gm_merge *mg = (gm_merge *) R_alloc(n > 1 ? n - 1 : 1, sizeof(gm_merge));
-  ward_merges(n, D.d, D.x, D.w, mg);
+  for (int i = 0; i < D->n; i++)
+    if (!(D->w[i] > 0.0)) error("'w' must be positive");
+  return INTEGER(kmax)[0];
+}
+
+/* The partitions of a tree into 1 .. km groups, from its n - 1 merges in order (merge
+ * i joins the clusters of rows a[i] and b[i]), as an n x km integer matrix whose column
+ * K numbers the groups 1 .. K in the order of their first row (as stats::cutree
+ * does).  The partition into K groups is reached after n - K merges, so the columns
+ * are filled from K = n downwards. */
+SEXP gm_tree_cut(int n, int km, const int *a, const int *b)
+{
   SEXP out = PROTECT(allocMatrix(INTSXP, n, km));
   int *parent = (int *) R_alloc(n, sizeof(int));
   int *label = (int *) R_alloc(n, sizeof(int));
   for (int i = 0; i < n; i++) parent[i] = i;
-  /* Apply the merges cheapest first; the partition into K groups is reached after
-   * n - K of them, so the columns are filled from K = n downwards. */
-  int done = 0;
-  for (int k = n; k >= 1; k--) {
+  for (int k = n, done = 0; k >= 1; k--) {
     if (k < n) {
-      const int ra = find_root(parent, mg[done].a), rb = find_root(parent, mg[done].b);
+      const int ra = find_root(parent, a[done]), rb = find_root(parent, b[done]);
       parent[rb] = ra;
       done++;
     }
@@ -154,4 +155,20 @@ SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax)
   }
   UNPROTECT(1);
   return out;
+}
+
+/* gmm_ward(x, w, kmax): the partitions of Ward's tree into 1 .. kmax groups (see
+ * gm_tree_cut). */
+SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax)
+{
+  gm_data D;
+  const int km = gm_tree_args(x, w, kmax, &D), n = D.n;
+  gm_merge *mg = (gm_merge *) R_alloc(n > 1 ? n - 1 : 1, sizeof(gm_merge));
+  ward_merges(n, D.d, D.x, D.w, mg);
+  int *a = (int *) R_alloc(n, sizeof(int)), *b = (int *) R_alloc(n, sizeof(int));
+  for (int i = 0; i < n - 1; i++) {
+    a[i] = mg[i].a;
+    b[i] = mg[i].b;
+  }
+  return gm_tree_cut(n, km, a, b);
 }

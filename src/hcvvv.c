@@ -301,34 +301,17 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
   }
 }
 
-static int find_root(int *parent, int i)
-{
-  while (parent[i] != i) {
-    parent[i] = parent[parent[i]];
-    i = parent[i];
-  }
-  return i;
-}
-
-/* gmm_hcvvv(x, w, kmax): the partitions of the VVV tree into 1 .. kmax groups, as an
- * n x kmax integer matrix whose column K numbers the groups 1 .. K in the order of
- * their first row (as gmm_ward does). */
+/* gmm_hcvvv(x, w, kmax): the partitions of the VVV tree into 1 .. kmax groups (see
+ * gm_tree_cut in hc.c). */
 SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax)
 {
   gm_data D;
-  gm_data_arg(x, w, &D, 0);
-  const int n = D.n, p = D.d;
-  if (TYPEOF(kmax) != INTSXP || LENGTH(kmax) != 1 || INTEGER(kmax)[0] < 1 ||
-      INTEGER(kmax)[0] > n)
-    error("'kmax' must be a whole number from 1 to the number of rows");
+  const int km = gm_tree_args(x, w, kmax, &D), n = D.n, p = D.d;
   double wmin = R_PosInf, xmax = 0.0;
-  for (int i = 0; i < n; i++) {
-    if (!(D.w[i] > 0.0)) error("'w' must be positive");
+  for (int i = 0; i < n; i++)
     if (D.w[i] < wmin) wmin = D.w[i];
-  }
   for (R_xlen_t e = 0; e < (R_xlen_t) n * p; e++)
     if (fabs(D.x[e]) > xmax) xmax = fabs(D.x[e]);
-  const int km = INTEGER(kmax)[0];
 
   /* Relative weights and data scaled by 2^-K, so that max |y| is in [0.5, 1). */
   double *v = (double *) R_alloc(n, sizeof(double));
@@ -367,27 +350,5 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax)
   S.M = (double *) R_alloc((size_t) p * p, sizeof(double));
   int *ma = (int *) R_alloc(n, sizeof(int)), *mb = (int *) R_alloc(n, sizeof(int));
   hcvvv_merges(&S, y, v, ma, mb);
-
-  SEXP out = PROTECT(allocMatrix(INTSXP, n, km));
-  int *parent = (int *) R_alloc(n, sizeof(int));
-  int *label = (int *) R_alloc(n, sizeof(int));
-  for (int i = 0; i < n; i++) parent[i] = i;
-  /* The partition into K groups follows the first n - K merges. */
-  for (int k = n, done = 0; k >= 1; k--) {
-    if (k < n) {
-      const int ra = find_root(parent, ma[done]), rb = find_root(parent, mb[done]);
-      parent[rb] = ra;
-      done++;
-    }
-    if (k > km) continue;
-    int *col = INTEGER(out) + (size_t) (k - 1) * n, next = 0;
-    for (int i = 0; i < n; i++) label[i] = 0;
-    for (int i = 0; i < n; i++) {
-      const int r = find_root(parent, i);
-      if (!label[r]) label[r] = ++next;
-      col[i] = label[r];
-    }
-  }
-  UNPROTECT(1);
-  return out;
+  return gm_tree_cut(n, km, ma, mb);
 }
