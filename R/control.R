@@ -48,17 +48,24 @@
 #'   chosen. A cell is degenerate when
 #'   * its number of free parameters is not below the number of distinct rows
 #'     with positive weight (such a cell is not fitted at all);
-#'   * a component has fewer effective rows (its sum of weighted
-#'     responsibilities) than its covariance needs: `d + 1` for the models whose
-#'     orientation varies between components (`EEV`, `VEV`, `EVV`, `VVV`), 2 for
-#'     the other models with a varying volume or shape (`V`, `VII`, `VEI`, `EVI`,
-#'     `VVI`, `VEE`, `EVE`, `VVE`), and 1 for the models with one covariance for all
-#'     components;
-#'   * a component's covariance, on the standardised scale (each coordinate divided
-#'     by its standard deviation in the data, so that units do not matter), has a
-#'     reciprocal condition number (smallest over largest eigenvalue) below
-#'     `rcond`. `0` turns this test off.
+#'   * a component has fewer effective rows (its responsibilities summed over the
+#'     rows, each row counting once whatever its weight: a row of weight 50 is
+#'     still one point) than its covariance needs: `d + 1` for the models in which
+#'     a component's covariance can be singular on its own (`EEV`, `VEV`, `EVV`,
+#'     `VVV`, whose orientation varies, and `VVE`), 2 for the other models with a
+#'     varying volume or shape (`V`, `VII`, `VEI`, `EVI`, `VVI`, `VEE`, `EVE`), and
+#'     1 for the models with one covariance for all components;
+#'   * the components' covariances are far out of proportion: with
+#'     \eqn{\bar\Sigma = \sum_k \pi_k \Sigma_k}, the smallest eigenvalue of any
+#'     \eqn{\bar\Sigma^{-1}\Sigma_k} divided by the largest of any is below
+#'     `rcond`. This ratio does not depend on the units or on any linear
+#'     transformation of the data, so collinear columns or far-apart clusters do
+#'     not trip it, and it is 1 for the models with one covariance for all; a
+#'     component collapsing onto a few points, flat in some direction or tiny
+#'     in all, does. `0` turns this test off.
 #'
+#'   With a `prior`, the estimates are regularised and only the first rule
+#'   applies.
 #'   `keep_degenerate = TRUE` fits and keeps such cells as any other; if one is
 #'   chosen, [gmm()] warns and says why in the object's `degenerate` element.
 #' @param prior `NULL` for maximum likelihood, or a conjugate prior from

@@ -257,11 +257,12 @@ as_data_matrix <- function(x, arg = "x", vector_name = "x") {
 # Column names as every method uses them: none at all gives "x" (one column) or
 # x1, x2, ...; a missing or empty name is named by its position, x<j>. Duplicated
 # names are an error, since predict() matches new data to the fit by name.
-column_names <- function(names, d, arg = "x") {
+column_names <- function(names, d, arg = "x", needed = NULL) {
   if (is.null(names)) return(if (d == 1L) "x" else paste0("x", seq_len(d)))
   blank <- is.na(names) | names == ""
   names[blank] <- paste0("x", which(blank))
   dup <- names[duplicated(names)]
+  if (!is.null(needed)) dup <- intersect(dup, needed)   # for predict(): the fit's columns
   if (length(dup)) {
     where <- vapply(unique(dup), function(nm) {
       sprintf("'%s' (columns %s)", nm, paste(which(names == nm), collapse = ", "))
@@ -319,6 +320,7 @@ check_weights <- function(weights, n) {
 weight_scale <- function(w) {
   top <- max(w)
   w1 <- w / top
+  w1[w > 0 & w1 == 0] <- .Machine$double.xmin   # a positive weight stays positive
   m <- mean(w1[w1 > 0])
   list(w = w1 / m, scale = top * m, logn = log(top) + log(sum(w1)))
 }

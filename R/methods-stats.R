@@ -96,7 +96,7 @@ match_newdata <- function(newdata, data) {
   }
   given <- colnames(newdata)
   if (!is.null(given) && (is.data.frame(newdata) || is.matrix(newdata))) {
-    given <- column_names(given, length(given), "newdata")   # as gmm() named the fit's
+    given <- column_names(given, length(given), "newdata", needed = vars)   # as gmm() does
     colnames(newdata) <- given
     # Columns are matched by name: the fit's columns are taken, others ignored.
     missing_vars <- setdiff(vars, given)

@@ -409,8 +409,16 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
    * a fit that broke down does; otherwise it is kept and flagged. */
   int deg = GM_OK, deg_bad = -1;
   double deg_value = NA_REAL;
-  if (!res.status) {
-    deg = gm_degenerate(&D, M, &P, Wk.stats + 1, C.rcond, &deg_bad, &deg_value);
+  if (!res.status && !C.prior) {   /* a prior's MAP estimates are regularised */
+    double *nrow = (double *) R_alloc(k, sizeof(double));
+    const double *zz = REAL(z);
+    for (int c = 0; c < k; c++) {
+      double s = 0.0;
+      for (int i = 0; i < n; i++)
+        if (D.w[i] > 0.0) s += zz[i + (size_t) c * n];
+      nrow[c] = s;
+    }
+    deg = gm_degenerate(&D, M, &P, nrow, C.rcond, &deg_bad, &deg_value);
     if (deg && C.degenerate) {
       res.status = deg;
       res.bad = deg_bad;
@@ -418,6 +426,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   }
   if (res.status) {  /* what a failed fit left half-written is not returned */
     for (int e = 0; e < 4; e++) fill_na(VECTOR_ELT(out, e));
+    res.loglik = NA_REAL;
   }
   const int ntrace = res.status ? 0 : trace.len;
   SEXP tr = allocVector(REALSXP, ntrace);

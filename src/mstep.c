@@ -399,44 +399,48 @@ static int cov_VEE(gm_cov *c, double *sigma)
  *     VVE:  sum_k m_k sum_j log t_kj            EVE:  sum_k g_k.
  * D moves by plane (Jacobi) rotations, as in Flury and Gautschi's algorithm for
  * common principal components (Flury 1984, JASA 79, 892-898): a rotation by theta in
- * the plane of axes p and q changes only t_kp and t_kq, and with v = 4 theta,
- *     t_kp t_kq = s_k^2 - (A_k + B_k cos v + C_k sin v),
- * s_k = (a + c) / 2, A_k = (delta^2 + e^2) / 2, B_k = (delta^2 - e^2) / 2, C_k = delta e,
- * delta = (a - c) / 2, where a = t_kp, c = t_kq and e = (D' S_k D)_pq.  The best v on a
- * grid is refined by safeguarded Newton steps, and the rotation is taken only when it
- * lowers the objective, so every M-step starts from the current D and never raises
- * f.  A sweep visits every plane once; sweeps stop when one lowers f by at most tol. */
+ * the plane of axes p and q changes only t_kp and t_kq,
+ *     t_kp = a cos^2 + c sin^2 + 2 e sin cos,   t_kq = a sin^2 + c cos^2 - 2 e sin cos,
+ * a = t_kp(0), c = t_kq(0), e = (D' S_k D)_pq, which are evaluated as they stand (not
+ * as a difference of large numbers, which loses every digit when a >> c).  The best
+ * theta on a grid is refined by safeguarded Newton steps, and the rotation is taken
+ * only when it lowers the objective, so every M-step starts from the current D and
+ * never raises f.  A sweep visits every plane once; sweeps stop when one lowers f by
+ * at most tol. */
 
 typedef struct {
   int K, vve;
   double invd;
-  const double *s, *A, *B, *C, *wt;  /* wt: m_k (VVE) or exp(L_k - max L) (EVE) */
+  const double *a, *c, *e, *wt;  /* wt: m_k (VVE) or exp(L_k - max L) (EVE) */
 } plane_fn;
 
-/* The plane objective at v, with its first two derivatives when h1 is not NULL;
- * +Inf where a t would not be positive. */
-static double plane_eval(const plane_fn *F, double v, double *h1, double *h2)
+/* The plane objective at theta, with its first two derivatives when h1 is not NULL;
+ * +Inf (and zero derivatives) where a t would not be positive. */
+static double plane_eval(const plane_fn *F, double th, double *h1, double *h2)
 {
-  const double cv = cos(v), sv = sin(v);
+  const double cs = cos(th), sn = sin(th), c2 = cos(2 * th), s2 = sin(2 * th);
   double h = 0.0, d1 = 0.0, d2 = 0.0;
   for (int k = 0; k < F->K; k++) {
-    const double R = F->A[k] + F->B[k] * cv + F->C[k] * sv;
-    const double q = F->s[k] * F->s[k] - R;
-    if (!(q > 0.0)) return R_PosInf;
-    const double R1 = -F->B[k] * sv + F->C[k] * cv, R2 = F->A[k] - R;
+    const double a = F->a[k], c = F->c[k], e = F->e[k];
+    const double tp = a * cs * cs + c * sn * sn + 2 * e * sn * cs;
+    const double tq = a * sn * sn + c * cs * cs - 2 * e * sn * cs;
+    if (!(tp > 0.0) || !(tq > 0.0)) {
+      if (h1) *h1 = *h2 = 0.0;
+      return R_PosInf;
+    }
+    const double g = (c - a) * s2 + 2 * e * c2;         /* d tp / d theta = -d tq */
+    const double g1 = 2 * (c - a) * c2 - 4 * e * s2;    /* its derivative */
+    const double u = g / tp - g / tq;                   /* d log(tp tq) / d theta */
+    const double u1 = g1 / tp - g * g / (tp * tp) - g1 / tq - g * g / (tq * tq);
     if (F->vve) {
-      h += F->wt[k] * log(q);
-      if (h1) {
-        d1 -= F->wt[k] * R1 / q;
-        d2 -= F->wt[k] * (R2 / q + R1 * R1 / (q * q));
-      }
+      h += F->wt[k] * (log(tp) + log(tq));
+      d1 += F->wt[k] * u;
+      d2 += F->wt[k] * u1;
     } else {
-      const double g = F->wt[k] * exp(F->invd * log(q));
-      h += g;
-      if (h1) {
-        d1 -= g * F->invd * R1 / q;
-        d2 += g * F->invd * ((F->invd - 1.0) * R1 * R1 / (q * q) - R2 / q);
-      }
+      const double G = F->wt[k] * exp(F->invd * (log(tp) + log(tq)));
+      h += G;
+      d1 += G * F->invd * u;
+      d2 += G * (F->invd * F->invd * u * u + F->invd * u1);
     }
   }
   if (h1) {
@@ -446,35 +450,36 @@ static double plane_eval(const plane_fn *F, double v, double *h1, double *h2)
   return h;
 }
 
-/* The v in (-pi, pi] that minimises the plane objective, or 0 when nothing lowers it.
- * With grid, the search starts from the best of 8 points on the circle (a cold start
- * may be far from the minimum); otherwise from v = 0, where a warm start usually is. */
+/* The theta in (-pi/4, pi/4] that minimises the plane objective, or 0 when nothing
+ * lowers it.  With grid, the search starts from the best of 8 points (a cold start may
+ * be far from the minimum); otherwise from 0, where a warm start usually is. */
 static double plane_min(const plane_fn *F, int grid)
 {
   double h1, h2;
   const double h0 = plane_eval(F, 0.0, &h1, &h2);
+  if (!isfinite(h0)) return 0.0;
   /* A Newton step that would lower h by less than rounding is not worth taking. */
-#define GM_FLAT(h, h1, h2) ((h2) > 0.0 && (h1) * (h1) <= 1e-14 * (h2) * fabs(h))
+#define GM_FLAT(h, h1, h2) ((h2) > 0.0 && (h1) * (h1) <= 1e-14 * (h2) * (fabs(h) + 1.0))
   if (!grid && GM_FLAT(h0, h1, h2)) return 0.0;  /* at a minimum already */
-  double v = 0.0, h = h0;
+  double th = 0.0, h = h0;
   for (int g = -3; grid && g <= 4; g++) {
-    const double vg = g * M_PI / 4, hg = g ? plane_eval(F, vg, NULL, NULL) : h0;
+    const double tg = g * M_PI / 16, hg = g ? plane_eval(F, tg, NULL, NULL) : h0;
     if (hg < h) {
-      v = vg;
+      th = tg;
       h = hg;
     }
   }
-  if (v != 0.0) h = plane_eval(F, v, &h1, &h2);
+  if (th != 0.0) h = plane_eval(F, th, &h1, &h2);
   /* Newton steps (towards lower h where h is not convex), halved until h falls. */
   for (int it = 0; it < 30 && !GM_FLAT(h, h1, h2); it++) {
-    double step = h2 > 0.0 ? -h1 / h2 : (h1 > 0.0 ? -M_PI / 16 : M_PI / 16);
-    if (fabs(step) > M_PI / 8) step = step > 0.0 ? M_PI / 8 : -M_PI / 8;
+    double step = h2 > 0.0 ? -h1 / h2 : (h1 > 0.0 ? -M_PI / 64 : M_PI / 64);
+    if (fabs(step) > M_PI / 32) step = step > 0.0 ? M_PI / 32 : -M_PI / 32;
     int moved = 0;
     for (int half = 0; half < 20; half++, step /= 2) {
       double g1, g2;
-      const double hn = plane_eval(F, v + step, &g1, &g2);
+      const double hn = plane_eval(F, th + step, &g1, &g2);
       if (hn < h) {
-        v += step;
+        th += step;
         h = hn;
         h1 = g1;
         h2 = g2;
@@ -485,7 +490,7 @@ static double plane_min(const plane_fn *F, int grid)
     if (!moved) break;
   }
 #undef GM_FLAT
-  return h < h0 ? v : 0.0;
+  return h < h0 ? th : 0.0;
 }
 
 /* R_k = D' S_k D for every k (d x d x K). */
@@ -532,9 +537,9 @@ static void rotation_sweep(gm_cov *c, double *D, double *R, double *coef, int vv
 {
   const int d = c->d, K = c->k;
   const size_t dd = (size_t) d * d;
-  double *s = coef, *A = s + K, *B = A + K, *C = B + K, *wt = C + K, *lg = wt + K;
+  double *pa = coef, *pc = pa + K, *pe = pc + K, *wt = pe + K, *lg = wt + K;
   double *logt = lg + K;   /* log t_kj (K x d), for EVE's weights */
-  plane_fn F = {K, vve, 1.0 / d, s, A, B, C, wt};
+  plane_fn F = {K, vve, 1.0 / d, pa, pc, pe, wt};
   if (!vve)
     for (int k = 0; k < K; k++)
       for (int j = 0; j < d; j++) logt[k + (size_t) j * K] = log(AT(R + k * dd, j, j, d));
@@ -543,11 +548,10 @@ static void rotation_sweep(gm_cov *c, double *D, double *R, double *coef, int vv
       double lmax = R_NegInf, spread = 0.0;
       for (int k = 0; k < K; k++) {
         const double *Rk = R + k * dd, a = AT(Rk, p, p, d), cc = AT(Rk, q, q, d);
-        const double e = AT(Rk, p, q, d), delta = (a - cc) / 2;
-        s[k] = (a + cc) / 2;
-        A[k] = (delta * delta + e * e) / 2;
-        B[k] = (delta * delta - e * e) / 2;
-        C[k] = delta * e;
+        const double e = AT(Rk, p, q, d), delta = (a - cc) / 2, s = (a + cc) / 2;
+        pa[k] = a;
+        pc[k] = cc;
+        pe[k] = e;
         if (!vve) {  /* log g_k without the plane's two axes */
           lg[k] = 0.0;
           for (int j = 0; j < d; j++)
@@ -555,13 +559,14 @@ static void rotation_sweep(gm_cov *c, double *D, double *R, double *coef, int vv
           lg[k] /= d;
           if (lg[k] > lmax) lmax = lg[k];
         }
-        if (A[k] > spread * s[k] * s[k]) spread = A[k] / (s[k] * s[k]);
+        const double r = (delta * delta + e * e) / (s * s);
+        if (r > spread) spread = r;
       }
       if (!(spread > 1e-30)) continue;   /* the plane is isotropic for every k */
       for (int k = 0; k < K; k++) wt[k] = vve ? c->m[k] : exp(lg[k] - lmax);
-      const double v = plane_min(&F, grid);
-      if (v == 0.0) continue;
-      const double cs = cos(v / 4), sn = sin(v / 4);
+      const double th = plane_min(&F, grid);
+      if (th == 0.0) continue;
+      const double cs = cos(th), sn = sin(th);
       for (int i = 0; i < d; i++) {
         const double dp = AT(D, i, p, d), dq = AT(D, i, q, d);
         AT(D, i, p, d) = cs * dp + sn * dq;
@@ -627,11 +632,14 @@ static int cov_common_orientation(gm_cov *c, double *sigma, int vve)
   double *R = c->work, *coef = R + K * dd, *tmp = coef + 6 * (size_t) K + (size_t) K * d;
   /* A singular S_k makes the optimum singular too (some t_kj can be driven to 0):
    * fail at once rather than after inner_max_iter sweeps. */
-  for (int k = 0; k < K; k++) {
-    double ld;
-    if (gm_chol_inverse(d, c->S + k * dd, tmp, &ld) ||
-        ld - log_geo(c->S + k * dd, d, d + 1) * d < d * log(1e-13))
-      return GM_SINGULAR;
+  for (int k = 0; k < K; k++) {   /* a conditional variance below 1e-13 of its own */
+    int info = 0;
+    memcpy(tmp, c->S + k * dd, dd * sizeof(double));
+    F77_CALL(dpotrf)("L", &d, tmp, &d, &info FCONE);
+    if (info != 0) return GM_SINGULAR;
+    for (int j = 0; j < d; j++)
+      if (!(AT(tmp, j, j, d) * AT(tmp, j, j, d) >= 1e-13 * AT(c->S + k * dd, j, j, d)))
+        return GM_SINGULAR;
   }
   const int cold = !c->warm;
   if (cold && orientation_start(c, R, tmp, vve)) return GM_SINGULAR;
@@ -699,7 +707,7 @@ static const gm_model models[] = {
   {"EEE", 1, cov_EEE, ncov_EEE, GM_ROWS_MEAN},
   {"VEE", 1, cov_VEE, ncov_VEE, GM_ROWS_SPREAD},
   {"EVE", 1, cov_EVE, ncov_EVE, GM_ROWS_SPREAD},
-  {"VVE", 1, cov_VVE, ncov_VVE, GM_ROWS_SPREAD},
+  {"VVE", 1, cov_VVE, ncov_VVE, GM_ROWS_FULL},
   {"EEV", 1, cov_EEV, ncov_EEV, GM_ROWS_FULL},
   {"VEV", 1, cov_VEV, ncov_VEV, GM_ROWS_FULL},
   {"EVV", 1, cov_EVV, ncov_EVV, GM_ROWS_FULL},
@@ -721,40 +729,56 @@ const gm_model *gm_find_model(const char *name)
 
 /* Whether converged parameters are a spurious local maximiser of the likelihood
  * (McLachlan and Peel 2000, section 3.10): a component with fewer effective rows nk
- * than its model needs (see GM_ROWS_*), GM_FEWROWS with nk in *value; or a covariance
- * whose reciprocal condition number on the standardised scale (each coordinate divided
- * by the data's standard deviation, so that units do not matter) is below rcond,
- * GM_ILLCOND with that number in *value.  The component goes to *bad. */
+ * (its responsibilities summed over the rows, each row once) than its model needs (see
+ * GM_ROWS_*), GM_FEWROWS with nk in *value; or components whose covariances are far
+ * out of proportion: with Sbar = sum_k pro_k Sigma_k, the smallest eigenvalue of any
+ * Sbar^(-1) Sigma_k over the largest of any is below rcond, GM_ILLCOND with that ratio
+ * in *value.  The ratio is 1 for the models with one covariance for all, and does not
+ * change with the units or an affine transformation of the data, so collinear columns
+ * or far-apart clusters do not trip it; a component collapsing onto a few points does.
+ * The component goes to *bad (for GM_ILLCOND, the one with the smallest eigenvalue). */
 int gm_degenerate(const gm_data *D, const gm_model *M, const gm_par *P, const double *nk,
                   double rcond, int *bad, double *value)
 {
-  const int d = P->d;
+  const int d = P->d, K = P->k;
   const double need = M->rows == GM_ROWS_MEAN ? 1.0 : M->rows == GM_ROWS_SPREAD ? 2.0 : d + 1.0;
-  for (int c = 0; c < P->k; c++)
+  for (int c = 0; c < K; c++)
     if (nk[c] < need * (1.0 - 1e-12)) {
       *bad = c;
       *value = nk[c];
       return GM_FEWROWS;
     }
-  if (!(rcond > 0.0)) return GM_OK;
+  (void) D;
+  if (!(rcond > 0.0) || K == 1) return GM_OK;
   const size_t dd = (size_t) d * d;
   const int lwork = lapack_lwork(d);
-  double *A = (double *) R_alloc(2 * dd + d + lwork, sizeof(double));
-  double *vec = A + dd, *val = vec + dd, *lwk = val + d;
-  for (int c = 0; c < P->k; c++) {
-    const double *S = P->sigma + c * dd;
-    for (int i = 0; i < d; i++)   /* a constant column (allowed with a ridge) is not scaled */
-      for (int j = 0; j < d; j++)
-        AT(A, i, j, d) = AT(S, i, j, d) / sqrt((D->colvar[i] > 0.0 ? D->colvar[i] : 1.0) *
-                                               (D->colvar[j] > 0.0 ? D->colvar[j] : 1.0));
-    if (gm_eigen(d, A, vec, val, lwk, lwork)) return GM_OK;  /* judged by the Cholesky */
-    const double rc = val[0] / val[d - 1];
-    if (!(rc >= rcond)) {
+  double *L = (double *) R_alloc(3 * dd + d + lwork, sizeof(double));
+  double *A = L + dd, *vec = A + dd, *val = vec + dd, *lwk = val + d;
+  memset(L, 0, dd * sizeof(double));
+  for (int c = 0; c < K; c++)
+    for (size_t e = 0; e < dd; e++) L[e] += P->pro[c] * P->sigma[c * dd + e];
+  int info = 0;
+  F77_CALL(dpotrf)("L", &d, L, &d, &info FCONE);
+  if (info != 0) return GM_OK;   /* judged by the Cholesky factors of the components */
+  double lo = R_PosInf, hi = 0.0;
+  const double one = 1.0;
+  for (int c = 0; c < K; c++) {   /* A = L^-1 Sigma_c L^-T */
+    memcpy(A, P->sigma + c * dd, dd * sizeof(double));
+    F77_CALL(dtrsm)("L", "L", "N", "N", &d, &d, &one, L, &d, A, &d FCONE FCONE FCONE FCONE);
+    F77_CALL(dtrsm)("R", "L", "T", "N", &d, &d, &one, L, &d, A, &d FCONE FCONE FCONE FCONE);
+    if (gm_eigen(d, A, vec, val, lwk, lwork)) return GM_OK;
+    if (val[0] < lo) {
+      lo = val[0];
       *bad = c;
-      *value = rc;
-      return GM_ILLCOND;
     }
+    if (val[d - 1] > hi) hi = val[d - 1];
   }
+  const double rc = lo / hi;
+  if (!(rc >= rcond)) {
+    *value = rc;
+    return GM_ILLCOND;
+  }
+  *bad = -1;
   return GM_OK;
 }
 

@@ -98,21 +98,28 @@ test_that("K larger than the number of distinct points fails with reasons", {
 })
 
 test_that("a converged fit with a component on too few rows, or flat, is spurious", {
-  # Two rows of weight 0.75 far out: V's second component converges on 1.5 effective
-  # rows, below the 2 that a varying variance needs.
+  # One row at 8 and one half-way at 4: from these parameters, V's second component
+  # holds about 1.5 effective rows, below the 2 that a varying variance needs.
   set.seed(5)
-  x <- matrix(c(rnorm(100), 5, 5.5))
-  w <- c(rep(1, 100), 0.75, 0.75)
-  z0 <- cbind(rep(c(1, 0), c(100, 2)), rep(c(0, 1), c(100, 2)))
-  cv <- gaussmix:::control_vector(gmm_control(), 1L)
-  f <- .Call(gaussmix:::C_gmm_fit, x, w, "V", z0, NULL, cv, NULL)
+  x <- matrix(c(rnorm(100), 8, 4))
+  w <- rep(1, 102)
+  par0 <- list(c(0.5, 0.5), matrix(c(0, 8), 1), array(1, c(1, 1, 2)))
+  cv <- gaussmix:::control_vector(gmm_control(max_iter = 0), 1L)
+  f <- .Call(gaussmix:::C_gmm_fit, x, w, "V", NULL, par0, cv, NULL)
   expect_equal(f$status, 4L)
   expect_equal(f$degenerate, c(4L, 2L))
-  expect_equal(f$value, 1.5, tolerance = 1e-4)   # the main cloud adds a little
+  z2 <- 1 / (1 + exp(dnorm(x, 0, 1, log = TRUE) - dnorm(x, 8, 1, log = TRUE)))
+  expect_equal(f$value, sum(z2), tolerance = 1e-10)   # the rows, each once
+  expect_lt(f$value, 2)
+  expect_true(is.na(f$loglik))
   # The equal-variance model needs only one row per component: the same start is a fit.
-  g <- .Call(gaussmix:::C_gmm_fit, x, w, "E", z0, NULL, cv, NULL)
+  g <- .Call(gaussmix:::C_gmm_fit, x, w, "E", NULL, par0, cv, NULL)
   expect_equal(g$status, 0L)
   expect_equal(g$degenerate[1], 0L)
+  # Weights do not change the count: a row of weight 100 is still one row.
+  f100 <- .Call(gaussmix:::C_gmm_fit, x, c(rep(1, 100), 100, 100), "V", NULL, par0, cv, NULL)
+  expect_equal(f100$status, 4L)
+  expect_equal(f100$value, f$value)
   # A flat component: its standardised covariance has rcond far below 1e-8.
   y <- rbind(matrix(rnorm(200), 100), cbind(rnorm(50, 8), 8 + 1e-5 * rnorm(50)))
   z1 <- cbind(rep(c(1, 0), c(100, 50)), rep(c(0, 1), c(100, 50)))
@@ -154,4 +161,14 @@ test_that("wide data: cells that cannot be estimated fail at once, with their re
   expect_error(gmm(x, k = 2, model = c("VVV", "EVV", "EVE", "VVE"),
                    control = gmm_control(keep_degenerate = TRUE)),
                "K = 2, VVV: .*singular at the start(.|\n)*K = 2, EVE: a covariance is singular at the start")
+})
+
+test_that("the flatness test ignores units, collinear columns and far-apart clusters", {
+  set.seed(8)
+  x1 <- rnorm(200)
+  f <- gmm(cbind(x1, x1 + 1e-5 * rnorm(200)), k = 1:3, model = c("EEE", "VVV"))
+  expect_false(anyNA(unclass(f$bic_table)["1", ]))
+  y <- rbind(matrix(rnorm(200), 100), matrix(rnorm(200, 1e5), 100))
+  g <- gmm(y, k = 1:3, model = c("EII", "VVV"))
+  expect_equal(g$k, 2L)
 })

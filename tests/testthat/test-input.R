@@ -139,5 +139,9 @@ test_that("column names: duplicates are refused; missing ones are named by posit
   # Swapped named columns in newdata are matched by name.
   f <- gmm(x, k = 2, model = "VVV")
   expect_equal(predict(f, x[, 2:1], type = "prob"), f$z, tolerance = 1e-12)
-  expect_error(predict(f, dd), "`newdata` has duplicated column names")
+  dd2 <- data.frame(eruptions = 1:3, eruptions = 4:6, waiting = 60:62, check.names = FALSE)
+  expect_error(predict(f, dd2), "`newdata` has duplicated column names: 'eruptions'")
+  # Duplicated names among columns the fit does not use are no matter.
+  extra <- cbind(x, a = 1, a = 2)
+  expect_equal(predict(f, extra, type = "prob"), f$z, tolerance = 1e-12)
 })
