@@ -187,7 +187,7 @@ static void rescan(hc_state *S, int q)
       lo = k;
     }
   S->best[q] = b;
-  S->bestlo[q] = lo;
+  S->bestlo[q] = lo >= 0 ? lo : 0;   /* all NaN cannot come from validated data */
 }
 
 /* Moves the cluster in slot from into slot to (to < from), with its costs with the

@@ -29,6 +29,7 @@ perturbed_start <- function(fit, model, r) {
 
 test_that("from perturbed starts the trace never decreases, for all 14 models", {
   sets <- list(faithful = faithful, iris = iris[1:4], swiss = swiss[, 1:4], trees = trees)
+  fitted <- 0
   for (nm in names(sets)) {
     x <- as.matrix(sets[[nm]])
     for (model in gmm_models(d = ncol(x))$model) for (k in 2:3) {
@@ -40,11 +41,13 @@ test_that("from perturbed starts the trace never decreases, for all 14 models", 
                                            init = perturbed_start(f0, model, r))),
                       error = function(e) NULL)
         if (is.null(f)) next
+        fitted <- fitted + 1
         tr <- f$loglik_trace
         expect_true(all(diff(tr) >= -1e-10 * abs(tr[-1])), label = paste(nm, model, k, r))
       }
     }
   }
+  expect_gt(fitted, 200)   # of 224 starts (213 when written); the others end as spurious
 })
 
 test_that("started from mclust's converged fit, the first M-step does not lower the likelihood", {
@@ -293,9 +296,12 @@ test_that("weights of any scale give the same estimates; the log-likelihood and 
   expect_s3_class(gmm(x, weights = rep(1e-300, 272)), "gmm")
   # Sums beyond the largest double are refused, naming the weights.
   expect_error(gmm(x, k = 2, weights = rep(1e307, 272)), "`weights` sum to more than the largest double")
-  # One row carrying nearly all the weight: a clear outcome, not an internal error.
-  r <- tryCatch(gmm(x, weights = c(1e200, rep(1, 271))), error = conditionMessage)
-  if (is.character(r)) expect_match(r, "no \\(K, model\\) combination") else expect_s3_class(r, "gmm")
+  # One row carrying nearly all the weight is, as frequency weights say, nearly all
+  # the data: a finite fit concentrated there.
+  r <- gmm(x, weights = c(1e200, rep(1, 271)))
+  expect_true(all(is.finite(unlist(r[c("loglik", "bic", "icl", "z", "parameters")]))))
+  expect_equal(unname(r$parameters$mean[, which.max(r$parameters$pro)]), unname(x[1, ]),
+               tolerance = 1e-6)
 })
 
 test_that("review fixes: rows of weight 0 sit out", {
