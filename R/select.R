@@ -213,12 +213,13 @@ failure_reason <- function(f) {
 }
 
 # Why a converged fit is spurious: component j has `rows` effective rows, or a
-# standardised covariance of reciprocal condition number `rc`.
+# covariance out of proportion with the others by the ratio `rc` (see gmm_control()).
 spurious_reason <- function(j, rows = NULL, rc = NULL) {
   if (!is.null(rows)) {
-    sprintf("spurious: component %d sits on %.3g effective rows, fewer than its covariance needs", j, rows)
+    sprintf("spurious: component %d sits on %s effective rows, fewer than its covariance needs",
+            j, format(floor(rows * 100) / 100))   # 1.999 shows as 1.99, not 2
   } else {
-    sprintf("spurious: component %d's covariance has reciprocal condition number %.2g (below rcond)", j, rc)
+    sprintf("spurious: component %d's covariance is out of proportion with the pooled one (eigenvalue ratio %.2g, below rcond)", j, rc)
   }
 }
 

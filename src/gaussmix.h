@@ -134,7 +134,7 @@ typedef struct {
   double inner_tol;
   int inner_max_iter;
   int threads;
-  double rcond;   /* smallest reciprocal condition number of a standardised covariance */
+  double rcond;   /* smallest eigenvalue ratio of the covariances against their pool */
   int degenerate; /* 1: a converged fit that breaks the rules above fails; 0: it is kept */
   const gm_prior *prior;  /* NULL for maximum likelihood */
 } gm_ctrl;
