@@ -1,8 +1,7 @@
 # The K x model grid: one C fit per start and cell, the best start per cell, and
 # the cell with the smallest BIC.
 
-fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L,
-                     ws = list(scale = 1)) {
+fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws) {
   # With more than one cell, every cell is first fitted to the looser screen_tol,
   # then the cells within refine_bic of the best BIC continue to tol.
   screening <- length(ks) * length(models) > 1L && control$screen_tol > control$tol
@@ -16,9 +15,10 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads = 1L,
   # Cells with as many free parameters as distinct rows are not fitted.
   df <- outer(ks, models, Vectorize(function(k, m) model_df(m, ncol(x), k)))
   dimnames(df) <- dn
-  spurious <- if (control$keep_degenerate) df & FALSE else df >= distinct_rows(x, max(df))
+  nd <- if (control$keep_degenerate) Inf else distinct_rows(x, max(df))
+  spurious <- df >= nd
   reasons[spurious] <- sprintf("%g free parameters, not fewer than the %d distinct rows (a fit would be spurious)",
-                               df[spurious], distinct_rows(x, max(df)))
+                               df[spurious], nd)
   prep <- prepare_starts(x, w, start, control, max(ks))
   for (i in seq_along(ks)) {
     fit_models <- models[!spurious[i, ]]
