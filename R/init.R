@@ -139,10 +139,10 @@ make_starts <- function(prep, x, w, k, n_init, control) {
 
 # The hierarchical start (Fraley 1998): model-based agglomeration of the rows, from
 # singletons, by the classification likelihood of two models (one for 1-D data),
-# whose trees are cut at each K. One is the VVV model (Banfield and Raftery 1993), on the data as
-# mclust transforms them by default ("SVD": standardised columns, rotated to their
-# principal axes and divided by the square roots of the singular values); its
-# partitions are mclust's. The other is EII, which is Ward's criterion, on the
+# whose trees are cut at each K. One is the VVV model (Banfield and Raftery 1993),
+# on the data as mclust transforms them by default ("SVD": standardised columns,
+# rotated to their principal axes and divided by the square roots of the singular
+# values); its partitions are mclust's. The other is EII, which is Ward's criterion, on the
 # whitened data (principal components scaled to unit variance); its partitions
 # often suit the constrained models better. Frequency weights count as repeated
 # rows. Above max_n rows with positive weight, both run on a random subset of max_n
