@@ -78,11 +78,16 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws) {
 }
 
 # The number of distinct rows of x, or a lower bound of it that is above `enough`:
-# the distinct values of the most varied column, which settle it on most data
-# without comparing whole rows.
+# the distinct values of a column, which settle it on most data from the first
+# column, without comparing whole rows.
 distinct_rows <- function(x, enough) {
-  lower <- max(vapply(seq_len(ncol(x)), function(j) length(unique(x[, j])), integer(1)))
-  if (lower > enough) lower else nrow(unique(x))
+  if (nrow(x) > enough) {
+    for (j in seq_len(ncol(x))) {
+      u <- length(unique(x[, j]))
+      if (u > enough) return(u)
+    }
+  }
+  nrow(unique(x))
 }
 
 # -sum_i w_i sum_k z_ik log z_ik, with 0 log 0 = 0.
