@@ -402,7 +402,7 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
     loglik = fit$loglik,
     df = fit$df,
     bic = fit$bic,
-    icl = fit$bic + 2 * entropy(z, w),
+    icl = fit$bic + 2 * fit$entropy,   # the entropy summed by the E-step (weight 0 adds 0)
     z = z,
     classification = classification,
     uncertainty = 1 - zmax,

@@ -90,13 +90,6 @@ distinct_rows <- function(x, enough) {
   nrow(unique(x))
 }
 
-# -sum_i w_i sum_k z_ik log z_ik, with 0 log 0 = 0.
-entropy <- function(z, w) {
-  zl <- z * log(z)
-  zl[z == 0] <- 0
-  -sum(w * rowSums(zl))
-}
-
 with_reasons <- function(bic, reasons) {
   attr(bic, "reasons") <- reasons
   class(bic) <- "gmm_bic_table"
