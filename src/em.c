@@ -418,7 +418,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
         if (D.w[i] > 0.0) s += zz[i + (size_t) c * n];
       nrow[c] = s;
     }
-    deg = gm_degenerate(&D, M, &P, nrow, C.rcond, &deg_bad, &deg_value);
+    deg = gm_degenerate(M, &P, nrow, C.rcond, &deg_bad, &deg_value);
     if (deg && C.degenerate) {
       res.status = deg;
       res.bad = deg_bad;
@@ -591,7 +591,7 @@ SEXP gmm_layout(SEXP n)
       REAL(n)[0] > INT_MAX || REAL(n)[0] != floor(REAL(n)[0]))
     error("'n' must be a whole number from 1 to %d", INT_MAX);
   const int nn = (int) REAL(n)[0], nblocks = gm_nblocks(nn);
-  const int nchunk = nblocks < GM_CHUNKS ? nblocks : GM_CHUNKS;
+  const int nchunk = gm_nchunks(nblocks);
   const char *names[] = {"blocks", "first", "start", "rows"};
   SEXP out = PROTECT(new_list(names, 4));
   SEXP first = allocVector(REALSXP, nchunk + 1);

@@ -44,6 +44,12 @@ int gm_nblocks(int n)
   return (int) (((R_xlen_t) n + GM_BLOCK - 1) / GM_BLOCK);
 }
 
+/* The number of chunks, the unit of parallel work and of the fixed-order sums. */
+int gm_nchunks(int nblocks)
+{
+  return nblocks < GM_CHUNKS ? nblocks : GM_CHUNKS;
+}
+
 /* The blocks [*b0, *b1) of chunk ch when nblocks blocks are split into nchunk chunks. */
 void gm_chunk_blocks(int nblocks, int nchunk, int ch, int *b0, int *b1)
 {
@@ -54,7 +60,7 @@ void gm_chunk_blocks(int nblocks, int nchunk, int ch, int *b0, int *b1)
 void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
 {
   const int nblocks = gm_nblocks(n);
-  pw->nchunk = nblocks < GM_CHUNKS ? nblocks : GM_CHUNKS;
+  pw->nchunk = gm_nchunks(nblocks);
 #ifdef _OPENMP
   pw->nthreads = threads < 1 ? 1 : threads;
 #else

@@ -58,7 +58,8 @@ enum {
   GM_NONFINITE,  /* the log-likelihood is not finite */
   GM_FEWROWS,    /* converged, but a component has fewer effective rows than its
                   * covariance needs (a spurious maximiser) */
-  GM_ILLCOND     /* converged, but a covariance is nearly singular (likewise) */
+  GM_ILLCOND     /* converged, but a covariance is out of proportion with the pooled
+                  * one (likewise) */
 };
 
 typedef struct {
@@ -163,6 +164,7 @@ typedef struct {
   double *ent;      /* nchunk partial entropies */
 } gm_pass_work;
 int gm_nblocks(int n);
+int gm_nchunks(int nblocks);
 void gm_chunk_blocks(int nblocks, int nchunk, int ch, int *b0, int *b1);
 void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads);
 int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
@@ -171,8 +173,8 @@ void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats
                gm_pass_work *pw);
 
 /* mstep.c */
-int gm_degenerate(const gm_data *D, const gm_model *M, const gm_par *P, const double *nk,
-                  double rcond, int *bad, double *value);
+int gm_degenerate(const gm_model *M, const gm_par *P, const double *nk, double rcond,
+                  int *bad, double *value);
 const gm_model *gm_find_model(const char *name);
 int gm_model_count(void);
 const gm_model *gm_model_at(int i);

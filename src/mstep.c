@@ -633,13 +633,10 @@ static int cov_common_orientation(gm_cov *c, double *sigma, int vve)
   /* A singular S_k makes the optimum singular too (some t_kj can be driven to 0):
    * fail at once rather than after inner_max_iter sweeps. */
   for (int k = 0; k < K; k++) {   /* a conditional variance below 1e-13 of its own */
-    int info = 0;
-    memcpy(tmp, c->S + k * dd, dd * sizeof(double));
-    F77_CALL(dpotrf)("L", &d, tmp, &d, &info FCONE);
-    if (info != 0) return GM_SINGULAR;
-    for (int j = 0; j < d; j++)
-      if (!(AT(tmp, j, j, d) * AT(tmp, j, j, d) >= 1e-13 * AT(c->S + k * dd, j, j, d)))
-        return GM_SINGULAR;
+    double *sdiag = tmp + dd, ld;
+    int bad;
+    for (int j = 0; j < d; j++) sdiag[j] = AT(c->S + k * dd, j, j, d);
+    if (gm_chol(d, 1, c->S + k * dd, tmp, &ld, sdiag, 1e-13, &bad)) return GM_SINGULAR;
   }
   const int cold = !c->warm;
   if (cold && orientation_start(c, R, tmp, vve)) return GM_SINGULAR;
@@ -737,8 +734,8 @@ const gm_model *gm_find_model(const char *name)
  * change with the units or an affine transformation of the data, so collinear columns
  * or far-apart clusters do not trip it; a component collapsing onto a few points does.
  * The component goes to *bad (for GM_ILLCOND, the one with the smallest eigenvalue). */
-int gm_degenerate(const gm_data *D, const gm_model *M, const gm_par *P, const double *nk,
-                  double rcond, int *bad, double *value)
+int gm_degenerate(const gm_model *M, const gm_par *P, const double *nk, double rcond,
+                  int *bad, double *value)
 {
   const int d = P->d, K = P->k;
   const double need = M->rows == GM_ROWS_MEAN ? 1.0 : M->rows == GM_ROWS_SPREAD ? 2.0 : d + 1.0;
@@ -748,7 +745,6 @@ int gm_degenerate(const gm_data *D, const gm_model *M, const gm_par *P, const do
       *value = nk[c];
       return GM_FEWROWS;
     }
-  (void) D;
   if (!(rcond > 0.0) || K == 1) return GM_OK;
   const size_t dd = (size_t) d * d;
   const int lwork = lapack_lwork(d);
