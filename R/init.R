@@ -92,26 +92,29 @@ init_sigma <- function(sigma, sd, d, k) {
   out
 }
 
-# What every K shares: the standardised data, and for "hc" the trees.
+# What every K shares: for the random methods the standardised data, and for "hc"
+# the trees.
 prepare_starts <- function(x, w, start, control, kmax) {
   if (is.list(start)) return(list(methods = "given", start = start))
-  out <- list(methods = start, xs = standardise(x, w))
+  out <- list(methods = start)
+  if (any(start != "hc")) out$xs <- standardise(x, w)
   if ("hc" %in% start) out$hc <- hc_trees(x, w, max(control$hc_max_n, kmax), kmax)
   out
 }
 
 # The starts for one K, from every method asked for ("hc" gives up to three, the
-# random methods n_init each). Each is list(z0 = the sufficient statistics of a
-# partition of all rows, which every model's first M-step starts from), or for a
-# hierarchical start on a subset list(sub = list(x, w, z0)), which fit_start()
-# carries to all rows, or list(par0 = list(pro, mean, sigma)).
+# random methods n_init each), as the C sweep reads them: list(0L, the sufficient
+# statistics list(nk, mean, scatter) of a partition of all rows, which every model's
+# first M-step starts from); for a hierarchical start on a subset, list(1L, those of
+# a partition of the subset), which the sweep carries to all rows by one M-step on
+# the subset; or list(2L, list(pro, mean, sigma)).
 make_starts <- function(prep, x, w, k, n_init, control) {
   if (identical(prep$methods, "given")) {
     s <- prep$start
-    return(list(list(par0 = list(s$pro, s$mean, s$sigma))))
+    return(list(list(2L, list(s$pro, s$mean, s$sigma))))
   }
-  n <- nrow(prep$xs)
-  suff <- function(cl) list(z0 = .Call(C_gmm_suff, x, w, hard_z(cl, k)))
+  n <- nrow(x)
+  suff <- function(cl) list(0L, .Call(C_gmm_suff, x, w, hard_z(cl, k)))
   if (k == 1L) return(list(suff(rep(1L, n))))
   random <- unlist(lapply(setdiff(prep$methods, "hc"), function(method) {
     switch(method,
@@ -128,9 +131,8 @@ make_starts <- function(prep, x, w, k, n_init, control) {
     } else {
       xs <- x[hc$sub, , drop = FALSE]
       ws <- w[hc$sub]
-      starts <- c(lapply(cuts, function(cl) {
-        list(sub = list(x = xs, w = ws, z0 = .Call(C_gmm_suff, xs, ws, hard_z(cl, k))))
-      }), starts)
+      starts <- c(lapply(cuts, function(cl) list(1L, .Call(C_gmm_suff, xs, ws, hard_z(cl, k)))),
+                  starts)
     }
     if (ncol(x) == 1L) starts <- c(starts, list(suff(quantile_partition(x[, 1], w, k))))
   }
@@ -146,7 +148,7 @@ make_starts <- function(prep, x, w, k, n_init, control) {
 # whitened data (principal components scaled to unit variance); its partitions
 # often suit the constrained models better. Frequency weights count as repeated
 # rows. Above max_n rows with positive weight, both run on a random subset of max_n
-# of them, and fit_start() carries each partition of the subset to all rows. The C
+# of them, and the sweep carries each partition of the subset to all rows. The C
 # code (src/hcvvv.c, src/hc.c) returns each tree's partitions into 1 .. kmax groups.
 hc_trees <- function(x, w, max_n, kmax) {
   pos <- which(w > 0)

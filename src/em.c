@@ -6,34 +6,12 @@
 
 /* ---- the EM loop -------------------------------------------------------- */
 
-typedef struct {
-  int iterations;   /* M-steps taken after the start */
-  int converged;
-  int status;       /* GM_OK or the reason the fit stopped */
-  int bad;          /* failing component (0-based), or -1 */
-  int inner_fail;   /* M-steps whose inner loop stopped at its cap */
-  int inner_last;   /* whether the last M-step's inner loop converged */
-  double loglik;
-  double entropy;   /* -sum_i w_i sum_k z_ik log z_ik of the final responsibilities */
-} gm_result;
-
-/* The log-likelihood after each iteration, in a buffer that doubles as it fills
- * (R_alloc memory, released when the .Call returns). */
-typedef struct {
-  double *v;
-  int len, cap;
-} gm_trace;
-
+/* The log-likelihood after each iteration, in a buffer of the caller's with room for
+ * every iteration a fit can take (max_iter + 1), so that a worker thread never
+ * allocates. */
 static void trace_push(gm_trace *t, double ll)
 {
-  if (t->len == t->cap) {
-    const int cap = t->cap ? 2 * t->cap : 64;
-    double *v = (double *) R_alloc(cap, sizeof(double));
-    if (t->len) memcpy(v, t->v, t->len * sizeof(double));
-    t->v = v;
-    t->cap = cap;
-  }
-  t->v[t->len++] = ll;
+  if (t->len < t->cap) t->v[t->len++] = ll;
 }
 
 /* Records the inner-loop outcome of the M-step just taken. */
@@ -43,19 +21,27 @@ static void note_inner(const gm_mwork *Wk, gm_result *res)
   if (!Wk->cov.inner_ok) res->inner_fail++;
 }
 
+/* Between iterations: thread 0 lets R handle an interrupt (which may jump out; the
+ * sweep's cleanup then stops the other threads), and every thread stops once the sweep
+ * has been told to. */
+static int stop_now(const gm_run *run)
+{
+  if (run->thread == 0) R_CheckUserInterrupt();
+  return run->abort && __atomic_load_n(run->abort, __ATOMIC_RELAXED);
+}
+
 /* Runs EM from the parameters in P (start = GM_FROM_PAR, Cholesky factors already
  * set), from responsibilities z (GM_FROM_Z: an M-step comes first), or from sufficient
  * statistics in Wk->nk, P->mean and Wk->W (GM_FROM_SUFF: likewise).  Each iteration is one
  * pass over the data (E-step and the next M-step's sums) and one M-step from the sums.
  * The trace receives the log-likelihood of the start and after each iteration.  On
  * return z and P hold the last parameters and their responsibilities. */
-enum { GM_FROM_PAR, GM_FROM_Z, GM_FROM_SUFF };
-
 static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
-                   int start, const gm_ctrl *C, gm_trace *trace, gm_mwork *Wk,
-                   gm_pass_work *pw, gm_result *res)
+                   int start, const gm_ctrl *C, const gm_run *run, gm_trace *trace,
+                   gm_mwork *Wk, gm_pass_work *pw, gm_result *res)
 {
   double ll = 0.0, old = 0.0, ent = 0.0;
+  Wk->cov.warm = 0;
   Wk->cov.have_par = start == GM_FROM_PAR;
   if (start != GM_FROM_PAR) {
     res->status = start == GM_FROM_Z ? gm_mstep(D, z, M, P, C, Wk, pw, &res->bad)
@@ -64,7 +50,10 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
     if (res->status) return;
   }
   for (int it = 0;; it++) {
-    if (it > 0) R_CheckUserInterrupt();
+    if (it > 0 && stop_now(run)) {
+      res->status = GM_ABORT;
+      return;
+    }
     res->status = gm_pass(D, P, z, NULL, &ll, &ent, Wk->stats, pw);
     if (res->status) return;
     trace_push(trace, ll);
@@ -83,14 +72,77 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
   res->entropy = ent;
 }
 
-static double model_df(const gm_model *M, int d, int k)
+/* One fit of a model with P->k components from a start, on data D, into P and z (and
+ * Wk->stats, the sums of its last pass): EM, then, for a fit that converged without a
+ * prior, the test for a spurious maximiser (gm_degenerate, on the effective rows:
+ * responsibilities summed over the rows of positive weight), which with C->degenerate
+ * fails the fit.  A start from sufficient statistics of a subset of the rows (S->sub)
+ * takes one M-step on the subset and runs EM on all rows from its parameters.  The
+ * result is a function of its arguments alone, whatever thread runs it, so fits can
+ * run side by side. */
+void gm_fit_core(const gm_data *D, const gm_model *M, const gm_start *S, const gm_ctrl *C,
+                 const gm_run *run, gm_par *P, double *z, gm_mwork *Wk, gm_pass_work *pw,
+                 gm_trace *trace, gm_result *res)
+{
+  const int d = D->d, k = P->k;
+  const gm_result fresh = {0, 0, GM_OK, -1, 0, 1, NA_REAL, NA_REAL, GM_OK, -1, NA_REAL};
+  *res = fresh;
+  trace->len = 0;
+  Wk->cov.k = k;
+  int start = S->kind;
+  if (S->kind == GM_FROM_SUFF) {
+    memcpy(Wk->nk, S->nk, k * sizeof(double));
+    memcpy(P->mean, S->mean, (size_t) d * k * sizeof(double));
+    memcpy(Wk->W, S->W, (size_t) d * d * k * sizeof(double));
+    if (S->sub) {   /* carried from the subset by its M-step */
+      Wk->cov.warm = 0;
+      Wk->cov.have_par = 0;
+      res->status = gm_mstep_suff(S->sub, M, P, C, Wk, &res->bad);
+      note_inner(Wk, res);
+      if (res->status) return;
+      start = GM_FROM_PAR;
+    }
+  } else if (S->kind == GM_FROM_PAR) {
+    memmove(P->pro, S->pro, k * sizeof(double));   /* gmm_fit passes P's own */
+    memmove(P->mean, S->mean, (size_t) d * k * sizeof(double));
+    memmove(P->sigma, S->sigma, (size_t) d * d * k * sizeof(double));
+  } else {
+    memcpy(z, S->z, (size_t) D->n * k * sizeof(double));
+  }
+  if (start == GM_FROM_PAR &&
+      gm_chol(d, k, P->sigma, P->chol, P->logdet, D->colvar, C->eps, &res->bad)) {
+    res->status = GM_SINGULAR;
+    return;
+  }
+  em_run(D, M, P, z, start, C, run, trace, Wk, pw, res);
+  if (res->status || C->prior) return;   /* a prior's MAP estimates are regularised */
+  double *nrow = Wk->cov.work;   /* free once the fit is done */
+  for (int c = 0; c < k; c++) {
+    const double *zc = z + (size_t) c * D->n;
+    double s = 0.0;
+    if (D->w) {
+      for (int i = 0; i < D->n; i++) s += D->w[i] > 0.0 ? zc[i] : 0.0;
+    } else {
+      for (int i = 0; i < D->n; i++) s += zc[i];
+    }
+    nrow[c] = s;
+  }
+  res->deg = gm_degenerate(M, P, nrow, C->rcond, &res->deg_bad, &res->deg_value,
+                           Wk->cov.work + k);
+  if (res->deg && C->degenerate) {
+    res->status = res->deg;
+    res->bad = res->deg_bad;
+  }
+}
+
+double gm_model_df(const gm_model *M, int d, int k)
 {
   return M->ncov(d, k) + (double) k * d + k - 1;
 }
 
 /* ---- argument checks: a wrong .Call is an R error, never a crash ---------- */
 
-static const double *real_arg(SEXP v, const char *what, R_xlen_t len)
+const double *gm_real_arg(SEXP v, const char *what, R_xlen_t len)
 {
   if (TYPEOF(v) != REALSXP) error("'%s' must be a double vector", what);
   if (len >= 0 && XLENGTH(v) != len)
@@ -102,7 +154,7 @@ static const double *real_arg(SEXP v, const char *what, R_xlen_t len)
 /* Whether p[0 .. len) are all finite (when nonneg, also >= 0), in loops without a
  * branch per element so that they vectorise: x - x is 0 for a finite x and NaN for an
  * infinite or NaN one. */
-GM_HOT static int all_finite(const double *p, R_xlen_t len, int nonneg)
+GM_HOT int gm_all_finite(const double *p, R_xlen_t len, int nonneg)
 {
   double acc = 0.0, low = 0.0;
   GM_SIMD_SUM(acc)
@@ -114,15 +166,15 @@ GM_HOT static int all_finite(const double *p, R_xlen_t len, int nonneg)
   return acc == 0.0 && low >= 0.0;
 }
 
-static const double *finite_arg(SEXP v, const char *what)
+const double *gm_finite_arg(SEXP v, const char *what)
 {
   if (TYPEOF(v) != REALSXP) error("'%s' must be a double vector", what);
-  if (!all_finite(REAL(v), XLENGTH(v), 0))
+  if (!gm_all_finite(REAL(v), XLENGTH(v), 0))
     error("'%s' must be finite (no NA, NaN or Inf)", what);
   return REAL(v);
 }
 
-static void matrix_dims(SEXP x, const char *what, int *nr, int *nc)
+void gm_matrix_dims(SEXP x, const char *what, int *nr, int *nc)
 {
   SEXP dim = getAttrib(x, R_DimSymbol);
   if (TYPEOF(x) != REALSXP || TYPEOF(dim) != INTSXP || LENGTH(dim) != 2)
@@ -132,7 +184,7 @@ static void matrix_dims(SEXP x, const char *what, int *nr, int *nc)
   if (*nr < 1 || *nc < 1) error("'%s' must have at least one row and column", what);
 }
 
-static const gm_model *model_arg(SEXP model, int d)
+const gm_model *gm_model_arg(SEXP model, int d)
 {
   if (TYPEOF(model) != STRSXP || LENGTH(model) != 1 || STRING_ELT(model, 0) == NA_STRING)
     error("'model' must be a single string");
@@ -145,7 +197,7 @@ static const gm_model *model_arg(SEXP model, int d)
 
 /* Weighted column variances about the weighted means: the scale against which a
  * conditional variance counts as zero. */
-GM_HOT static void column_variances(const gm_data *D, double *colvar)
+GM_HOT void gm_column_variances(const gm_data *D, double *colvar)
 {
   for (int j = 0; j < D->d; j++) {
     const double *xj = D->x + (size_t) j * D->n;
@@ -164,10 +216,10 @@ GM_HOT static void column_variances(const gm_data *D, double *colvar)
  * Shared by every adaptor that takes data. */
 void gm_data_arg(SEXP x, SEXP w, gm_data *D, int want_colvar)
 {
-  matrix_dims(x, "x", &D->n, &D->d);
-  D->x = finite_arg(x, "x");
-  D->w = real_arg(w, "w", D->n);
-  if (!all_finite(D->w, D->n, 1)) error("'w' must be finite and non-negative");
+  gm_matrix_dims(x, "x", &D->n, &D->d);
+  D->x = gm_finite_arg(x, "x");
+  D->w = gm_real_arg(w, "w", D->n);
+  if (!gm_all_finite(D->w, D->n, 1)) error("'w' must be finite and non-negative");
   double s = 0.0;
   GM_SIMD_SUM(s)
   for (int i = 0; i < D->n; i++) s += D->w[i];
@@ -176,7 +228,7 @@ void gm_data_arg(SEXP x, SEXP w, gm_data *D, int want_colvar)
   D->colvar = NULL;
   if (want_colvar) {
     double *colvar = (double *) R_alloc(D->d, sizeof(double));
-    column_variances(D, colvar);
+    gm_column_variances(D, colvar);
     D->colvar = colvar;
   }
 }
@@ -189,9 +241,9 @@ static void fill_na(SEXP v)
 
 /* control = c(tol, max_iter, reg, eps, inner_tol, inner_max_iter, threads, rcond,
  * degenerate); prior = NULL or list(kappa, nu, mean, scale). */
-static void ctrl_arg(SEXP control, SEXP prior, int d, gm_ctrl *C, gm_prior *pr)
+void gm_ctrl_arg(SEXP control, SEXP prior, int d, gm_ctrl *C, gm_prior *pr)
 {
-  const double *v = real_arg(control, "control", 9);
+  const double *v = gm_real_arg(control, "control", 9);
   if (!(v[0] >= 0.0 && isfinite(v[0])) || !(v[1] >= 0.0 && v[1] <= 1e7) ||
       v[1] != floor(v[1]) || !(v[2] >= 0.0 && isfinite(v[2])) ||
       !(v[3] >= 0.0 && v[3] < 1.0) || !(v[4] >= 0.0 && isfinite(v[4])) ||
@@ -214,18 +266,18 @@ static void ctrl_arg(SEXP control, SEXP prior, int d, gm_ctrl *C, gm_prior *pr)
   if (prior == R_NilValue) return;
   if (TYPEOF(prior) != VECSXP || LENGTH(prior) != 4)
     error("'prior' must be NULL or list(kappa, nu, mean, scale)");
-  pr->kappa = *real_arg(VECTOR_ELT(prior, 0), "prior$kappa", 1);
-  pr->nu = *real_arg(VECTOR_ELT(prior, 1), "prior$nu", 1);
-  real_arg(VECTOR_ELT(prior, 2), "prior$mean", d);
-  real_arg(VECTOR_ELT(prior, 3), "prior$scale", (R_xlen_t) d * d);
-  pr->mean = finite_arg(VECTOR_ELT(prior, 2), "prior$mean");
-  pr->scale = finite_arg(VECTOR_ELT(prior, 3), "prior$scale");
+  pr->kappa = *gm_real_arg(VECTOR_ELT(prior, 0), "prior$kappa", 1);
+  pr->nu = *gm_real_arg(VECTOR_ELT(prior, 1), "prior$nu", 1);
+  gm_real_arg(VECTOR_ELT(prior, 2), "prior$mean", d);
+  gm_real_arg(VECTOR_ELT(prior, 3), "prior$scale", (R_xlen_t) d * d);
+  pr->mean = gm_finite_arg(VECTOR_ELT(prior, 2), "prior$mean");
+  pr->scale = gm_finite_arg(VECTOR_ELT(prior, 3), "prior$scale");
   if (!(pr->kappa > 0.0 && isfinite(pr->kappa)) || !(pr->nu > d - 1.0 && isfinite(pr->nu)))
     error("'prior' needs kappa > 0 and nu > d - 1");
   C->prior = pr;
 }
 
-static SEXP new_list(const char **names, int len)
+SEXP gm_new_list(const char **names, int len)
 {
   SEXP out = PROTECT(allocVector(VECSXP, len));
   SEXP nms = PROTECT(allocVector(STRSXP, len));
@@ -235,7 +287,7 @@ static SEXP new_list(const char **names, int len)
   return out;
 }
 
-static SEXP alloc_array3(int d, int k)
+SEXP gm_alloc_array3(int d, int k)
 {
   SEXP a = PROTECT(allocVector(REALSXP, (R_xlen_t) d * d * k));
   SEXP dim = PROTECT(allocVector(INTSXP, 3));
@@ -249,11 +301,11 @@ static SEXP alloc_array3(int d, int k)
 
 /* Allocates pro (k), mean (d x k) and sigma (d x d x k) as elements 0, 1 and 2 of the
  * protected list `out`, and binds P to them; the Cholesky factors go in scratch. */
-static void par_alloc(SEXP out, int d, int k, gm_par *P)
+static void gm_par_alloc(SEXP out, int d, int k, gm_par *P)
 {
   SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
   SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
-  SET_VECTOR_ELT(out, 2, alloc_array3(d, k));
+  SET_VECTOR_ELT(out, 2, gm_alloc_array3(d, k));
   P->d = d;
   P->k = k;
   P->pro = REAL(VECTOR_ELT(out, 0));
@@ -271,11 +323,11 @@ static void par_copy_in(SEXP p0, SEXP m0, SEXP s0, const char *what, gm_par *P)
   const int d = P->d, k = P->k;
   char nm[64];
   snprintf(nm, sizeof nm, "%spro", what);
-  const double *p = real_arg(p0, nm, k);
+  const double *p = gm_real_arg(p0, nm, k);
   snprintf(nm, sizeof nm, "%smean", what);
-  const double *m = real_arg(m0, nm, (R_xlen_t) d * k);
+  const double *m = gm_real_arg(m0, nm, (R_xlen_t) d * k);
   snprintf(nm, sizeof nm, "%ssigma", what);
-  const double *s = real_arg(s0, nm, (R_xlen_t) d * d * k);
+  const double *s = gm_real_arg(s0, nm, (R_xlen_t) d * d * k);
   double ps = 0.0;
   for (int c = 0; c < k; c++) {
     if (!(p[c] > 0.0) || !isfinite(p[c])) error("'%spro' must be positive", what);
@@ -283,9 +335,9 @@ static void par_copy_in(SEXP p0, SEXP m0, SEXP s0, const char *what, gm_par *P)
   }
   if (fabs(ps - 1.0) > 1e-6) error("'%spro' must sum to 1", what);
   snprintf(nm, sizeof nm, "%smean", what);
-  finite_arg(m0, nm);
+  gm_finite_arg(m0, nm);
   snprintf(nm, sizeof nm, "%ssigma", what);
-  finite_arg(s0, nm);
+  gm_finite_arg(s0, nm);
   for (int c = 0; c < k; c++) {
     const double *S = s + (size_t) c * d * d;
     for (int j = 0; j < d; j++)
@@ -304,18 +356,18 @@ static void par_copy_in(SEXP p0, SEXP m0, SEXP s0, const char *what, gm_par *P)
 
 /* Checks sufficient statistics from R, list(nk, mean, scatter) with nk >= 0 (k),
  * mean (d x k) and scatter (d x d x k) finite; returns k. */
-static int suff_arg(SEXP s0, int d)
+int gm_suff_arg(SEXP s0, int d)
 {
   if (TYPEOF(s0) != VECSXP || LENGTH(s0) != 3)
     error("'z0' must be an n x K matrix or list(nk, mean, scatter)");
   SEXP nk = VECTOR_ELT(s0, 0);
-  if (TYPEOF(nk) != REALSXP || LENGTH(nk) < 1 || !all_finite(REAL(nk), LENGTH(nk), 1))
+  if (TYPEOF(nk) != REALSXP || LENGTH(nk) < 1 || !gm_all_finite(REAL(nk), LENGTH(nk), 1))
     error("'z0$nk' must be non-negative finite numbers");
   const int k = LENGTH(nk);
-  real_arg(VECTOR_ELT(s0, 1), "z0$mean", (R_xlen_t) d * k);
-  real_arg(VECTOR_ELT(s0, 2), "z0$scatter", (R_xlen_t) d * d * k);
-  finite_arg(VECTOR_ELT(s0, 1), "z0$mean");
-  finite_arg(VECTOR_ELT(s0, 2), "z0$scatter");
+  gm_real_arg(VECTOR_ELT(s0, 1), "z0$mean", (R_xlen_t) d * k);
+  gm_real_arg(VECTOR_ELT(s0, 2), "z0$scatter", (R_xlen_t) d * d * k);
+  gm_finite_arg(VECTOR_ELT(s0, 1), "z0$mean");
+  gm_finite_arg(VECTOR_ELT(s0, 2), "z0$scatter");
   return k;
 }
 
@@ -323,10 +375,10 @@ static int suff_arg(SEXP s0, int d)
 static SEXP suff_out(int d, int k, const double *stats, const double *mean)
 {
   const char *names[] = {"nk", "mean", "scatter"};
-  SEXP out = PROTECT(new_list(names, 3));
+  SEXP out = PROTECT(gm_new_list(names, 3));
   SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
   SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
-  SET_VECTOR_ELT(out, 2, alloc_array3(d, k));
+  SET_VECTOR_ELT(out, 2, gm_alloc_array3(d, k));
   double *mu = REAL(VECTOR_ELT(out, 1));
   memcpy(mu, mean, (size_t) d * k * sizeof(double));
   gm_suff_from_sums(d, k, stats, REAL(VECTOR_ELT(out, 0)), mu, REAL(VECTOR_ELT(out, 2)));
@@ -338,7 +390,7 @@ static SEXP suff_out(int d, int k, const double *stats, const double *mean)
  * Exactly one start is non-NULL: z0, for an M-step first, either n x K
  * responsibilities or their sufficient statistics list(nk, mean, scatter) (as
  * gmm_suff() and every fit return them); or par0 = list(pro, mean, sigma), for an
- * E-step first.  control and prior are as ctrl_arg() reads them.  A fit that breaks
+ * E-step first.  control and prior are as gm_ctrl_arg() reads them.  A fit that breaks
  * down is not an error: it returns status > 0 with the failing component and
  * iteration, for R to report.  A fit that did not break down also returns the
  * sufficient statistics of its final responsibilities, to start other models from. */
@@ -347,20 +399,20 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   gm_data D;
   gm_data_arg(x, w, &D, 1);
   const int n = D.n, d = D.d;
-  const gm_model *M = model_arg(model, d);
+  const gm_model *M = gm_model_arg(model, d);
   gm_ctrl C;
   gm_prior pr;
-  ctrl_arg(control, prior, d, &C, &pr);
+  gm_ctrl_arg(control, prior, d, &C, &pr);
   if ((z0 == R_NilValue) == (par0 == R_NilValue))
     error("exactly one of 'z0' and 'par0' must be given");
 
   int k;
   const int from_suff = TYPEOF(z0) == VECSXP;
   if (from_suff) {
-    k = suff_arg(z0, d);
+    k = gm_suff_arg(z0, d);
   } else if (z0 != R_NilValue) {
     int nr;
-    matrix_dims(z0, "z0", &nr, &k);
+    gm_matrix_dims(z0, "z0", &nr, &k);
     if (nr != n) error("'z0' must have %d rows", n);
   } else {
     if (TYPEOF(par0) != VECSXP || LENGTH(par0) != 3)
@@ -372,58 +424,37 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
                          "converged", "status", "bad", "df", "bic", "inner_fail",
                          "inner_converged", "entropy", "suff", "degenerate", "value"};
-  SEXP out = PROTECT(new_list(names, 18));
+  SEXP out = PROTECT(gm_new_list(names, 18));
   gm_par P;
-  par_alloc(out, d, k, &P);
+  gm_par_alloc(out, d, k, &P);
   SEXP z = allocMatrix(REALSXP, n, k);
   SET_VECTOR_ELT(out, 3, z);
   gm_mwork Wk;
   gm_mwork_alloc(&Wk, d, k, &C);
   gm_pass_work pw;
   gm_pass_alloc(&pw, n, d, k, C.threads);
-  gm_trace trace = {NULL, 0, 0};
-
-  gm_result res = {0, 0, GM_OK, -1, 0, 1, NA_REAL, NA_REAL};
+  gm_trace trace = {(double *) R_alloc((size_t) C.max_iter + 1, sizeof(double)), 0,
+                    C.max_iter + 1};
+  gm_start S = {GM_FROM_Z, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
   if (from_suff) {
-    memcpy(Wk.nk, REAL(VECTOR_ELT(z0, 0)), k * sizeof(double));
-    memcpy(P.mean, REAL(VECTOR_ELT(z0, 1)), (size_t) d * k * sizeof(double));
-    memcpy(Wk.W, REAL(VECTOR_ELT(z0, 2)), (size_t) d * d * k * sizeof(double));
-    em_run(&D, M, &P, REAL(z), GM_FROM_SUFF, &C, &trace, &Wk, &pw, &res);
+    S.kind = GM_FROM_SUFF;
+    S.nk = REAL(VECTOR_ELT(z0, 0));
+    S.mean = REAL(VECTOR_ELT(z0, 1));
+    S.W = REAL(VECTOR_ELT(z0, 2));
   } else if (z0 != R_NilValue) {
-    const double *zz = REAL(z0);
-    if (!all_finite(zz, (R_xlen_t) n * k, 1)) error("'z0' must be finite and non-negative");
-    memcpy(REAL(z), zz, (size_t) n * k * sizeof(double));
-    em_run(&D, M, &P, REAL(z), GM_FROM_Z, &C, &trace, &Wk, &pw, &res);
+    S.z = REAL(z0);
+    if (!gm_all_finite(S.z, (R_xlen_t) n * k, 1)) error("'z0' must be finite and non-negative");
   } else {
+    /* validated copies, read back by gm_fit_core */
     par_copy_in(VECTOR_ELT(par0, 0), VECTOR_ELT(par0, 1), VECTOR_ELT(par0, 2), "par0$", &P);
-    int bad = -1;
-    if (gm_chol(d, k, P.sigma, P.chol, P.logdet, D.colvar, C.eps, &bad)) {
-      res.status = GM_SINGULAR;
-      res.bad = bad;
-    } else {
-      em_run(&D, M, &P, REAL(z), GM_FROM_PAR, &C, &trace, &Wk, &pw, &res);
-    }
+    S.kind = GM_FROM_PAR;
+    S.pro = P.pro;
+    S.mean = P.mean;
+    S.sigma = P.sigma;
   }
-
-  /* A converged fit may still be a spurious maximiser: with C.degenerate it fails, as
-   * a fit that broke down does; otherwise it is kept and flagged. */
-  int deg = GM_OK, deg_bad = -1;
-  double deg_value = NA_REAL;
-  if (!res.status && !C.prior) {   /* a prior's MAP estimates are regularised */
-    double *nrow = (double *) R_alloc(k, sizeof(double));
-    const double *zz = REAL(z);
-    for (int c = 0; c < k; c++) {
-      double s = 0.0;
-      for (int i = 0; i < n; i++)
-        if (D.w[i] > 0.0) s += zz[i + (size_t) c * n];
-      nrow[c] = s;
-    }
-    deg = gm_degenerate(M, &P, nrow, C.rcond, &deg_bad, &deg_value);
-    if (deg && C.degenerate) {
-      res.status = deg;
-      res.bad = deg_bad;
-    }
-  }
+  const gm_run run = {0, NULL};
+  gm_result res;
+  gm_fit_core(&D, M, &S, &C, &run, &P, REAL(z), &Wk, &pw, &trace, &res);
   if (res.status) {  /* what a failed fit left half-written is not returned */
     for (int e = 0; e < 4; e++) fill_na(VECTOR_ELT(out, e));
     res.loglik = NA_REAL;
@@ -432,7 +463,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   SEXP tr = allocVector(REALSXP, ntrace);
   SET_VECTOR_ELT(out, 5, tr);
   if (ntrace) memcpy(REAL(tr), trace.v, ntrace * sizeof(double));
-  const double df = model_df(M, d, k);
+  const double df = gm_model_df(M, d, k);
   SET_VECTOR_ELT(out, 4, ScalarReal(res.loglik));
   SET_VECTOR_ELT(out, 6, ScalarInteger(res.iterations));
   SET_VECTOR_ELT(out, 7, ScalarLogical(res.converged));
@@ -447,9 +478,9 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   if (!res.status) SET_VECTOR_ELT(out, 15, suff_out(d, k, Wk.stats, P.mean));
   SEXP dg = allocVector(INTSXP, 2);
   SET_VECTOR_ELT(out, 16, dg);
-  INTEGER(dg)[0] = deg;
-  INTEGER(dg)[1] = deg_bad >= 0 ? deg_bad + 1 : NA_INTEGER;
-  SET_VECTOR_ELT(out, 17, ScalarReal(deg_value));
+  INTEGER(dg)[0] = res.deg;
+  INTEGER(dg)[1] = res.deg_bad >= 0 ? res.deg_bad + 1 : NA_INTEGER;
+  SET_VECTOR_ELT(out, 17, ScalarReal(res.deg_value));
   UNPROTECT(1);
   return out;
 }
@@ -459,8 +490,8 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
 SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
 {
   gm_data D;
-  matrix_dims(x, "x", &D.n, &D.d);
-  D.x = finite_arg(x, "x");
+  gm_matrix_dims(x, "x", &D.n, &D.d);
+  D.x = gm_finite_arg(x, "x");
   D.w = NULL;
   D.wsum = D.n;
   D.colvar = NULL;
@@ -468,14 +499,14 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   if (TYPEOF(pro) != REALSXP || LENGTH(pro) < 1) error("'pro' must be a double vector");
   const int k = LENGTH(pro);
   const char *names[] = {"z", "logdens"};
-  SEXP out = PROTECT(new_list(names, 2));
+  SEXP out = PROTECT(gm_new_list(names, 2));
   SEXP z = allocMatrix(REALSXP, n, k);
   SET_VECTOR_ELT(out, 0, z);
   SEXP logdens = allocVector(REALSXP, n);
   SET_VECTOR_ELT(out, 1, logdens);
   SEXP par = PROTECT(allocVector(VECSXP, 3));  /* validated copies of pro, mean, sigma */
   gm_par P;
-  par_alloc(par, d, k, &P);
+  gm_par_alloc(par, d, k, &P);
   par_copy_in(pro, mean, sigma, "", &P);
   int bad = -1;
   if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
@@ -498,24 +529,24 @@ SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior)
   gm_data D;
   gm_data_arg(x, w, &D, 0);
   const int n = D.n, d = D.d;
-  const gm_model *M = model_arg(model, d);
+  const gm_model *M = gm_model_arg(model, d);
   int nr, k;
-  matrix_dims(z, "z", &nr, &k);
+  gm_matrix_dims(z, "z", &nr, &k);
   if (nr != n) error("'z' must have %d rows", n);
   gm_ctrl C;
   gm_prior pr;
-  ctrl_arg(control, prior, d, &C, &pr);
+  gm_ctrl_arg(control, prior, d, &C, &pr);
 
   const char *names[] = {"pro", "mean", "sigma", "status", "bad", "inner_converged"};
-  SEXP out = PROTECT(new_list(names, 6));
+  SEXP out = PROTECT(gm_new_list(names, 6));
   gm_par P;
-  par_alloc(out, d, k, &P);
+  gm_par_alloc(out, d, k, &P);
   gm_mwork Wk;
   gm_mwork_alloc(&Wk, d, k, &C);
   gm_pass_work pw;
   gm_pass_alloc(&pw, n, d, k, 1);
   int bad = -1;
-  int status = gm_mstep(&D, finite_arg(z, "z"), M, &P, &C, &Wk, &pw, &bad);
+  int status = gm_mstep(&D, gm_finite_arg(z, "z"), M, &P, &C, &Wk, &pw, &bad);
   if (status == GM_COLLAPSE)
     for (int e = 0; e < 3; e++) fill_na(VECTOR_ELT(out, e));
   SET_VECTOR_ELT(out, 3, ScalarInteger(status));
@@ -532,15 +563,15 @@ SEXP gmm_suff(SEXP x, SEXP w, SEXP z)
   gm_data D;
   gm_data_arg(x, w, &D, 0);
   int nr, k;
-  matrix_dims(z, "z", &nr, &k);
+  gm_matrix_dims(z, "z", &nr, &k);
   if (nr != D.n) error("'z' must have %d rows", D.n);
-  if (!all_finite(REAL(z), (R_xlen_t) nr * k, 1)) error("'z' must be finite and non-negative");
+  if (!gm_all_finite(REAL(z), (R_xlen_t) nr * k, 1)) error("'z' must be finite and non-negative");
   const int d = D.d;
   const char *names[] = {"nk", "mean", "scatter"};
-  SEXP out = PROTECT(new_list(names, 3));
+  SEXP out = PROTECT(gm_new_list(names, 3));
   SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
   SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
-  SET_VECTOR_ELT(out, 2, alloc_array3(d, k));
+  SET_VECTOR_ELT(out, 2, gm_alloc_array3(d, k));
   gm_pass_work pw;
   gm_pass_alloc(&pw, D.n, d, k, 1);
   double *stats = (double *) R_alloc(1 + (size_t) k * (1 + d + (size_t) d * d), sizeof(double));
@@ -556,7 +587,7 @@ SEXP gmm_models(void)
 {
   const int m = gm_model_count();
   const char *names[] = {"name", "multivariate"};
-  SEXP out = PROTECT(new_list(names, 2));
+  SEXP out = PROTECT(gm_new_list(names, 2));
   SEXP nm = allocVector(STRSXP, m);
   SET_VECTOR_ELT(out, 0, nm);
   SEXP mv = allocVector(LGLSXP, m);
@@ -576,8 +607,8 @@ SEXP gmm_df(SEXP model, SEXP d, SEXP k)
     error("'d' and 'k' must be single integers");
   const int dd = INTEGER(d)[0], kk = INTEGER(k)[0];
   if (dd < 1 || kk < 1) error("'d' and 'k' must be positive");
-  const gm_model *M = model_arg(model, dd);
-  return ScalarReal(model_df(M, dd, kk));
+  const gm_model *M = gm_model_arg(model, dd);
+  return ScalarReal(gm_model_df(M, dd, kk));
 }
 
 /* gmm_layout(n): how a pass splits n rows (a whole number from 1 to INT_MAX, R's
@@ -593,7 +624,7 @@ SEXP gmm_layout(SEXP n)
   const int nn = (int) REAL(n)[0], nblocks = gm_nblocks(nn);
   const int nchunk = gm_nchunks(nblocks);
   const char *names[] = {"blocks", "first", "start", "rows"};
-  SEXP out = PROTECT(new_list(names, 4));
+  SEXP out = PROTECT(gm_new_list(names, 4));
   SEXP first = allocVector(REALSXP, nchunk + 1);
   SET_VECTOR_ELT(out, 1, first);
   int b0 = 0, b1 = 0;

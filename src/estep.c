@@ -17,9 +17,6 @@
 #include <stdint.h>
 #include <string.h>
 #include "gaussmix.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define LOG_2PI 1.837877066409345483560659472811
 
@@ -61,12 +58,7 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
 {
   const int nblocks = gm_nblocks(n);
   pw->nchunk = gm_nchunks(nblocks);
-#ifdef _OPENMP
   pw->nthreads = threads < 1 ? 1 : threads;
-#else
-  (void) threads;
-  pw->nthreads = 1;
-#endif
   if (pw->nthreads > pw->nchunk) pw->nthreads = pw->nchunk;
   pw->chunk = (double *) R_alloc(pw->nchunk * chunk_size(d, k), sizeof(double));
   pw->scratch = (double *) R_alloc(pw->nthreads * scratch_size(d, k), sizeof(double));
@@ -372,6 +364,55 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
   }
 }
 
+/* What every chunk of one pass reads. */
+typedef struct {
+  const gm_data *D;
+  const gm_par *P;
+  double *z, *rowll;
+  int estep;
+  double *stats;
+  gm_pass_work *pw;
+  int nblocks;
+} chunk_ctx;
+
+/* One chunk of a pass (a task of gm_parallel): its blocks in order, into its own sums,
+ * with the scratch of the thread that runs it. */
+static void chunk_task(void *arg, int ch, int thread)
+{
+  const chunk_ctx *X = (const chunk_ctx *) arg;
+  const gm_data *D = X->D;
+  const gm_par *P = X->P;
+  gm_pass_work *pw = X->pw;
+  const int n = D->n, d = D->d, k = P->k;
+  double *scr = pw->scratch + (size_t) thread * scratch_size(d, k);
+  double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
+  double *g = lz + (size_t) GM_BLOCK * k, *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK;
+  double *u = sm + GM_BLOCK, *tc = u + GM_BLOCK;
+  double *acc = pw->chunk + ch * chunk_size(d, k);
+  memset(acc, 0, chunk_size(d, k) * sizeof(double));
+  pw->status[ch] = GM_OK;
+  pw->ent[ch] = 0.0;
+  if (!X->estep)   /* z is given: the sums scale it by 1 and write it to scratch */
+    for (int b = 0; b < GM_BLOCK; b++) sm[b] = 1.0;
+  int b0, b1;
+  gm_chunk_blocks(X->nblocks, pw->nchunk, ch, &b0, &b1);
+  for (int blk = b0; blk < b1; blk++) {
+    const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
+    const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
+    double *z = X->z;
+    if (X->estep) {
+      block_logdens(D, P, i0, m, lz, r);
+      pw->status[ch] = block_normalise(m, k, n, D->w ? D->w + i0 : NULL, lz, z + i0,
+                                       X->rowll ? X->rowll + i0 : NULL, acc, pw->ent + ch,
+                                       mx, sm, u, tc, X->stats == NULL);
+      if (pw->status[ch]) return;
+    }
+    if (X->stats)
+      block_stats(D, P, i0, m, z + i0, sm, X->estep ? z + i0 : lz, X->estep ? n : 0, acc,
+                  r, gr, g);
+  }
+}
+
 /* The chunk loop shared by gm_pass and gm_zstats.  With estep, each block gets its
  * log densities and responsibilities (written to z), its log-likelihood and entropy,
  * and, when stats is not NULL, its M-step sums; without, z is given and only the sums
@@ -382,44 +423,10 @@ static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
                       double *rowll, double *ll, double *ent, double *stats,
                       gm_pass_work *pw)
 {
-  const int n = D->n, d = D->d, k = P->k;
-  const int nblocks = gm_nblocks(n), nchunk = pw->nchunk;
-  const size_t csz = chunk_size(d, k), ssz = scratch_size(d, k);
-  memset(pw->chunk, 0, nchunk * csz * sizeof(double));
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(pw->nthreads) schedule(static)
-#endif
-  for (int ch = 0; ch < nchunk; ch++) {
-#ifdef _OPENMP
-    double *scr = pw->scratch + (size_t) omp_get_thread_num() * ssz;
-#else
-    double *scr = pw->scratch;
-#endif
-    double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
-    double *g = lz + (size_t) GM_BLOCK * k, *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK;
-    double *u = sm + GM_BLOCK, *tc = u + GM_BLOCK;
-    double *acc = pw->chunk + ch * csz;
-    pw->status[ch] = GM_OK;
-    pw->ent[ch] = 0.0;
-    if (!estep)   /* z is given: the sums scale it by 1 and write it to scratch */
-      for (int b = 0; b < GM_BLOCK; b++) sm[b] = 1.0;
-    int b0, b1;
-    gm_chunk_blocks(nblocks, nchunk, ch, &b0, &b1);
-    for (int blk = b0; blk < b1 && pw->status[ch] == GM_OK; blk++) {
-      const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
-      const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
-      if (estep) {
-        block_logdens(D, P, i0, m, lz, r);
-        pw->status[ch] = block_normalise(m, k, n, D->w ? D->w + i0 : NULL, lz, z + i0,
-                                         rowll ? rowll + i0 : NULL, acc, pw->ent + ch,
-                                         mx, sm, u, tc, stats == NULL);
-        if (pw->status[ch]) break;
-      }
-      if (stats)
-        block_stats(D, P, i0, m, z + i0, sm, estep ? z + i0 : lz, estep ? n : 0, acc, r,
-                    gr, g);
-    }
-  }
+  const int d = D->d, k = P->k, nchunk = pw->nchunk;
+  const size_t csz = chunk_size(d, k);
+  chunk_ctx X = {D, P, z, rowll, estep, stats, pw, gm_nblocks(D->n)};
+  gm_parallel(pw->nthreads, nchunk, chunk_task, &X, NULL);
   for (int ch = 0; ch < nchunk; ch++)
     if (pw->status[ch]) return pw->status[ch];
   double total = 0.0, h = 0.0;

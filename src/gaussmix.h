@@ -22,6 +22,13 @@
 #define GM_BLOCK 256
 #define GM_CHUNKS 32
 
+/* Threads (pool.c): POSIX threads where the platform has them, else every parallel
+ * run is inline.  GM_MAX_THREADS bounds the `threads` argument (R checks it). */
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(_WIN32)
+#define GM_THREADS 1
+#endif
+#define GM_MAX_THREADS 1024
+
 /* The hot kernels are compiled twice where GCC can choose between versions at load
  * time (x86-64 Linux with glibc's ifunc): once for AVX2 with FMA, once for the
  * baseline instruction set R itself is built for. Elsewhere: one plain version.
@@ -58,8 +65,9 @@ enum {
   GM_NONFINITE,  /* the log-likelihood is not finite */
   GM_FEWROWS,    /* converged, but a component has fewer effective rows than its
                   * covariance needs (a spurious maximiser) */
-  GM_ILLCOND     /* converged, but a covariance is out of proportion with the pooled
+  GM_ILLCOND,    /* converged, but a covariance is out of proportion with the pooled
                   * one (likewise) */
+  GM_ABORT       /* stopped because the sweep was interrupted (never reaches R) */
 };
 
 typedef struct {
@@ -149,6 +157,12 @@ typedef struct {
   gm_cov cov;
 } gm_mwork;
 
+/* pool.c */
+typedef void (*gm_task_fn)(void *ctx, int task, int thread);
+void gm_parallel(int threads, int ntasks, gm_task_fn fn, void *ctx, void (*idle)(void));
+void gm_pool_wait(void);
+void gm_pool_stop(void);
+
 /* linalg.c */
 int gm_chol(int d, int k, const double *sigma, double *chol, double *logdet,
             const double *colvar, double eps, int *bad);
@@ -174,7 +188,7 @@ void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats
 
 /* mstep.c */
 int gm_degenerate(const gm_model *M, const gm_par *P, const double *nk, double rcond,
-                  int *bad, double *value);
+                  int *bad, double *value, double *work);
 const gm_model *gm_find_model(const char *name);
 int gm_model_count(void);
 const gm_model *gm_model_at(int i);
@@ -190,6 +204,51 @@ void gm_suff_from_sums(int d, int k, const double *stats, double *nk, double *me
 void gm_suff_from_z(const gm_data *D, const double *z, int k, double *nk, double *mean,
                     double *W, double *stats, gm_pass_work *pw);
 
+/* em.c: one fit */
+typedef struct {
+  int iterations;   /* M-steps taken after the start */
+  int converged;
+  int status;       /* GM_OK or the reason the fit stopped */
+  int bad;          /* failing component (0-based), or -1 */
+  int inner_fail;   /* M-steps whose inner loop stopped at its cap */
+  int inner_last;   /* whether the last M-step's inner loop converged */
+  double loglik;
+  double entropy;   /* -sum_i w_i sum_k z_ik log z_ik of the final responsibilities */
+  int deg;          /* GM_OK, or GM_FEWROWS / GM_ILLCOND for a spurious maximiser */
+  int deg_bad;      /* its component, or -1 */
+  double deg_value; /* its effective rows, or its eigenvalue ratio */
+} gm_result;
+
+typedef struct {
+  double *v;
+  int len, cap;
+} gm_trace;
+
+/* How a fit starts: from parameters (an E-step first), from responsibilities or from
+ * their sufficient statistics (an M-step first); sufficient statistics may be those of
+ * a subset of the rows, sub, on which the M-step is taken. */
+enum { GM_FROM_PAR, GM_FROM_Z, GM_FROM_SUFF };
+typedef struct {
+  int kind;
+  const double *z;                       /* GM_FROM_Z: n x k */
+  const double *nk, *mean, *W;           /* GM_FROM_SUFF */
+  const gm_data *sub;                    /* GM_FROM_SUFF: the subset, or NULL */
+  const double *pro, *sigma;             /* GM_FROM_PAR, with mean */
+} gm_start;
+
+/* Who runs a fit: thread 0 may call R (and checks for interrupts); every thread stops
+ * when *abort (if not NULL) becomes non-zero. */
+typedef struct {
+  int thread;
+  const int *abort;
+} gm_run;
+
+double gm_model_df(const gm_model *M, int d, int k);
+void gm_fit_core(const gm_data *D, const gm_model *M, const gm_start *S, const gm_ctrl *C,
+                 const gm_run *run, gm_par *P, double *z, gm_mwork *Wk, gm_pass_work *pw,
+                 gm_trace *trace, gm_result *res);
+void gm_column_variances(const gm_data *D, double *colvar);
+
 /* hc.c: what the tree builders (Ward's in hc.c, VVV's in hcvvv.c) share */
 int gm_tree_args(SEXP x, SEXP w, SEXP kmax, gm_data *D);
 SEXP gm_tree_cut(int n, int km, const int *a, const int *b);
@@ -198,8 +257,17 @@ SEXP gm_tree_cut(int n, int km, const int *a, const int *b);
 void gm_kmeanspp(int n, int d, int k, const double *x, const double *w,
                  int lloyd, int *cl, double *centres, double *dist, double *work);
 
-/* em.c: argument unpacking shared by the adaptors */
+/* em.c: argument unpacking shared by the adaptors (em.c, sweep.c) */
 void gm_data_arg(SEXP x, SEXP w, gm_data *D, int want_colvar);
+const double *gm_real_arg(SEXP v, const char *what, R_xlen_t len);
+const double *gm_finite_arg(SEXP v, const char *what);
+int gm_all_finite(const double *p, R_xlen_t len, int nonneg);
+void gm_matrix_dims(SEXP x, const char *what, int *nr, int *nc);
+const gm_model *gm_model_arg(SEXP model, int d);
+void gm_ctrl_arg(SEXP control, SEXP prior, int d, gm_ctrl *C, gm_prior *pr);
+int gm_suff_arg(SEXP s0, int d);
+SEXP gm_new_list(const char **names, int len);
+SEXP gm_alloc_array3(int d, int k);
 
 /* registered .Call entry points */
 SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP prior);
@@ -212,5 +280,6 @@ SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax);
 SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax);
 SEXP gmm_suff(SEXP x, SEXP w, SEXP z);
 SEXP gmm_layout(SEXP n);
+SEXP gmm_sweep(SEXP args);
 
 #endif

@@ -1,4 +1,4 @@
-/* Registration of the .Call entry points; nothing else lives here. */
+/* Registration of the .Call entry points, and the thread pool's end at unload. */
 #include <R_ext/Rdynload.h>
 #include "gaussmix.h"
 
@@ -13,6 +13,7 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_hcvvv",  (DL_FUNC) &gmm_hcvvv,  3},
   {"gmm_suff",   (DL_FUNC) &gmm_suff,   3},
   {"gmm_layout", (DL_FUNC) &gmm_layout, 1},
+  {"gmm_sweep",  (DL_FUNC) &gmm_sweep,  1},
   {NULL, NULL, 0}
 };
 
@@ -21,4 +22,11 @@ void R_init_gaussmix(DllInfo *dll)
   R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
+}
+
+/* The pool's threads run code of this library: they end before it is unloaded. */
+void R_unload_gaussmix(DllInfo *dll)
+{
+  (void) dll;
+  gm_pool_stop();
 }

@@ -735,7 +735,7 @@ const gm_model *gm_find_model(const char *name)
  * or far-apart clusters do not trip it; a component collapsing onto a few points does.
  * The component goes to *bad (for GM_ILLCOND, the one with the smallest eigenvalue). */
 int gm_degenerate(const gm_model *M, const gm_par *P, const double *nk, double rcond,
-                  int *bad, double *value)
+                  int *bad, double *value, double *work)
 {
   const int d = P->d, K = P->k;
   const double need = M->rows == GM_ROWS_MEAN ? 1.0 : M->rows == GM_ROWS_SPREAD ? 2.0 : d + 1.0;
@@ -748,7 +748,7 @@ int gm_degenerate(const gm_model *M, const gm_par *P, const double *nk, double r
   if (!(rcond > 0.0) || K == 1) return GM_OK;
   const size_t dd = (size_t) d * d;
   const int lwork = lapack_lwork(d);
-  double *L = (double *) R_alloc(3 * dd + d + lwork, sizeof(double));
+  double *L = work;   /* 3 d^2 + d + lapack_lwork(d), within GM_COV_WORK(d, k) - k */
   double *A = L + dd, *vec = A + dd, *val = vec + dd, *lwk = val + d;
   memset(L, 0, dd * sizeof(double));
   for (int c = 0; c < K; c++)

@@ -99,12 +99,16 @@ test_that("above hc_max_n rows the trees grow on a subset, carried to all rows b
   w <- rep(1, 600)
   hc <- gaussmix:::hc_trees(x, w, 100, 9)
   expect_length(hc$sub, 100)
-  prep <- list(methods = "hc", xs = x, hc = hc)
+  prep <- list(methods = "hc", hc = hc)
   starts <- gaussmix:::make_starts(prep, x, w, 2, 1, gmm_control())
-  expect_true(all(vapply(starts, function(s) !is.null(s$sub), logical(1))))
+  expect_true(all(vapply(starts, function(s) s[[1]] == 1L, logical(1))))   # on the subset
+  # The C sweep with that one start and one cell.
   cv <- gaussmix:::control_vector(gmm_control(), 1L)
-  f <- gaussmix:::fit_start(x, w, "VVV", starts[[1]], cv, NULL, list(scale = 1))
-  expect_equal(f$status, 0L)
+  res <- .Call(gaussmix:::C_gmm_sweep, list(x, w, 2L, "VVV", matrix(TRUE), list(starts[1]),
+                                            x[hc$sub, ], w[hc$sub], list(NULL), cv,
+                                            c(1e-5, 10, 1, 1, log(600)), 1L))
+  f <- res$best
+  expect_equal(res$status, matrix(0L))
   # The same by hand: the subset's groups give means, covariances (divisor n_k) and
   # proportions; EM on all rows starts from them.
   cl <- hc$labels[[1]][, 2]

@@ -1,0 +1,678 @@
+/* The K x model sweep: every cell's fits from its starts, the cross starts, the
+ * refinement of the best cells and the choice by BIC, in one .Call.
+ *
+ * R prepares the starts of each K (partitions as sufficient statistics, or
+ * parameters) and says which cells may be fitted; this file runs the fits and keeps,
+ * per cell, the best one.  The sweep goes in phases, each a set of independent tasks
+ * (one per cell), run on the thread pool:
+ *
+ *   1. every cell from every start of its K, keeping the highest log-likelihood (or
+ *      the reason the first start failed);
+ *   2. cross starts (K > 1): the responsibilities of the K's fit with the smallest BIC
+ *      and of the one with the largest log-likelihood start every other model of that
+ *      K once more; a cell keeps the result when it is higher (a cell that failed
+ *      takes the first that works);
+ *   3. when more than one cell is fitted and screen_tol > tol, phases 1 and 2 run to
+ *      screen_tol, and the cells whose BIC is within refine_bic of the best continue to
+ *      tol from their parameters (a cell that breaks down on the way fails);
+ *   4. the cell with the smallest BIC is chosen; if it was not refined (its refined
+ *      rivals all broke down), it is refined in turn, until a refined cell is best.
+ *
+ * With few rows (n * K small) a phase's cells run side by side, one per thread, each
+ * fit on one thread; otherwise the cells run one after the other and each pass splits
+ * its rows over the threads.  Either way every fit gives the same bits as on one
+ * thread: a pass sums its rows in fixed chunks in a fixed order, a cell's fits run in
+ * a fixed order, and the phases combine the cells in a fixed order.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gaussmix.h"
+
+/* Cells run side by side when every thread can hold an n x K responsibility matrix of
+ * this many doubles or fewer (32 MB). */
+#define GM_CELLS_NK 4e6
+/* A pass splits its rows over the threads only when it has about this much work
+ * (n K (d^2 + 8), in multiply-adds: a few hundred microseconds); smaller passes would
+ * spend more on waking threads than they gain. */
+#define GM_PASS_WORK 1e6
+
+typedef struct {
+  int kind;             /* GM_FROM_SUFF (on all rows or the subset) or GM_FROM_PAR */
+  int sub;
+  const double *a, *b, *c;   /* nk, mean, scatter; or pro, mean, sigma */
+} sw_start;
+
+typedef struct {
+  int row, col, k;
+  const gm_model *M;
+  int fit;              /* to be fitted (R's df rule) */
+  int ok;               /* holds a fit */
+  int refined;
+  /* the fit it holds */
+  int iterations, converged, inner_fail, inner_last, deg, deg_bad;
+  double loglik, entropy, bic, deg_value;   /* in the units of the user's weights */
+  double *pro, *mean, *sigma;               /* its parameters */
+  double *snk, *smean, *sW;                 /* sufficient statistics of its responsibilities */
+  double *trace;                            /* malloc'd, internal units */
+  int ntrace;
+  int origin;           /* 1-based start, or -(column) of the model whose fit started it */
+  /* why it failed, when it holds no fit */
+  int fstatus, fbad, fiter, frefining;
+  double fvalue;
+} sw_cell;
+
+/* One thread's workspace, for fits of up to kmax components. */
+typedef struct {
+  gm_par P;
+  double *z;
+  gm_mwork Wk;
+  gm_pass_work pw;
+  gm_trace trace;
+} sw_thread;
+
+typedef struct {
+  gm_data D, sub;
+  int have_sub;
+  int nk, nm, kmax, threads;
+  const int *ks;
+  sw_cell *cells;       /* nk x nm, column-major */
+  sw_start **starts;    /* per K row */
+  int *nstarts;
+  gm_prior *priors;     /* per K row */
+  int *has_prior;
+  gm_ctrl C;            /* the final tolerance */
+  double screen_tol, refine_bic, scale, logn;
+  int screening, cross;
+  sw_thread *T;
+  int side_ok;          /* a workspace per thread: phases may run cells side by side */
+  int abort;
+  int overflow;
+  /* phase 2: the donors of each K row (columns, -1 for none) and their statistics */
+  int *donor;           /* nk x 2 */
+  double *dsuff;        /* nk x 2 copies of (nk, mean, scatter) */
+  /* the current phase's tasks */
+  int phase, ntask, *task;
+} sw_sweep;
+
+static sw_cell *cell_at(sw_sweep *S, int row, int col) { return S->cells + row + (size_t) col * S->nk; }
+
+static size_t suff_len(int d, int k) { return (size_t) k * (1 + d + (size_t) d * d); }
+
+/* Runs one fit on thread `th` of the sweep; the result is in T->P, T->z, T->Wk.stats. */
+static void run_fit(sw_sweep *S, int th, const sw_cell *c, const gm_start *st, double tol,
+                    int max_iter, gm_result *res)
+{
+  sw_thread *T = S->T + th;
+  gm_ctrl C = S->C;
+  C.tol = tol;
+  C.max_iter = max_iter;
+  C.prior = S->has_prior[c->row] ? S->priors + c->row : NULL;
+  T->P.k = c->k;
+  const gm_run run = {th, &S->abort};
+  gm_fit_core(&S->D, c->M, st, &C, &run, &T->P, T->z, &T->Wk, &T->pw, &T->trace, res);
+}
+
+/* The fit on thread th becomes the cell's: parameters, sufficient statistics of its
+ * responsibilities, scalars in the user's units.  `keep_trace` prefixes the cell's
+ * trace (a refinement continues it, without repeating its start). */
+static void keep_fit(sw_sweep *S, int th, sw_cell *c, const gm_result *res, int origin,
+                     int continues)
+{
+  const sw_thread *T = S->T + th;
+  const int d = S->D.d, k = c->k;
+  memcpy(c->pro, T->P.pro, k * sizeof(double));
+  memcpy(c->mean, T->P.mean, (size_t) d * k * sizeof(double));
+  memcpy(c->sigma, T->P.sigma, (size_t) d * d * k * sizeof(double));
+  memcpy(c->smean, T->P.mean, (size_t) d * k * sizeof(double));
+  gm_suff_from_sums(d, k, T->Wk.stats, c->snk, c->smean, c->sW);
+  const int add = continues ? T->trace.len - 1 : T->trace.len;
+  const int base = continues ? c->ntrace : 0;
+  double *tr = (double *) realloc(continues ? c->trace : NULL, (base + add) * sizeof(double));
+  if (!tr) {   /* keep what there is; the trace is for display */
+    c->ntrace = base;
+  } else {
+    if (!continues) free(c->trace);
+    memcpy(tr + base, T->trace.v + (continues ? 1 : 0), add * sizeof(double));
+    c->trace = tr;
+    c->ntrace = base + add;
+  }
+  const double df = gm_model_df(c->M, d, k);
+  c->ok = 1;
+  c->loglik = S->scale * res->loglik;
+  if (!isfinite(c->loglik))   /* read by thread 0 after the phase */
+    __atomic_store_n(&S->overflow, 1, __ATOMIC_RELAXED);
+  c->entropy = S->scale * res->entropy;
+  c->bic = -2.0 * c->loglik + df * S->logn;
+  c->iterations = continues ? c->iterations + res->iterations : res->iterations;
+  c->inner_fail = continues ? c->inner_fail + res->inner_fail : res->inner_fail;
+  c->converged = res->converged;
+  c->inner_last = res->inner_last;
+  c->deg = res->deg;
+  c->deg_bad = res->deg_bad;
+  c->deg_value = res->deg_value;
+  if (!continues) c->origin = origin;
+}
+
+static void note_failure(sw_cell *c, const gm_result *res, int refining, int iter_before)
+{
+  c->fstatus = res->status;
+  c->fbad = res->bad;
+  c->fiter = iter_before + res->iterations;
+  c->fvalue = res->deg_value;
+  c->frefining = refining;
+}
+
+/* ---- the tasks of each phase ------------------------------------------------ */
+
+static void start_of(const sw_sweep *S, const sw_start *s, gm_start *st)
+{
+  memset(st, 0, sizeof *st);
+  st->kind = s->kind;
+  if (s->kind == GM_FROM_SUFF) {
+    st->nk = s->a;
+    st->mean = s->b;
+    st->W = s->c;
+    st->sub = s->sub ? &S->sub : NULL;
+  } else {
+    st->pro = s->a;
+    st->mean = s->b;
+    st->sigma = s->c;
+  }
+}
+
+/* Phase 1: a cell from every start of its K. */
+static void task_starts(sw_sweep *S, sw_cell *c, int th)
+{
+  const double tol = S->screening ? S->screen_tol : S->C.tol;
+  for (int s = 0; s < S->nstarts[c->row]; s++) {
+    if (__atomic_load_n(&S->abort, __ATOMIC_RELAXED)) return;
+    gm_start st;
+    start_of(S, S->starts[c->row] + s, &st);
+    gm_result res;
+    run_fit(S, th, c, &st, tol, S->C.max_iter, &res);
+    if (res.status == GM_ABORT) return;
+    if (res.status == GM_OK) {
+      if (!c->ok || S->scale * res.loglik > c->loglik) keep_fit(S, th, c, &res, s + 1, 0);
+    } else if (!c->ok && c->fstatus == GM_OK) {
+      note_failure(c, &res, 0, 0);
+    }
+  }
+}
+
+/* Phase 2: a cell from the fits of the K's donors. */
+static void task_cross(sw_sweep *S, sw_cell *c, int th)
+{
+  const int d = S->D.d, k = c->k;
+  const double tol = S->screening ? S->screen_tol : S->C.tol;
+  for (int j = 0; j < 2; j++) {
+    const int col = S->donor[c->row + (size_t) j * S->nk];
+    if (col < 0 || col == c->col) continue;
+    if (__atomic_load_n(&S->abort, __ATOMIC_RELAXED)) return;
+    const double *ds = S->dsuff + ((size_t) c->row + (size_t) j * S->nk) * suff_len(d, S->kmax);
+    gm_start st;
+    memset(&st, 0, sizeof st);
+    st.kind = GM_FROM_SUFF;
+    st.nk = ds;
+    st.mean = ds + k;
+    st.W = ds + k + (size_t) d * k;
+    gm_result res;
+    run_fit(S, th, c, &st, tol, S->C.max_iter, &res);
+    if (res.status == GM_ABORT) return;
+    if (res.status != GM_OK) continue;
+    if (!c->ok) {   /* a failed cell takes the first donor that works */
+      keep_fit(S, th, c, &res, -(col + 1), 0);
+      c->fstatus = GM_OK;
+      break;
+    }
+    if (S->scale * res.loglik > c->loglik) keep_fit(S, th, c, &res, -(col + 1), 0);
+  }
+}
+
+/* Phases 3 and 4: a screened cell continued to tol, within what is left of max_iter. */
+static void task_refine(sw_sweep *S, sw_cell *c, int th)
+{
+  gm_start st;
+  memset(&st, 0, sizeof st);
+  st.kind = GM_FROM_PAR;
+  st.pro = c->pro;
+  st.mean = c->mean;
+  st.sigma = c->sigma;
+  const int left = S->C.max_iter > c->iterations ? S->C.max_iter - c->iterations : 0;
+  gm_result res;
+  run_fit(S, th, c, &st, S->C.tol, left, &res);
+  if (res.status == GM_ABORT) return;
+  if (res.status != GM_OK) {
+    c->ok = 0;
+    note_failure(c, &res, 1, c->iterations);
+    return;
+  }
+  keep_fit(S, th, c, &res, 0, 1);
+  c->refined = 1;
+}
+
+static void phase_task(void *arg, int t, int th)
+{
+  sw_sweep *S = (sw_sweep *) arg;
+  if (__atomic_load_n(&S->abort, __ATOMIC_RELAXED)) return;
+  sw_cell *c = S->cells + S->task[t];
+  switch (S->phase) {
+  case 1: task_starts(S, c, th); break;
+  case 2: task_cross(S, c, th); break;
+  default: task_refine(S, c, th); break;
+  }
+}
+
+static void check_interrupt(void) { R_CheckUserInterrupt(); }
+
+/* Runs the current phase's tasks: side by side when rows are few, else one after the
+ * other with the rows of each pass split over the threads (see the constants above). */
+static void run_phase(sw_sweep *S)
+{
+  if (!S->ntask) return;
+  if (S->side_ok && S->ntask > 1) {
+    S->T[0].pw.nthreads = 1;
+    gm_parallel(S->threads, S->ntask, phase_task, S, check_interrupt);
+  } else {
+    for (int t = 0; t < S->ntask; t++) {
+      const sw_cell *c = S->cells + S->task[t];
+      const double work = (double) S->D.n * c->k * ((double) S->D.d * S->D.d + 8.0);
+      S->T[0].pw.nthreads = work >= GM_PASS_WORK ? S->threads : 1;
+      if (S->T[0].pw.nthreads > S->T[0].pw.nchunk) S->T[0].pw.nthreads = S->T[0].pw.nchunk;
+      phase_task(S, t, 0);
+    }
+  }
+  if (S->overflow)
+    error("the log-likelihood weighted by `weights` overflows; rescale them.");
+}
+
+/* ---- the sweep ----------------------------------------------------------------- */
+
+static void choose_donors(sw_sweep *S)
+{
+  const int d = S->D.d;
+  for (int r = 0; r < S->nk; r++) {
+    int by_bic = -1, by_ll = -1;
+    for (int m = 0; m < S->nm; m++) {
+      const sw_cell *c = cell_at(S, r, m);
+      if (!c->ok) continue;
+      if (by_bic < 0 || c->bic < cell_at(S, r, by_bic)->bic) by_bic = m;
+      if (by_ll < 0 || c->loglik > cell_at(S, r, by_ll)->loglik) by_ll = m;
+    }
+    S->donor[r] = by_bic;
+    S->donor[r + (size_t) S->nk] = by_ll == by_bic ? -1 : by_ll;
+    for (int j = 0; j < 2; j++) {
+      const int col = S->donor[r + (size_t) j * S->nk];
+      if (col < 0) continue;
+      const sw_cell *c = cell_at(S, r, col);
+      const int k = c->k;
+      double *ds = S->dsuff + ((size_t) r + (size_t) j * S->nk) * suff_len(d, S->kmax);
+      memcpy(ds, c->snk, k * sizeof(double));
+      memcpy(ds + k, c->smean, (size_t) d * k * sizeof(double));
+      memcpy(ds + k + (size_t) d * k, c->sW, (size_t) d * d * k * sizeof(double));
+    }
+  }
+}
+
+/* The cell (index) with the smallest BIC, the first in K-then-model order on ties;
+ * -1 when none holds a fit. */
+static int best_cell(const sw_sweep *S)
+{
+  int best = -1;
+  for (int r = 0; r < S->nk; r++)
+    for (int m = 0; m < S->nm; m++) {
+      const int i = r + m * S->nk;
+      if (S->cells[i].ok && (best < 0 || S->cells[i].bic < S->cells[best].bic)) best = i;
+    }
+  return best;
+}
+
+static SEXP sweep_out(sw_sweep *S, int best);
+
+static SEXP sweep_body(void *arg)
+{
+  sw_sweep *S = (sw_sweep *) arg;
+  const int ncell = S->nk * S->nm;
+  S->task = (int *) R_alloc(ncell, sizeof(int));
+  /* 1: every cell from its starts */
+  S->phase = 1;
+  S->ntask = 0;
+  for (int i = 0; i < ncell; i++)
+    if (S->cells[i].fit) S->task[S->ntask++] = i;
+  run_phase(S);
+  /* 2: cross starts */
+  if (S->cross) {
+    choose_donors(S);
+    S->phase = 2;
+    S->ntask = 0;
+    for (int r = 0; r < S->nk; r++) {
+      int nfit = 0;
+      for (int m = 0; m < S->nm; m++) nfit += cell_at(S, r, m)->fit;
+      if (S->ks[r] < 2 || nfit < 2 || S->donor[r] < 0) continue;
+      for (int m = 0; m < S->nm; m++)
+        if (cell_at(S, r, m)->fit) S->task[S->ntask++] = r + m * S->nk;
+    }
+    run_phase(S);
+  }
+  /* 3: refine the cells near the best */
+  int best = best_cell(S);
+  if (S->screening && best >= 0) {
+    const double cut = S->cells[best].bic + S->refine_bic;
+    S->phase = 3;
+    S->ntask = 0;
+    for (int i = 0; i < ncell; i++)
+      if (S->cells[i].ok && S->cells[i].bic <= cut) S->task[S->ntask++] = i;
+    run_phase(S);
+  }
+  /* 4: the choice, always of a cell refined to tol */
+  for (;;) {
+    best = best_cell(S);
+    if (best < 0 || !S->screening || S->cells[best].refined) break;
+    S->phase = 4;
+    S->ntask = 1;
+    S->task[0] = best;
+    run_phase(S);
+  }
+  return sweep_out(S, best);
+}
+
+/* Runs when the body returns, or when it jumps out (an interrupt or an error): then
+ * the other threads are told to stop and waited for (they stop at their next
+ * iteration) before what they use is released. */
+static void sweep_cleanup(void *arg, Rboolean jump)
+{
+  sw_sweep *S = (sw_sweep *) arg;
+  if (jump) {
+    __atomic_store_n(&S->abort, 1, __ATOMIC_RELAXED);
+    gm_pool_wait();
+  }
+  for (int i = 0; i < S->nk * S->nm; i++) {
+    free(S->cells[i].trace);
+    S->cells[i].trace = NULL;
+  }
+}
+
+/* ---- arguments and result ------------------------------------------------------ */
+
+static void starts_arg(SEXP starts, sw_sweep *S)
+{
+  const int d = S->D.d;
+  if (TYPEOF(starts) != VECSXP || LENGTH(starts) != S->nk)
+    error("'starts' must be a list with one element per K");
+  S->starts = (sw_start **) R_alloc(S->nk, sizeof(sw_start *));
+  S->nstarts = (int *) R_alloc(S->nk, sizeof(int));
+  for (int r = 0; r < S->nk; r++) {
+    SEXP sr = VECTOR_ELT(starts, r);
+    if (TYPEOF(sr) != VECSXP) error("'starts[[%d]]' must be a list", r + 1);
+    const int ns = LENGTH(sr), k = S->ks[r];
+    if (ns < 1) error("'starts[[%d]]' must hold at least one start", r + 1);
+    S->nstarts[r] = ns;
+    S->starts[r] = (sw_start *) R_alloc(ns > 0 ? ns : 1, sizeof(sw_start));
+    for (int s = 0; s < ns; s++) {
+      SEXP e = VECTOR_ELT(sr, s);
+      if (TYPEOF(e) != VECSXP || LENGTH(e) != 2 || TYPEOF(VECTOR_ELT(e, 0)) != INTSXP ||
+          LENGTH(VECTOR_ELT(e, 0)) != 1)
+        error("each start must be list(kind, statistics or parameters)");
+      const int kind = INTEGER(VECTOR_ELT(e, 0))[0];
+      SEXP v = VECTOR_ELT(e, 1);
+      sw_start *st = S->starts[r] + s;
+      if (kind == 0 || kind == 1) {
+        if (gm_suff_arg(v, d) != k) error("a start of K = %d has another number of components", k);
+        if (kind == 1 && !S->have_sub) error("a start on the subset needs 'sub_x'");
+        st->kind = GM_FROM_SUFF;
+        st->sub = kind == 1;
+      } else if (kind == 2) {
+        if (TYPEOF(v) != VECSXP || LENGTH(v) != 3) error("parameters must be list(pro, mean, sigma)");
+        gm_real_arg(VECTOR_ELT(v, 0), "start$pro", k);
+        gm_finite_arg(VECTOR_ELT(v, 1), "start$mean");
+        gm_real_arg(VECTOR_ELT(v, 1), "start$mean", (R_xlen_t) d * k);
+        gm_finite_arg(VECTOR_ELT(v, 2), "start$sigma");
+        gm_real_arg(VECTOR_ELT(v, 2), "start$sigma", (R_xlen_t) d * d * k);
+        const double *p = REAL(VECTOR_ELT(v, 0));
+        double ps = 0.0;
+        for (int c = 0; c < k; c++) {
+          if (!(p[c] > 0.0) || !isfinite(p[c])) error("'start$pro' must be positive");
+          ps += p[c];
+        }
+        if (fabs(ps - 1.0) > 1e-6) error("'start$pro' must sum to 1");
+        st->kind = GM_FROM_PAR;
+        st->sub = 0;
+      } else {
+        error("unknown kind of start %d", kind);
+      }
+      st->a = REAL(VECTOR_ELT(v, 0));
+      st->b = REAL(VECTOR_ELT(v, 1));
+      st->c = REAL(VECTOR_ELT(v, 2));
+    }
+  }
+}
+
+static SEXP int_matrix(int nr, int nc)
+{
+  SEXP m = allocMatrix(INTSXP, nr, nc);
+  for (R_xlen_t e = 0; e < XLENGTH(m); e++) INTEGER(m)[e] = NA_INTEGER;
+  return m;
+}
+
+static SEXP real_matrix(int nr, int nc)
+{
+  SEXP m = allocMatrix(REALSXP, nr, nc);
+  for (R_xlen_t e = 0; e < XLENGTH(m); e++) REAL(m)[e] = NA_REAL;
+  return m;
+}
+
+/* The chosen cell's fit as R reads it, with its responsibilities from one E-step. */
+static SEXP best_out(sw_sweep *S, const sw_cell *c)
+{
+  const int d = S->D.d, k = c->k, n = S->D.n;
+  const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
+                         "converged", "inner_fail", "inner_converged", "entropy", "df",
+                         "bic", "degenerate", "value", "model", "origin"};
+  SEXP out = PROTECT(gm_new_list(names, 17));
+  SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
+  SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
+  SET_VECTOR_ELT(out, 2, gm_alloc_array3(d, k));
+  gm_par P = {d, k, REAL(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)),
+              REAL(VECTOR_ELT(out, 2)), S->T[0].P.chol, S->T[0].P.logdet};
+  memcpy(P.pro, c->pro, k * sizeof(double));
+  memcpy(P.mean, c->mean, (size_t) d * k * sizeof(double));
+  memcpy(P.sigma, c->sigma, (size_t) d * d * k * sizeof(double));
+  SEXP z = allocMatrix(REALSXP, n, k);
+  SET_VECTOR_ELT(out, 3, z);
+  int bad = -1;
+  double ll, ent;
+  if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
+    error("the chosen fit's covariance %d is not positive definite", bad + 1);
+  S->T[0].pw.nthreads = S->threads < S->T[0].pw.nchunk ? S->threads : S->T[0].pw.nchunk;
+  if (gm_pass(&S->D, &P, REAL(z), NULL, &ll, &ent, NULL, &S->T[0].pw))
+    error("the chosen fit's responsibilities are not finite");
+  SEXP tr = allocVector(REALSXP, c->ntrace);
+  SET_VECTOR_ELT(out, 5, tr);
+  for (int i = 0; i < c->ntrace; i++) REAL(tr)[i] = S->scale * c->trace[i];
+  SET_VECTOR_ELT(out, 4, ScalarReal(c->loglik));
+  SET_VECTOR_ELT(out, 6, ScalarInteger(c->iterations));
+  SET_VECTOR_ELT(out, 7, ScalarLogical(c->converged));
+  SET_VECTOR_ELT(out, 8, ScalarInteger(c->inner_fail));
+  SET_VECTOR_ELT(out, 9, ScalarLogical(c->inner_last));
+  SET_VECTOR_ELT(out, 10, ScalarReal(c->entropy));
+  SET_VECTOR_ELT(out, 11, ScalarReal(gm_model_df(c->M, d, k)));
+  SET_VECTOR_ELT(out, 12, ScalarReal(c->bic));
+  SEXP dg = allocVector(INTSXP, 2);
+  SET_VECTOR_ELT(out, 13, dg);
+  INTEGER(dg)[0] = c->deg;
+  INTEGER(dg)[1] = c->deg_bad >= 0 ? c->deg_bad + 1 : NA_INTEGER;
+  SET_VECTOR_ELT(out, 14, ScalarReal(c->deg_value));
+  SET_VECTOR_ELT(out, 15, mkString(c->M->name));
+  SET_VECTOR_ELT(out, 16, ScalarInteger(c->origin));
+  UNPROTECT(1);
+  return out;
+}
+
+static SEXP sweep_out(sw_sweep *S, int best)
+{
+  const int nk = S->nk, nm = S->nm;
+  const char *names[] = {"bic", "icl", "loglik", "status", "bad", "iterations", "value",
+                         "refining", "origin", "best"};
+  SEXP out = PROTECT(gm_new_list(names, 10));
+  for (int e = 0; e < 3; e++) SET_VECTOR_ELT(out, e, real_matrix(nk, nm));
+  for (int e = 3; e < 6; e++) SET_VECTOR_ELT(out, e, int_matrix(nk, nm));
+  SET_VECTOR_ELT(out, 6, real_matrix(nk, nm));
+  SET_VECTOR_ELT(out, 7, allocMatrix(LGLSXP, nk, nm));
+  SET_VECTOR_ELT(out, 8, int_matrix(nk, nm));
+  for (int i = 0; i < nk * nm; i++) {
+    const sw_cell *c = S->cells + i;
+    LOGICAL(VECTOR_ELT(out, 7))[i] = c->frefining;
+    if (!c->fit) continue;
+    if (c->ok) {
+      REAL(VECTOR_ELT(out, 0))[i] = c->bic;
+      REAL(VECTOR_ELT(out, 1))[i] = c->bic + 2.0 * c->entropy;
+      REAL(VECTOR_ELT(out, 2))[i] = c->loglik;
+      INTEGER(VECTOR_ELT(out, 3))[i] = GM_OK;
+      INTEGER(VECTOR_ELT(out, 5))[i] = c->iterations;
+      INTEGER(VECTOR_ELT(out, 8))[i] = c->origin;
+    } else {
+      INTEGER(VECTOR_ELT(out, 3))[i] = c->fstatus;
+      INTEGER(VECTOR_ELT(out, 4))[i] = c->fbad >= 0 ? c->fbad + 1 : NA_INTEGER;
+      INTEGER(VECTOR_ELT(out, 5))[i] = c->fiter;
+      REAL(VECTOR_ELT(out, 6))[i] = c->fvalue;
+    }
+  }
+  if (best >= 0) SET_VECTOR_ELT(out, 9, best_out(S, S->cells + best));
+  UNPROTECT(1);
+  return out;
+}
+
+/* gmm_sweep(args), args = list(x, w, ks, models, fit, starts, sub_x, sub_w, priors,
+ * control, sweep, threads):
+ *   x, w          the rows of positive weight, weights of mean 1 (see R's weight_scale);
+ *   ks, models    the grid's K values (integer) and model names;
+ *   fit           logical length(ks) x length(models): the cells to fit;
+ *   starts        per K, a list of list(kind, value): kind 0, value = list(nk, mean,
+ *                 scatter) of a partition of x; kind 1, the same of a partition of
+ *                 sub_x; kind 2, value = list(pro, mean, sigma);
+ *   sub_x, sub_w  the subset the kind-1 starts partition, or NULL;
+ *   priors        per K, NULL or list(kappa, nu, mean, scale);
+ *   control       as gmm_fit reads it, with the final tol;
+ *   sweep         c(screen_tol, refine_bic, cross_starts, scale, logn): scale turns the
+ *                 log-likelihood into the units of the user's weights, logn is the log
+ *                 of their sum;
+ *   threads       the number of threads.
+ * Returns the tables (bic, icl, loglik, and for failed cells status, bad, iterations,
+ * value and whether it failed while refining; origin of each fit), and `best`, the
+ * chosen cell's fit (NULL when no cell could be fitted). */
+SEXP gmm_sweep(SEXP args)
+{
+  if (TYPEOF(args) != VECSXP || LENGTH(args) != 12) error("'args' must be a list of 12");
+  sw_sweep *S = (sw_sweep *) R_alloc(1, sizeof(sw_sweep));
+  memset(S, 0, sizeof *S);
+  gm_data_arg(VECTOR_ELT(args, 0), VECTOR_ELT(args, 1), &S->D, 1);
+  const int n = S->D.n, d = S->D.d;
+  SEXP ks = VECTOR_ELT(args, 2), models = VECTOR_ELT(args, 3), fit = VECTOR_ELT(args, 4);
+  if (TYPEOF(ks) != INTSXP || LENGTH(ks) < 1) error("'ks' must be a non-empty integer vector");
+  if (TYPEOF(models) != STRSXP || LENGTH(models) < 1) error("'models' must be a character vector");
+  S->nk = LENGTH(ks);
+  S->nm = LENGTH(models);
+  S->ks = INTEGER(ks);
+  if (TYPEOF(fit) != LGLSXP || XLENGTH(fit) != (R_xlen_t) S->nk * S->nm)
+    error("'fit' must be a logical matrix of length(ks) x length(models)");
+  for (int r = 0; r < S->nk; r++) {
+    if (S->ks[r] < 1 || S->ks[r] > n) error("'ks' must lie between 1 and nrow(x)");
+    if (S->ks[r] > S->kmax) S->kmax = S->ks[r];
+  }
+  SEXP sub_x = VECTOR_ELT(args, 6);
+  if (sub_x != R_NilValue) {
+    gm_data_arg(sub_x, VECTOR_ELT(args, 7), &S->sub, 1);
+    if (S->sub.d != d) error("'sub_x' must have %d columns", d);
+    S->have_sub = 1;
+  }
+  starts_arg(VECTOR_ELT(args, 5), S);
+  SEXP priors = VECTOR_ELT(args, 8);
+  if (TYPEOF(priors) != VECSXP || LENGTH(priors) != S->nk)
+    error("'priors' must be a list with one element per K");
+  S->priors = (gm_prior *) R_alloc(S->nk, sizeof(gm_prior));
+  S->has_prior = (int *) R_alloc(S->nk, sizeof(int));
+  for (int r = 0; r < S->nk; r++) {
+    gm_ctrl C;
+    gm_ctrl_arg(VECTOR_ELT(args, 9), VECTOR_ELT(priors, r), d, &C, S->priors + r);
+    S->has_prior[r] = C.prior != NULL;
+    S->C = C;
+  }
+  S->C.prior = NULL;
+  const double *sw = gm_real_arg(VECTOR_ELT(args, 10), "sweep", 5);
+  S->screen_tol = sw[0];
+  S->refine_bic = sw[1];
+  S->cross = sw[2] != 0.0;
+  S->scale = sw[3];
+  S->logn = sw[4];
+  if (!(S->screen_tol >= 0.0) || !(S->refine_bic >= 0.0) || !(S->scale > 0.0) ||
+      !isfinite(S->scale) || !isfinite(S->logn) || !isfinite(S->screen_tol) ||
+      !isfinite(S->refine_bic))
+    error("'sweep' must hold screen_tol >= 0, refine_bic >= 0, cross_starts, scale > 0, logn");
+  SEXP th = VECTOR_ELT(args, 11);
+  if (TYPEOF(th) != INTSXP || LENGTH(th) != 1 || INTEGER(th)[0] < 1 ||
+      INTEGER(th)[0] > GM_MAX_THREADS)
+    error("'threads' must be a whole number from 1 to %d", GM_MAX_THREADS);
+  S->threads = INTEGER(th)[0];
+  S->screening = S->nk * S->nm > 1 && S->screen_tol > S->C.tol;
+
+  /* the cells */
+  const int ncell = S->nk * S->nm;
+  S->cells = (sw_cell *) R_alloc(ncell, sizeof(sw_cell));
+  memset(S->cells, 0, ncell * sizeof(sw_cell));
+  for (int m = 0; m < S->nm; m++) {
+    const gm_model *M = STRING_ELT(models, m) == NA_STRING ? NULL
+                        : gm_find_model(CHAR(STRING_ELT(models, m)));
+    if (!M || M->multivariate != (d > 1)) error("'models' has an unknown or unsuitable model");
+    for (int r = 0; r < S->nk; r++) {
+      sw_cell *c = cell_at(S, r, m);
+      const int k = S->ks[r];
+      c->row = r;
+      c->col = m;
+      c->k = k;
+      c->M = M;
+      c->fit = LOGICAL(fit)[r + (size_t) m * S->nk] == TRUE;
+      c->fbad = c->deg_bad = -1;
+      c->fvalue = c->deg_value = NA_REAL;
+      if (!c->fit) continue;
+      double *buf = (double *) R_alloc(k + (size_t) d * k + (size_t) d * d * k + suff_len(d, k),
+                                       sizeof(double));
+      c->pro = buf;
+      c->mean = c->pro + k;
+      c->sigma = c->mean + (size_t) d * k;
+      c->snk = c->sigma + (size_t) d * d * k;
+      c->smean = c->snk + k;
+      c->sW = c->smean + (size_t) d * k;
+    }
+  }
+  S->donor = (int *) R_alloc(2 * (size_t) S->nk, sizeof(int));
+  S->dsuff = (double *) R_alloc(2 * (size_t) S->nk * suff_len(d, S->kmax), sizeof(double));
+
+  /* the threads' workspaces */
+  const int side = S->threads > 1 && (double) n * S->kmax <= GM_CELLS_NK;
+  const int nws = side ? S->threads : 1;
+  S->T = (sw_thread *) R_alloc(nws, sizeof(sw_thread));
+  for (int t = 0; t < nws; t++) {
+    sw_thread *T = S->T + t;
+    const int k = S->kmax;
+    T->P.d = d;
+    T->P.k = k;
+    T->P.pro = (double *) R_alloc(k, sizeof(double));
+    T->P.mean = (double *) R_alloc((size_t) d * k, sizeof(double));
+    T->P.sigma = (double *) R_alloc((size_t) d * d * k, sizeof(double));
+    T->P.chol = (double *) R_alloc((size_t) d * d * k, sizeof(double));
+    T->P.logdet = (double *) R_alloc(k, sizeof(double));
+    memset(T->P.sigma, 0, (size_t) d * d * k * sizeof(double));
+    T->z = (double *) R_alloc((size_t) n * k, sizeof(double));
+    gm_mwork_alloc(&T->Wk, d, k, &S->C);
+    gm_pass_alloc(&T->pw, n, d, k, t == 0 ? S->threads : 1);
+    T->trace.v = (double *) R_alloc((size_t) S->C.max_iter + 1, sizeof(double));
+    T->trace.cap = S->C.max_iter + 1;
+    T->trace.len = 0;
+  }
+  S->side_ok = side;
+
+  SEXP cont = PROTECT(R_MakeUnwindCont());
+  SEXP out = R_UnwindProtect(sweep_body, S, sweep_cleanup, S, cont);
+  UNPROTECT(1);
+  return out;
+}
