@@ -75,10 +75,11 @@
 #'   the start with the highest log-likelihood is kept for each cell. Ignored
 #'   when `init` is a list.
 #' @param control Settings from [gmm_control()] (or a list of them).
-#' @param threads Number of OpenMP threads for the passes over the data (default
-#'   `getOption("gaussmix.threads", 1L)`). The rows are split into a fixed number
-#'   of chunks summed in a fixed order, so the result is bitwise the same for any
-#'   number of threads. Without OpenMP support the fit runs on one thread.
+#' @param threads Number of threads, by default [gmm_threads()] (one per physical
+#'   core, at most 2 under `R CMD check`; see there for the option that sets it).
+#'   On data with few rows the (K, model) cells are fitted side by side, one per
+#'   thread; on larger data the rows of each pass are split over the threads. The
+#'   result is bitwise the same for any number of threads.
 #' @return An object of class `gmm`, a list with:
 #'   \item{call}{the matched call.}
 #'   \item{data}{the data as a numeric matrix.}
@@ -141,7 +142,7 @@
 #' gmm(h, k = 2, model = "V",
 #'     init = list(mean = c(170, 190), sd = c(5, 5), pro = c(0.5, 0.5)))
 gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 1,
-                control = gmm_control(), threads = getOption("gaussmix.threads", 1L)) {
+                control = gmm_control(), threads = gmm_threads()) {
   call <- match.call()
   control <- as_control(control)
   units <- data_units(x)
