@@ -89,6 +89,7 @@ void gm_fit_core(const gm_data *D, const gm_model *M, const gm_start *S, const g
   *res = fresh;
   trace->len = 0;
   Wk->cov.k = k;
+  pw->diag = M->diag;
   int start = S->kind;
   if (S->kind == GM_FROM_SUFF) {
     memcpy(Wk->nk, S->nk, k * sizeof(double));
@@ -115,6 +116,12 @@ void gm_fit_core(const gm_data *D, const gm_model *M, const gm_start *S, const g
     return;
   }
   em_run(D, M, P, z, start, C, run, trace, Wk, pw, res);
+  if (!res->status && M->diag && d > 2) {
+    /* the passes summed only the diagonals: the whole scatter matrices of the final
+     * responsibilities, which other models start from */
+    pw->diag = 0;
+    gm_zstats(D, P, z, Wk->stats, pw);
+  }
   if (res->status || C->prior) return;   /* a prior's MAP estimates are regularised */
   double *nrow = Wk->cov.work;   /* free once the fit is done */
   for (int c = 0; c < k; c++) {

@@ -59,6 +59,7 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
   const int nblocks = gm_nblocks(n);
   pw->nchunk = gm_nchunks(nblocks);
   pw->nthreads = threads < 1 ? 1 : threads;
+  pw->diag = 0;
   if (pw->nthreads > pw->nchunk) pw->nthreads = pw->nchunk;
   pw->chunk = (double *) R_alloc(pw->nchunk * chunk_size(d, k), sizeof(double));
   pw->scratch = (double *) R_alloc(pw->nthreads * scratch_size(d, k), sizeof(double));
@@ -68,7 +69,7 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
 
 /* lz (m x k) = log(pi_c) + log N(x_i | mu_c, Sigma_c) for rows i0 .. i0 + m - 1. */
 GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
-                                 double *lz, double *r)
+                                 double *lz, double *r, int diag)
 {
   const int n = D->n, d = D->d;
   for (int c = 0; c < P->k; c++) {
@@ -102,6 +103,15 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
       double *rj = r + (size_t) j * m;
       const double *xj = D->x + (size_t) j * n + i0;
       const double mj = mu[j];
+      if (diag) {   /* L is diagonal: its zeros would change nothing */
+        const double inv = 1.0 / L[j + (size_t) j * d];
+        GM_SIMD
+        for (int b = 0; b < m; b++) {
+          const double t = (xj[b] - mj) * inv;
+          out[b] += t * t;
+        }
+        continue;
+      }
       GM_SIMD
       for (int b = 0; b < m; b++) rj[b] = xj[b] - mj;
       int l = 0;
@@ -274,7 +284,8 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
  * they are written, scaled, to zo (column c at zo + c ostride), which may be zb. */
 GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
                                const double *zb, const double *sc, double *zo,
-                               size_t ostride, double *acc, double *r, double *gr, double *g)
+                               size_t ostride, double *acc, double *r, double *gr, double *g,
+                               int diag)
 {
   const int n = D->n, d = D->d, k = P->k;  /* zb: column c of the block at zb + c n */
   double *nk = acc + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
@@ -319,6 +330,22 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       sg += g[b];
     }
     nk[c] += sg;
+    if (diag) {   /* only the diagonal of W0_k: one loop per column */
+      for (int j = 0; j < d; j++) {
+        const double *xj = D->x + (size_t) j * n + i0;
+        const double mj = mu[j];
+        double first = 0.0, second = 0.0;
+        GM_SIMD_SUM(first, second)
+        for (int b = 0; b < m; b++) {
+          const double rb = xj[b] - mj, gb = g[b] * rb;
+          first += gb;
+          second += gb * rb;
+        }
+        s1[j + (size_t) c * d] += first;
+        Wc[j + (size_t) j * d] += second;
+      }
+      continue;
+    }
     for (int j = 0; j < d; j++) {
       const double *xj = D->x + (size_t) j * n + i0;
       double *rj = r + (size_t) j * m, *grj = gr + (size_t) j * m;
@@ -401,7 +428,7 @@ static void chunk_task(void *arg, int ch, int thread)
     const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
     double *z = X->z;
     if (X->estep) {
-      block_logdens(D, P, i0, m, lz, r);
+      block_logdens(D, P, i0, m, lz, r, pw->diag);
       pw->status[ch] = block_normalise(m, k, n, D->w ? D->w + i0 : NULL, lz, z + i0,
                                        X->rowll ? X->rowll + i0 : NULL, acc, pw->ent + ch,
                                        mx, sm, u, tc, X->stats == NULL);
@@ -409,7 +436,7 @@ static void chunk_task(void *arg, int ch, int thread)
     }
     if (X->stats)
       block_stats(D, P, i0, m, z + i0, sm, X->estep ? z + i0 : lz, X->estep ? n : 0, acc,
-                  r, gr, g);
+                  r, gr, g, pw->diag);
   }
 }
 

@@ -125,6 +125,8 @@ typedef struct {
   gm_cov_fn cov;
   gm_ncov_fn ncov;      /* number of free covariance parameters */
   int rows;             /* GM_ROWS_*: what a component needs */
+  int diag;             /* covariances are diagonal: the M-step reads only the diagonal
+                         * of the scatter matrices, and passes skip the rest */
 } gm_model;
 
 /* Conjugate prior (Fraley and Raftery 2007): mean_k ~ N(mean, Sigma_k / kappa),
@@ -176,6 +178,8 @@ typedef struct {
   double *scratch;  /* per-thread block buffers */
   int *status;      /* nchunk */
   double *ent;      /* nchunk partial entropies */
+  int diag;         /* diagonal covariances: whitening without the triangular solve,
+                     * and only the diagonal of each W0_k summed */
 } gm_pass_work;
 int gm_nblocks(int n);
 int gm_nchunks(int nblocks);

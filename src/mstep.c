@@ -693,22 +693,22 @@ static double ncov_VVV(double d, double k) { return k * d * (d + 1) / 2; }
 /* ---- the model table, in mclust's order ------------------------------------ */
 
 static const gm_model models[] = {
-  {"E",   0, cov_EII, ncov_EII, GM_ROWS_MEAN},
-  {"V",   0, cov_VII, ncov_VII, GM_ROWS_SPREAD},
-  {"EII", 1, cov_EII, ncov_EII, GM_ROWS_MEAN},
-  {"VII", 1, cov_VII, ncov_VII, GM_ROWS_SPREAD},
-  {"EEI", 1, cov_EEI, ncov_EEI, GM_ROWS_MEAN},
-  {"VEI", 1, cov_VEI, ncov_VEI, GM_ROWS_SPREAD},
-  {"EVI", 1, cov_EVI, ncov_EVI, GM_ROWS_SPREAD},
-  {"VVI", 1, cov_VVI, ncov_VVI, GM_ROWS_SPREAD},
-  {"EEE", 1, cov_EEE, ncov_EEE, GM_ROWS_MEAN},
-  {"VEE", 1, cov_VEE, ncov_VEE, GM_ROWS_SPREAD},
-  {"EVE", 1, cov_EVE, ncov_EVE, GM_ROWS_SPREAD},
-  {"VVE", 1, cov_VVE, ncov_VVE, GM_ROWS_FULL},
-  {"EEV", 1, cov_EEV, ncov_EEV, GM_ROWS_FULL},
-  {"VEV", 1, cov_VEV, ncov_VEV, GM_ROWS_FULL},
-  {"EVV", 1, cov_EVV, ncov_EVV, GM_ROWS_FULL},
-  {"VVV", 1, cov_VVV, ncov_VVV, GM_ROWS_FULL},
+  {"E",   0, cov_EII, ncov_EII, GM_ROWS_MEAN, 1},
+  {"V",   0, cov_VII, ncov_VII, GM_ROWS_SPREAD, 1},
+  {"EII", 1, cov_EII, ncov_EII, GM_ROWS_MEAN, 1},
+  {"VII", 1, cov_VII, ncov_VII, GM_ROWS_SPREAD, 1},
+  {"EEI", 1, cov_EEI, ncov_EEI, GM_ROWS_MEAN, 1},
+  {"VEI", 1, cov_VEI, ncov_VEI, GM_ROWS_SPREAD, 1},
+  {"EVI", 1, cov_EVI, ncov_EVI, GM_ROWS_SPREAD, 1},
+  {"VVI", 1, cov_VVI, ncov_VVI, GM_ROWS_SPREAD, 1},
+  {"EEE", 1, cov_EEE, ncov_EEE, GM_ROWS_MEAN, 0},
+  {"VEE", 1, cov_VEE, ncov_VEE, GM_ROWS_SPREAD, 0},
+  {"EVE", 1, cov_EVE, ncov_EVE, GM_ROWS_SPREAD, 0},
+  {"VVE", 1, cov_VVE, ncov_VVE, GM_ROWS_FULL, 0},
+  {"EEV", 1, cov_EEV, ncov_EEV, GM_ROWS_FULL, 0},
+  {"VEV", 1, cov_VEV, ncov_VEV, GM_ROWS_FULL, 0},
+  {"EVV", 1, cov_EVV, ncov_EVV, GM_ROWS_FULL, 0},
+  {"VVV", 1, cov_VVV, ncov_VVV, GM_ROWS_FULL, 0},
 };
 
 int gm_model_count(void) { return (int) (sizeof(models) / sizeof(models[0])); }

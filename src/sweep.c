@@ -484,6 +484,7 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
   if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
     error("the chosen fit's covariance %d is not positive definite", bad + 1);
   S->T[0].pw.nthreads = S->threads < S->T[0].pw.nchunk ? S->threads : S->T[0].pw.nchunk;
+  S->T[0].pw.diag = c->M->diag;
   if (gm_pass(&S->D, &P, REAL(z), NULL, &ll, &ent, NULL, &S->T[0].pw))
     error("the chosen fit's responsibilities are not finite");
   SEXP tr = allocVector(REALSXP, c->ntrace);
