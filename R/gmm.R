@@ -150,7 +150,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   n <- nrow(x)
   d <- ncol(x)
   w <- check_weights(weights, n)
-  ws <- weight_scale(w)
+  ws <- weight_scale(w, given = !is.null(weights))
   check_columns(x, ws$w, control$reg)
   start <- check_init(init, d)
   npos <- sum(w > 0)
@@ -238,20 +238,24 @@ as_data_matrix <- function(x, arg = "x", vector_name = "x") {
     stop(sprintf("`%s` is empty (%d rows, %d columns).", arg, nrow(x), ncol(x)),
          call. = FALSE)
   }
-  colnames(x) <- column_names(colnames(x), ncol(x), arg)
-  rows_with <- function(bad) which(rowSums(bad) > 0)
-  if (anyNA(x)) {
-    na <- rows_with(is.na(x))
-    stop(sprintf("`%s` has missing values (NA or NaN) in %d row(s), the first row %d; remove them first, e.g. with na.omit().",
-                 arg, length(na), na[1]), call. = FALSE)
+  nm <- column_names(colnames(x), ncol(x), arg)
+  # Attributes are set only where they differ, so that a double matrix already in
+  # this form is not copied.
+  if (!is.double(x)) storage.mode(x) <- "double"
+  if (!identical(attributes(x), list(dim = dim(x), dimnames = list(NULL, nm)))) {
+    attributes(x) <- list(dim = dim(x), dimnames = list(NULL, nm))   # nothing else
   }
-  if (!all(is.finite(x))) {
+  if (!.Call(C_gmm_finite, x)) {   # the details only when something is wrong
+    rows_with <- function(bad) which(rowSums(bad) > 0)
+    if (anyNA(x)) {
+      na <- rows_with(is.na(x))
+      stop(sprintf("`%s` has missing values (NA or NaN) in %d row(s), the first row %d; remove them first, e.g. with na.omit().",
+                   arg, length(na), na[1]), call. = FALSE)
+    }
     inf <- rows_with(is.infinite(x))
     stop(sprintf("`%s` has infinite values in %d row(s), the first row %d.", arg,
                  length(inf), inf[1]), call. = FALSE)
   }
-  storage.mode(x) <- "double"
-  attributes(x) <- list(dim = dim(x), dimnames = list(NULL, colnames(x)))   # nothing else
   x
 }
 
@@ -318,7 +322,8 @@ check_weights <- function(weights, n) {
 # (the maximum-likelihood estimates do not depend on it); `scale` turns the
 # log-likelihood back into the units of `weights`, and `logn` is the log of their
 # sum, the sample size of BIC.
-weight_scale <- function(w) {
+weight_scale <- function(w, given = TRUE) {
+  if (!given) return(list(w = w, scale = 1, logn = log(length(w))))   # all 1
   top <- max(w)
   w1 <- w / top
   w1[w > 0 & w1 == 0] <- .Machine$double.xmin   # a positive weight stays positive
@@ -335,15 +340,14 @@ check_columns <- function(x, w, reg) {
     stop(sprintf("`x` must have at least 2 rows with positive weight, not %d.", sum(pos)),
          call. = FALSE)
   }
-  xp <- if (all(pos)) x else x[pos, , drop = FALSE]
-  const <- vapply(seq_len(ncol(xp)), function(j) all(xp[, j] == xp[1, j]), logical(1))
+  cs <- .Call(C_gmm_colstats, x, w)   # over the rows of positive weight
+  const <- cs$constant
   if (any(const) && reg == 0) {
     stop(sprintf("`x` %s constant, so no Gaussian has a density there; drop %s, or add a ridge with control = gmm_control(reg = ...).",
                  columns_are(colnames(x)[const]), if (sum(const) > 1L) "them" else "it"),
          call. = FALSE)
   }
-  wp <- w[pos] / sum(w[pos])
-  v <- weighted_colvar(xp, wp)
+  v <- cs$var
   bad <- !const & !(v > 1e-250 & v < 1e250)
   if (any(bad)) {
     stop(sprintf("`x` %s outside 1e-250 to 1e250 in variance (%s), where covariances cannot be represented in double precision; rescale first (e.g. with scale()).",
@@ -419,12 +423,6 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
   ), class = "gmm")
   out$degenerate <- degenerate_reason(fit, x, w, ord, control)
   out
-}
-
-# Column variances with weights p summing to 1.
-weighted_colvar <- function(x, p) {
-  m <- colSums(x * p)
-  vapply(seq_len(ncol(x)), function(j) sum(p * (x[, j] - m[j])^2), numeric(1))
 }
 
 # Components by ascending mean, first coordinate first.

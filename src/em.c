@@ -647,3 +647,38 @@ SEXP gmm_layout(SEXP n)
   UNPROTECT(1);
   return out;
 }
+
+/* gmm_finite(x): whether every element of the double vector x is finite, in one
+ * vectorised pass (R's is.finite() would allocate a logical copy of x). */
+SEXP gmm_finite(SEXP x)
+{
+  if (TYPEOF(x) != REALSXP) error("'x' must be a double vector");
+  return ScalarLogical(gm_all_finite(REAL(x), XLENGTH(x), 0));
+}
+
+/* gmm_colstats(x, w): for the rows of positive weight of the finite matrix x, whether
+ * each column is constant and its variance weighted by w (divisor sum(w)), in one pass
+ * per column. */
+SEXP gmm_colstats(SEXP x, SEXP w)
+{
+  gm_data D;
+  gm_data_arg(x, w, &D, 0);
+  const int n = D.n, d = D.d;
+  const char *names[] = {"constant", "var"};
+  SEXP out = PROTECT(gm_new_list(names, 2));
+  SEXP cst = allocVector(LGLSXP, d);
+  SET_VECTOR_ELT(out, 0, cst);
+  SEXP var = allocVector(REALSXP, d);
+  SET_VECTOR_ELT(out, 1, var);
+  int first = 0;
+  while (first < n && !(D.w[first] > 0.0)) first++;
+  gm_column_variances(&D, REAL(var));
+  for (int j = 0; j < d; j++) {
+    const double *xj = D.x + (size_t) j * n, x0 = first < n ? xj[first] : 0.0;
+    int same = 1;
+    for (int i = 0; i < n && same; i++) same = !(D.w[i] > 0.0) || xj[i] == x0;
+    LOGICAL(cst)[j] = same;
+  }
+  UNPROTECT(1);
+  return out;
+}

@@ -37,7 +37,7 @@
  * never chosen on AMD processors. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     defined(__linux__) && __GNUC__ >= 11
-#define GM_HOT __attribute__((noinline, target_clones("arch=x86-64-v3", "default")))
+#define GM_HOT __attribute__((noinline, target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     defined(__linux__) && __GNUC__ >= 6
 #define GM_HOT __attribute__((noinline, target_clones("avx2", "default")))
@@ -285,5 +285,7 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax);
 SEXP gmm_suff(SEXP x, SEXP w, SEXP z);
 SEXP gmm_layout(SEXP n);
 SEXP gmm_sweep(SEXP args);
+SEXP gmm_finite(SEXP x);
+SEXP gmm_colstats(SEXP x, SEXP w);
 
 #endif

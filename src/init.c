@@ -14,6 +14,8 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_suff",   (DL_FUNC) &gmm_suff,   3},
   {"gmm_layout", (DL_FUNC) &gmm_layout, 1},
   {"gmm_sweep",  (DL_FUNC) &gmm_sweep,  1},
+  {"gmm_finite", (DL_FUNC) &gmm_finite, 1},
+  {"gmm_colstats", (DL_FUNC) &gmm_colstats, 2},
   {NULL, NULL, 0}
 };
 

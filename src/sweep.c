@@ -86,6 +86,9 @@ typedef struct {
   int screening, cross;
   sw_thread *T;
   int side_ok;          /* a workspace per thread: phases may run cells side by side */
+  int side;             /* the current phase runs cells side by side */
+  int zcell;            /* the cell whose current fit's responsibilities are in T[0].z,
+                         * or -1 */
   int abort;
   int overflow;
   /* phase 2: the donors of each K row (columns, -1 for none) and their statistics */
@@ -104,6 +107,7 @@ static void run_fit(sw_sweep *S, int th, const sw_cell *c, const gm_start *st, d
                     int max_iter, gm_result *res)
 {
   sw_thread *T = S->T + th;
+  if (th == 0) S->zcell = -1;
   gm_ctrl C = S->C;
   C.tol = tol;
   C.max_iter = max_iter;
@@ -152,6 +156,7 @@ static void keep_fit(sw_sweep *S, int th, sw_cell *c, const gm_result *res, int 
   c->deg_bad = res->deg_bad;
   c->deg_value = res->deg_value;
   if (!continues) c->origin = origin;
+  if (!S->side) S->zcell = (int) (c - S->cells);
 }
 
 static void note_failure(sw_cell *c, const gm_result *res, int refining, int iter_before)
@@ -271,8 +276,11 @@ static void run_phase(sw_sweep *S)
 {
   if (!S->ntask) return;
   if (S->side_ok && S->ntask > 1) {
+    S->side = 1;
+    S->zcell = -1;
     S->T[0].pw.nthreads = 1;
     gm_parallel(S->threads, S->ntask, phase_task, S, check_interrupt);
+    S->side = 0;
   } else {
     for (int t = 0; t < S->ntask; t++) {
       const sw_cell *c = S->cells + S->task[t];
@@ -479,14 +487,18 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
   memcpy(P.sigma, c->sigma, (size_t) d * d * k * sizeof(double));
   SEXP z = allocMatrix(REALSXP, n, k);
   SET_VECTOR_ELT(out, 3, z);
-  int bad = -1;
-  double ll, ent;
-  if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
-    error("the chosen fit's covariance %d is not positive definite", bad + 1);
-  S->T[0].pw.nthreads = S->threads < S->T[0].pw.nchunk ? S->threads : S->T[0].pw.nchunk;
-  S->T[0].pw.diag = c->M->diag;
-  if (gm_pass(&S->D, &P, REAL(z), NULL, &ll, &ent, NULL, &S->T[0].pw))
-    error("the chosen fit's responsibilities are not finite");
+  if (S->zcell == (int) (c - S->cells)) {   /* the last fit on thread 0: its z is there */
+    memcpy(REAL(z), S->T[0].z, (size_t) n * k * sizeof(double));
+  } else {   /* one E-step */
+    int bad = -1;
+    double ll, ent;
+    if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
+      error("the chosen fit's covariance %d is not positive definite", bad + 1);
+    S->T[0].pw.nthreads = S->threads < S->T[0].pw.nchunk ? S->threads : S->T[0].pw.nchunk;
+    S->T[0].pw.diag = c->M->diag;
+    if (gm_pass(&S->D, &P, REAL(z), NULL, &ll, &ent, NULL, &S->T[0].pw))
+      error("the chosen fit's responsibilities are not finite");
+  }
   SEXP tr = allocVector(REALSXP, c->ntrace);
   SET_VECTOR_ELT(out, 5, tr);
   for (int i = 0; i < c->ntrace; i++) REAL(tr)[i] = S->scale * c->trace[i];
@@ -671,6 +683,7 @@ SEXP gmm_sweep(SEXP args)
     T->trace.len = 0;
   }
   S->side_ok = side;
+  S->zcell = -1;
 
   SEXP cont = PROTECT(R_MakeUnwindCont());
   SEXP out = R_UnwindProtect(sweep_body, S, sweep_cleanup, S, cont);
