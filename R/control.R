@@ -3,9 +3,10 @@
 #' @param tol Convergence tolerance: EM stops when the change in log-likelihood
 #'   between iterations is at most `tol * (1 + |logLik|)`.
 #' @param screen_tol,refine_bic When [gmm()] fits more than one (K, model) cell,
-#'   every cell is first run to the looser `screen_tol` (mclust's default
-#'   tolerance, 1e-5), and only the cells whose BIC is then within `refine_bic` of
-#'   the best continue to `tol`. The chosen fit and its close rivals are thus as
+#'   or one cell from several starts, every cell and start is first run to the
+#'   looser `screen_tol` (mclust's default tolerance, 1e-5), and only the best
+#'   start of each cell, and only the cells whose BIC is then within `refine_bic`
+#'   of the best, continue to `tol`. The chosen fit and its close rivals are thus as
 #'   precise as `tol` asks, while the rest of the BIC table is as precise as
 #'   mclust's, at a fraction of the time. `screen_tol = tol` (or `0`) fits every
 #'   cell to `tol`.

@@ -3,7 +3,8 @@
 #' [gmm()] fits finite Gaussian mixtures by the EM algorithm for every
 #' combination of a number of components and a covariance model, and keeps the
 #' one with the smallest BIC. The numerical work (E-step in log space, M-steps,
-#' the EM loop, log-likelihood and BIC) is done in C.
+#' the EM loop, log-likelihood and BIC, and the sweep over the (K, model) cells
+#' with the choice by BIC) is done in C, on [gmm_threads()] threads.
 #'
 #' @section Covariance models:
 #' The component covariances are parametrised as

@@ -4,15 +4,16 @@
 #   Rscript bench/speed.R 1 3        only workloads 1 and 3
 #
 # Each measurement runs in a fresh R process (so its peak resident memory, VmHWM,
-# is its own) and is the median of `reps` runs. Per-iteration times are the
+# is its own) and is the median of `reps` runs, with each package's default
+# settings (gaussmix: gmm_threads() threads). Per-iteration times are the
 # difference between a run of 1 + m iterations and one of 1 iteration, divided by
 # the difference in the iterations each package reports having done (mclust's em()
 # stops once the log-likelihood no longer changes at all, even with tol = 0), from
-# the same starting parameters, so set-up costs cancel. Run from the package root
+# the same starting parameters, so set-up costs cancel; the fixed cost of a call is
+# the time of the 1-iteration run less that iteration. Run from the package root
 # with gaussmix installed.
 args <- commandArgs(trailingOnly = TRUE)
 which_w <- if (length(args)) as.integer(args) else 1:4
-threads <- as.integer(Sys.getenv("GAUSSMIX_BENCH_THREADS", "2"))
 
 run_child <- function(code) {
   f <- tempfile(fileext = ".R")
@@ -56,8 +57,10 @@ record <- function(workload, what, g, m, note = "") {
 }
 
 per_iter <- function(n, d, k, model, m_iter, reps, m_iter_mclust = 5) {
-  g1 <- sprintf("f <<- suppressWarnings(gmm(x, k = %d, model = '%s', init = start, control = gmm_control(max_iter = %%d, tol = 0), threads = %d))", k, model, threads)
-  mc <- sprintf("f <<- em(x, modelName = '%s', parameters = list(pro = start$pro, mean = start$mean, variance = list(modelName = '%s', d = d, G = k, sigma = start$sigma, cholsigma = start$sigma)), control = emControl(tol = c(0, 0), itmax = c(%%d, 1000)), warn = FALSE)", model, model)
+  g1 <- sprintf("f <<- suppressWarnings(gmm(x, k = %d, model = '%s', init = start, control = gmm_control(max_iter = %%d, tol = 0)))", k, model)
+  # mclust's diagonal E-steps read the variances as scale and shape: start$sigma is
+  # the identity, so scale 1 and shape 1.
+  mc <- sprintf("f <<- em(x, modelName = '%s', parameters = list(pro = start$pro, mean = start$mean, variance = list(modelName = '%s', d = d, G = k, sigma = start$sigma, cholsigma = start$sigma, scale = rep(1, k), shape = matrix(1, d, k))), control = emControl(tol = c(0, 0), itmax = c(%%d, 1000)), warn = FALSE)", model, model)
   g <- lapply(c(1, 1 + m_iter), function(it) {
     run_child(c(data_code(n, d, k), median_time(sprintf(g1, it), reps), "iters <- f$iterations"))
   })
@@ -65,8 +68,11 @@ per_iter <- function(n, d, k, model, m_iter, reps, m_iter_mclust = 5) {
     run_child(c(data_code(n, d, k), median_time(sprintf(mc, it), reps), "iters <- abs(attr(f, 'info')[1])"))
   })
   per <- function(r) (r[[2]][["seconds"]] - r[[1]][["seconds"]]) / (r[[2]][["iterations"]] - r[[1]][["iterations"]])
+  fixed <- function(r) r[[1]][["seconds"]] - r[[1]][["iterations"]] * per(r)
   list(g = c(seconds = per(g), peak_mb = g[[2]][["peak_mb"]]),
-       m = c(seconds = per(m), peak_mb = m[[2]][["peak_mb"]]))
+       m = c(seconds = per(m), peak_mb = m[[2]][["peak_mb"]]),
+       g_fixed = c(seconds = fixed(g), peak_mb = g[[1]][["peak_mb"]]),
+       m_fixed = c(seconds = fixed(m), peak_mb = m[[1]][["peak_mb"]]), g_per = per(g))
 }
 
 if (1 %in% which_w) {
@@ -74,11 +80,15 @@ if (1 %in% which_w) {
   flops <- 2 * 200000 * 10 * 10^2
   record(1, "seconds per EM iteration, VVV, n = 2e5, d = 10, K = 10", r$g, r$m,
          sprintf("gaussmix %.2f GFLOP/s on 2 n K d^2 = %.1e flops", flops / r$g[["seconds"]] / 1e9, flops))
+  record(1, "fixed cost of one call at that size (seconds)", r$g_fixed, r$m_fixed,
+         sprintf("gaussmix: %.1f of its iterations", r$g_fixed[["seconds"]] / r$g_per))
+  r <- per_iter(200000, 10, 10, "VVI", m_iter = 20, reps = 3)
+  record(1, "seconds per EM iteration, VVI, n = 2e5, d = 10, K = 10", r$g, r$m)
 }
 
 if (2 %in% which_w) {
   g <- run_child(c(data_code(10000, 2, 4, seed = 2),
-                   median_time(sprintf("f <<- suppressWarnings(gmm(x, threads = %d))", threads), 3),
+                   median_time("f <<- suppressWarnings(gmm(x))", 3),
                    "cat('gaussmix chose', f$model, f$k, 'BIC', f$bic, '\\n')"))
   m <- run_child(c(data_code(10000, 2, 4, seed = 2),
                    median_time("f <<- Mclust(x, verbose = FALSE)", 3),
@@ -87,13 +97,18 @@ if (2 %in% which_w) {
 }
 
 if (3 %in% which_w) {
-  r <- per_iter(1e6, 2, 3, "VVV", m_iter = 20, reps = 3)
-  record(3, "seconds per EM iteration, VVV, n = 1e6, d = 2, K = 3", r$g, r$m)
+  g <- run_child(c(data_code(1e6, 2, 3, seed = 3),
+                   median_time("f <<- suppressWarnings(gmm(x, k = 3, model = 'VVV'))", 3),
+                   "cat('gaussmix', f$iterations, 'iterations, logLik', f$loglik, '\\n')"))
+  m <- run_child(c(data_code(1e6, 2, 3, seed = 3),
+                   median_time("f <<- Mclust(x, G = 3, modelNames = 'VVV', verbose = FALSE)", 3),
+                   "cat('mclust logLik', f$loglik, '\\n')"))
+  record(3, "seconds for one VVV fit end to end, n = 1e6, d = 2, K = 3", g, m)
 }
 
 if (4 %in% which_w) {
   hcode <- "set.seed(3); cl <- sample(1:2, 2000, TRUE, prob = c(0.116, 0.884)); x <- rnorm(2000, c(163.82, 178.02)[cl], c(2.458, 5.477)[cl])"
-  g <- run_child(c(hcode, median_time(sprintf("f <- suppressWarnings(gmm(x, threads = %d))", threads), 5)))
+  g <- run_child(c(hcode, median_time("f <- suppressWarnings(gmm(x))", 5)))
   m <- run_child(c(hcode, median_time("f <- Mclust(x, verbose = FALSE)", 5)))
   record(4, "seconds for the 1-D height example, K = 1:9, E and V, n = 2000", g, m)
 }

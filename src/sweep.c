@@ -12,9 +12,10 @@
  *      and of the one with the largest log-likelihood start every other model of that
  *      K once more; a cell keeps the result when it is higher (a cell that failed
  *      takes the first that works);
- *   3. when more than one cell is fitted and screen_tol > tol, phases 1 and 2 run to
- *      screen_tol, and the cells whose BIC is within refine_bic of the best continue to
- *      tol from their parameters (a cell that breaks down on the way fails);
+ *   3. when there is more than one fit to compare (cells, or starts of one cell) and
+ *      screen_tol > tol, phases 1 and 2 run to screen_tol, and the cells whose BIC is
+ *      within refine_bic of the best continue to tol from their parameters (a cell
+ *      that breaks down on the way fails);
  *   4. the cell with the smallest BIC is chosen; if it was not refined (its refined
  *      rivals all broke down), it is refined in turn, until a refined cell is best.
  *
@@ -626,7 +627,11 @@ SEXP gmm_sweep(SEXP args)
       INTEGER(th)[0] > GM_MAX_THREADS)
     error("'threads' must be a whole number from 1 to %d", GM_MAX_THREADS);
   S->threads = INTEGER(th)[0];
-  S->screening = S->nk * S->nm > 1 && S->screen_tol > S->C.tol;
+  /* Screening pays when there is more than one fit to compare: several cells, or
+   * several starts of one cell (each start to screen_tol, the best on to tol). */
+  int many = S->nk * S->nm > 1;
+  for (int r = 0; r < S->nk; r++) many |= S->nstarts[r] > 1;
+  S->screening = many && S->screen_tol > S->C.tol;
 
   /* the cells */
   const int ncell = S->nk * S->nm;
