@@ -119,8 +119,8 @@ static void run_fit(sw_sweep *S, int th, const sw_cell *c, const gm_start *st, d
 }
 
 /* The fit on thread th becomes the cell's: parameters, sufficient statistics of its
- * responsibilities, scalars in the user's units.  `keep_trace` prefixes the cell's
- * trace (a refinement continues it, without repeating its start). */
+ * responsibilities, scalars in the user's units.  With `continues` (a refinement) the
+ * fit continues the cell's trace, without repeating its start, and adds to its counts. */
 static void keep_fit(sw_sweep *S, int th, sw_cell *c, const gm_result *res, int origin,
                      int continues)
 {
