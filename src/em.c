@@ -31,12 +31,14 @@ static int stop_now(const gm_run *run)
 }
 
 /* Runs EM from the parameters in P (start = GM_FROM_PAR, Cholesky factors already
- * set), from responsibilities z (GM_FROM_Z: an M-step comes first), or from sufficient
- * statistics in Wk->nk, P->mean and Wk->W (GM_FROM_SUFF: likewise).  Each iteration is one
- * pass over the data (E-step and the next M-step's sums) and one M-step from the sums.
- * The trace receives the log-likelihood of the start and after each iteration.  On
- * return z and P hold the last parameters and their responsibilities. */
-static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
+ * set), from responsibilities z0 (GM_FROM_Z: an M-step comes first), or from
+ * sufficient statistics in Wk->nk, P->mean and Wk->W (GM_FROM_SUFF: likewise).  Each
+ * iteration is one pass over the data (E-step and the next M-step's sums) and one
+ * M-step from the sums; the passes keep only the sums, not the responsibilities, so
+ * that no n x k matrix goes through memory at each iteration.  The trace receives the
+ * log-likelihood of the start and after each iteration.  On return P holds the last
+ * parameters and Wk->stats the sums of their pass. */
+static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double *z0,
                    int start, const gm_ctrl *C, const gm_run *run, gm_trace *trace,
                    gm_mwork *Wk, gm_pass_work *pw, gm_result *res)
 {
@@ -44,7 +46,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
   Wk->cov.warm = 0;
   Wk->cov.have_par = start == GM_FROM_PAR;
   if (start != GM_FROM_PAR) {
-    res->status = start == GM_FROM_Z ? gm_mstep(D, z, M, P, C, Wk, pw, &res->bad)
+    res->status = start == GM_FROM_Z ? gm_mstep(D, z0, M, P, C, Wk, pw, &res->bad)
                                      : gm_mstep_suff(D, M, P, C, Wk, &res->bad);
     note_inner(Wk, res);
     if (res->status) return;
@@ -54,7 +56,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
       res->status = GM_ABORT;
       return;
     }
-    res->status = gm_pass(D, P, z, NULL, &ll, &ent, Wk->stats, pw);
+    res->status = gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw);
     if (res->status) return;
     trace_push(trace, ll);
     if (it > 0 && fabs(ll - old) <= C->tol * (1.0 + fabs(ll))) {
@@ -72,14 +74,14 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, double *z,
   res->entropy = ent;
 }
 
-/* One fit of a model with P->k components from a start, on data D, into P and z (and
- * Wk->stats, the sums of its last pass): EM, then, for a fit that converged without a
- * prior, the test for a spurious maximiser (gm_degenerate, on the effective rows:
- * responsibilities summed over the rows of positive weight), which with C->degenerate
- * fails the fit.  A start from sufficient statistics of a subset of the rows (S->sub)
- * takes one M-step on the subset and runs EM on all rows from its parameters.  The
- * result is a function of its arguments alone, whatever thread runs it, so fits can
- * run side by side. */
+/* One fit of a model with P->k components from a start, on data D, into P (and
+ * Wk->stats, the sums of its last pass, and z when it is not NULL): EM, then, for a
+ * fit that converged without a prior, the test for a spurious maximiser
+ * (gm_degenerate, on the effective rows: responsibilities summed over the rows of
+ * positive weight), which with C->degenerate fails the fit.  A start from sufficient
+ * statistics of a subset of the rows (S->sub) takes one M-step on the subset and runs
+ * EM on all rows from its parameters.  The result is a function of its arguments
+ * alone, whatever thread runs it, so fits can run side by side. */
 void gm_fit_core(const gm_data *D, const gm_model *M, const gm_start *S, const gm_ctrl *C,
                  const gm_run *run, gm_par *P, double *z, gm_mwork *Wk, gm_pass_work *pw,
                  gm_trace *trace, gm_result *res)
@@ -107,33 +109,30 @@ void gm_fit_core(const gm_data *D, const gm_model *M, const gm_start *S, const g
     memmove(P->pro, S->pro, k * sizeof(double));   /* gmm_fit passes P's own */
     memmove(P->mean, S->mean, (size_t) d * k * sizeof(double));
     memmove(P->sigma, S->sigma, (size_t) d * d * k * sizeof(double));
-  } else {
-    memcpy(z, S->z, (size_t) D->n * k * sizeof(double));
   }
   if (start == GM_FROM_PAR &&
       gm_chol(d, k, P->sigma, P->chol, P->logdet, D->colvar, C->eps, &res->bad)) {
     res->status = GM_SINGULAR;
     return;
   }
-  em_run(D, M, P, z, start, C, run, trace, Wk, pw, res);
-  if (!res->status && M->diag && d > 2) {
-    /* the passes summed only the diagonals: the whole scatter matrices of the final
-     * responsibilities, which other models start from */
-    pw->diag = 0;
-    gm_zstats(D, P, z, Wk->stats, pw);
-  }
-  if (res->status || C->prior) return;   /* a prior's MAP estimates are regularised */
+  em_run(D, M, P, S->z, start, C, run, trace, Wk, pw, res);
+  if (res->status) return;
+  /* One more pass at the final parameters (the same E-step, to the bit) when the
+   * caller wants the responsibilities; when a diagonal model's passes summed only the
+   * diagonals, for the whole scatter matrices, which other models start from; and when
+   * the test below needs the responsibilities summed over the rows of positive weight,
+   * which are n_k only when every weight is 1. */
+  const int check = C->prior == NULL;   /* a prior's MAP estimates are regularised */
+  const int by_rows = check && !D->unit;
   double *nrow = Wk->cov.work;   /* free once the fit is done */
-  for (int c = 0; c < k; c++) {
-    const double *zc = z + (size_t) c * D->n;
-    double s = 0.0;
-    if (D->w) {
-      for (int i = 0; i < D->n; i++) s += D->w[i] > 0.0 ? zc[i] : 0.0;
-    } else {
-      for (int i = 0; i < D->n; i++) s += zc[i];
-    }
-    nrow[c] = s;
+  if (z || (M->diag && d > 2) || by_rows) {
+    double ll, ent;
+    pw->diag = 0;
+    res->status = gm_pass(D, P, z, NULL, &ll, &ent, Wk->stats, by_rows ? nrow : NULL, pw);
+    if (res->status) return;
   }
+  if (!check) return;
+  if (!by_rows) memcpy(nrow, Wk->stats + 1, k * sizeof(double));
   res->deg = gm_degenerate(M, P, nrow, C->rcond, &res->deg_bad, &res->deg_value,
                            Wk->cov.work + k);
   if (res->deg && C->degenerate) {
@@ -227,11 +226,15 @@ void gm_data_arg(SEXP x, SEXP w, gm_data *D, int want_colvar)
   D->x = gm_finite_arg(x, "x");
   D->w = gm_real_arg(w, "w", D->n);
   if (!gm_all_finite(D->w, D->n, 1)) error("'w' must be finite and non-negative");
-  double s = 0.0;
-  GM_SIMD_SUM(s)
-  for (int i = 0; i < D->n; i++) s += D->w[i];
+  double s = 0.0, off = 0.0;
+  GM_SIMD_SUM(s, off)
+  for (int i = 0; i < D->n; i++) {
+    s += D->w[i];
+    off += D->w[i] != 1.0;
+  }
   if (!(s > 0.0)) error("'w' must have a positive sum");
   D->wsum = s;
+  D->unit = off == 0.0;
   D->colvar = NULL;
   if (want_colvar) {
     double *colvar = (double *) R_alloc(D->d, sizeof(double));
@@ -501,6 +504,7 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   D.x = gm_finite_arg(x, "x");
   D.w = NULL;
   D.wsum = D.n;
+  D.unit = 1;
   D.colvar = NULL;
   const int n = D.n, d = D.d;
   if (TYPEOF(pro) != REALSXP || LENGTH(pro) < 1) error("'pro' must be a double vector");
@@ -521,7 +525,7 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   double ll;
   gm_pass_work pw;
   gm_pass_alloc(&pw, n, d, k, 1);
-  if (gm_pass(&D, &P, REAL(z), REAL(logdens), &ll, NULL, NULL, &pw))
+  if (gm_pass(&D, &P, REAL(z), REAL(logdens), &ll, NULL, NULL, NULL, &pw))
     error("some rows are too far from every component for their density to be "
           "represented, even on the log scale");
   UNPROTECT(2);

@@ -20,18 +20,19 @@
 
 #define LOG_2PI 1.837877066409345483560659472811
 
-/* Number of doubles one chunk accumulates: ll, n_k, s_k, W0_k. */
+/* Number of doubles one chunk accumulates: ll, n_k, s_k, W0_k, and the sums of the
+ * responsibilities over the rows of positive weight (k). */
 static size_t chunk_size(int d, int k)
 {
-  return 1 + (size_t) k + (size_t) k * d + (size_t) k * d * d;
+  return 1 + 2 * (size_t) k + (size_t) k * d + (size_t) k * d * d;
 }
 
 /* Per-thread scratch: residuals (B x d), weighted residuals (B x d), log densities
- * (B x k), weights (B), row maxima, sums, entropy terms and clamped log terms (B
- * each). */
+ * (B x k), the block's responsibilities when z is not kept (B x k), weights (B), row
+ * maxima, sums, entropy terms and clamped log terms (B each). */
 static size_t scratch_size(int d, int k)
 {
-  return (size_t) GM_BLOCK * (2 * (size_t) d + k + 5);
+  return (size_t) GM_BLOCK * (2 * (size_t) d + 2 * (size_t) k + 5);
 }
 
 /* The number of blocks of GM_BLOCK rows in n rows, formed in R_xlen_t: n + GM_BLOCK - 1
@@ -280,18 +281,18 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
 }
 
 /* Adds the block's n_k, s_k and W0_k (lower triangle) about the current means.  The
- * block's responsibilities are zb (column c at zb + c n) scaled row by row by sc;
- * they are written, scaled, to zo (column c at zo + c ostride), which may be zb. */
+ * block's responsibilities are zb (column c at zb + c zstride) scaled row by row by
+ * sc; they are written, scaled, to zo (column c at zo + c ostride), which may be zb. */
 GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
-                               const double *zb, const double *sc, double *zo,
-                               size_t ostride, double *acc, double *r, double *gr, double *g,
-                               int diag)
+                               const double *zb, size_t zstride, const double *sc,
+                               double *zo, size_t ostride, double *acc, double *r,
+                               double *gr, double *g, int diag)
 {
-  const int n = D->n, d = D->d, k = P->k;  /* zb: column c of the block at zb + c n */
+  const int n = D->n, d = D->d, k = P->k;
   double *nk = acc + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
   for (int c = 0; c < k; c++) {
     const double *mu = P->mean + (size_t) c * d;
-    const double *zc = zb + (size_t) c * n;
+    const double *zc = zb + c * zstride;
     double *zoc = zo + c * ostride;
     const double *wb = D->w + i0;
     double *Wc = W0 + (size_t) c * d * d;
@@ -396,7 +397,7 @@ typedef struct {
   const gm_data *D;
   const gm_par *P;
   double *z, *rowll;
-  int estep;
+  int estep, nrow;
   double *stats;
   gm_pass_work *pw;
   int nblocks;
@@ -413,57 +414,75 @@ static void chunk_task(void *arg, int ch, int thread)
   const int n = D->n, d = D->d, k = P->k;
   double *scr = pw->scratch + (size_t) thread * scratch_size(d, k);
   double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
-  double *g = lz + (size_t) GM_BLOCK * k, *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK;
-  double *u = sm + GM_BLOCK, *tc = u + GM_BLOCK;
+  double *zs = lz + (size_t) GM_BLOCK * k, *g = zs + (size_t) GM_BLOCK * k;
+  double *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK, *u = sm + GM_BLOCK, *tc = u + GM_BLOCK;
   double *acc = pw->chunk + ch * chunk_size(d, k);
+  double *nrow = acc + chunk_size(d, k) - k;
   memset(acc, 0, chunk_size(d, k) * sizeof(double));
   pw->status[ch] = GM_OK;
   pw->ent[ch] = 0.0;
   if (!X->estep)   /* z is given: the sums scale it by 1 and write it to scratch */
     for (int b = 0; b < GM_BLOCK; b++) sm[b] = 1.0;
+  /* An E-step writes the block's responsibilities into z, or into scratch when z is
+   * not kept (EM needs only the sums); given ones are read from z. */
+  const size_t zst = X->z ? (size_t) n : GM_BLOCK;
   int b0, b1;
   gm_chunk_blocks(X->nblocks, pw->nchunk, ch, &b0, &b1);
   for (int blk = b0; blk < b1; blk++) {
     const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
     const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
-    double *z = X->z;
+    double *zb = X->z ? X->z + i0 : zs;
     if (X->estep) {
       block_logdens(D, P, i0, m, lz, r, pw->diag);
-      pw->status[ch] = block_normalise(m, k, n, D->w ? D->w + i0 : NULL, lz, z + i0,
+      pw->status[ch] = block_normalise(m, k, zst, D->w ? D->w + i0 : NULL, lz, zb,
                                        X->rowll ? X->rowll + i0 : NULL, acc, pw->ent + ch,
                                        mx, sm, u, tc, X->stats == NULL);
       if (pw->status[ch]) return;
     }
     if (X->stats)
-      block_stats(D, P, i0, m, z + i0, sm, X->estep ? z + i0 : lz, X->estep ? n : 0, acc,
+      block_stats(D, P, i0, m, zb, zst, sm, X->estep ? zb : lz, X->estep ? zst : 0, acc,
                   r, gr, g, pw->diag);
+    if (X->nrow) {   /* after block_stats, zb holds the scaled responsibilities */
+      const double *wb = D->w + i0;
+      for (int c = 0; c < k; c++) {
+        const double *zc = zb + c * zst;
+        double s = 0.0;
+        for (int b = 0; b < m; b++) s += wb[b] > 0.0 ? zc[b] : 0.0;
+        nrow[c] += s;
+      }
+    }
   }
 }
 
 /* The chunk loop shared by gm_pass and gm_zstats.  With estep, each block gets its
- * log densities and responsibilities (written to z), its log-likelihood and entropy,
- * and, when stats is not NULL, its M-step sums; without, z is given and only the sums
- * are taken.  Rows are split into nchunk chunks whatever the number of threads, and
- * the chunks' sums are added in order, so the result does not depend on it.  Returns
- * GM_OK or GM_NONFINITE. */
+ * log densities and responsibilities (written to z unless it is NULL), its
+ * log-likelihood and entropy, and, when stats is not NULL, its M-step sums; without, z
+ * is given and only the sums are taken.  nrow (k, may be NULL; needs estep, stats and
+ * weights) receives the responsibilities summed over the rows of positive weight.
+ * Rows are split into nchunk chunks whatever the number of threads, and the chunks'
+ * sums are added in order, so the result does not depend on it.  Returns GM_OK or
+ * GM_NONFINITE. */
 static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
-                      double *rowll, double *ll, double *ent, double *stats,
+                      double *rowll, double *ll, double *ent, double *stats, double *nrow,
                       gm_pass_work *pw)
 {
   const int d = D->d, k = P->k, nchunk = pw->nchunk;
-  const size_t csz = chunk_size(d, k);
-  chunk_ctx X = {D, P, z, rowll, estep, stats, pw, gm_nblocks(D->n)};
+  const size_t csz = chunk_size(d, k), nst = csz - k;
+  chunk_ctx X = {D, P, z, rowll, estep, nrow != NULL, stats, pw, gm_nblocks(D->n)};
   gm_parallel(pw->nthreads, nchunk, chunk_task, &X, NULL);
   for (int ch = 0; ch < nchunk; ch++)
     if (pw->status[ch]) return pw->status[ch];
   double total = 0.0, h = 0.0;
-  if (stats) memset(stats, 0, csz * sizeof(double));
+  if (stats) memset(stats, 0, nst * sizeof(double));
+  if (nrow) memset(nrow, 0, k * sizeof(double));
   for (int ch = 0; ch < nchunk; ch++) {
     const double *acc = pw->chunk + ch * csz;
     total += acc[0];
     h += pw->ent[ch];
     if (stats)
-      for (size_t e = 1; e < csz; e++) stats[e] += acc[e];
+      for (size_t e = 1; e < nst; e++) stats[e] += acc[e];
+    if (nrow)
+      for (int c = 0; c < k; c++) nrow[c] += acc[nst + c];
   }
   if (!estep) return GM_OK;
   if (!isfinite(total)) return GM_NONFINITE;
@@ -472,14 +491,15 @@ static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
   return GM_OK;
 }
 
-/* One pass: responsibilities z (n x k), log-likelihood and entropy (ent, may be NULL)
- * of the parameters P, the log density of each row in rowll (may be NULL), and, when
- * stats is not NULL, the M-step sums (n_k, s_k, W0_k, laid out as in a chunk) summed
- * over all rows.  Returns GM_OK or GM_NONFINITE. */
+/* One pass: responsibilities z (n x k; NULL when only the sums are wanted),
+ * log-likelihood and entropy (ent, may be NULL) of the parameters P, the log density of
+ * each row in rowll (may be NULL), and, when stats is not NULL, the M-step sums (n_k,
+ * s_k, W0_k, laid out as in a chunk) summed over all rows, and nrow as chunk_pass says.
+ * Returns GM_OK or GM_NONFINITE. */
 int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
-            double *ent, double *stats, gm_pass_work *pw)
+            double *ent, double *stats, double *nrow, gm_pass_work *pw)
 {
-  return chunk_pass(D, P, z, 1, rowll, ll, ent, stats, pw);
+  return chunk_pass(D, P, z, 1, rowll, ll, ent, stats, stats ? nrow : NULL, pw);
 }
 
 /* The M-step sums of given responsibilities z about the means in P (n_k, s_k and W0_k,
@@ -488,5 +508,5 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
 void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats,
                gm_pass_work *pw)
 {
-  chunk_pass(D, P, (double *) z, 0, NULL, NULL, NULL, stats, pw);
+  chunk_pass(D, P, (double *) z, 0, NULL, NULL, NULL, stats, NULL, pw);
 }

@@ -75,6 +75,7 @@ typedef struct {
   const double *x;      /* n x d */
   const double *w;      /* n frequency weights */
   double wsum;          /* sum of w: the effective sample size */
+  int unit;             /* every weight is 1 */
   const double *colvar; /* d weighted column variances, the scale for singularity checks */
 } gm_data;
 
@@ -186,7 +187,7 @@ int gm_nchunks(int nblocks);
 void gm_chunk_blocks(int nblocks, int nchunk, int ch, int *b0, int *b1);
 void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads);
 int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
-            double *ent, double *stats, gm_pass_work *pw);
+            double *ent, double *stats, double *nrow, gm_pass_work *pw);
 void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats,
                gm_pass_work *pw);
 

@@ -66,7 +66,6 @@ typedef struct {
 /* One thread's workspace, for fits of up to kmax components. */
 typedef struct {
   gm_par P;
-  double *z;
   gm_mwork Wk;
   gm_pass_work pw;
   gm_trace trace;
@@ -88,8 +87,6 @@ typedef struct {
   sw_thread *T;
   int side_ok;          /* a workspace per thread: phases may run cells side by side */
   int side;             /* the current phase runs cells side by side */
-  int zcell;            /* the cell whose current fit's responsibilities are in T[0].z,
-                         * or -1 */
   int abort;
   int overflow;
   /* phase 2: the donors of each K row (columns, -1 for none) and their statistics */
@@ -103,19 +100,18 @@ static sw_cell *cell_at(sw_sweep *S, int row, int col) { return S->cells + row +
 
 static size_t suff_len(int d, int k) { return (size_t) k * (1 + d + (size_t) d * d); }
 
-/* Runs one fit on thread `th` of the sweep; the result is in T->P, T->z, T->Wk.stats. */
+/* Runs one fit on thread `th` of the sweep; the result is in T->P and T->Wk.stats. */
 static void run_fit(sw_sweep *S, int th, const sw_cell *c, const gm_start *st, double tol,
                     int max_iter, gm_result *res)
 {
   sw_thread *T = S->T + th;
-  if (th == 0) S->zcell = -1;
   gm_ctrl C = S->C;
   C.tol = tol;
   C.max_iter = max_iter;
   C.prior = S->has_prior[c->row] ? S->priors + c->row : NULL;
   T->P.k = c->k;
   const gm_run run = {th, &S->abort};
-  gm_fit_core(&S->D, c->M, st, &C, &run, &T->P, T->z, &T->Wk, &T->pw, &T->trace, res);
+  gm_fit_core(&S->D, c->M, st, &C, &run, &T->P, NULL, &T->Wk, &T->pw, &T->trace, res);
 }
 
 /* The fit on thread th becomes the cell's: parameters, sufficient statistics of its
@@ -157,7 +153,6 @@ static void keep_fit(sw_sweep *S, int th, sw_cell *c, const gm_result *res, int 
   c->deg_bad = res->deg_bad;
   c->deg_value = res->deg_value;
   if (!continues) c->origin = origin;
-  if (!S->side) S->zcell = (int) (c - S->cells);
 }
 
 static void note_failure(sw_cell *c, const gm_result *res, int refining, int iter_before)
@@ -278,7 +273,6 @@ static void run_phase(sw_sweep *S)
   if (!S->ntask) return;
   if (S->side_ok && S->ntask > 1) {
     S->side = 1;
-    S->zcell = -1;
     S->T[0].pw.nthreads = 1;
     gm_parallel(S->threads, S->ntask, phase_task, S, check_interrupt);
     S->side = 0;
@@ -488,18 +482,15 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
   memcpy(P.sigma, c->sigma, (size_t) d * d * k * sizeof(double));
   SEXP z = allocMatrix(REALSXP, n, k);
   SET_VECTOR_ELT(out, 3, z);
-  if (S->zcell == (int) (c - S->cells)) {   /* the last fit on thread 0: its z is there */
-    memcpy(REAL(z), S->T[0].z, (size_t) n * k * sizeof(double));
-  } else {   /* one E-step */
-    int bad = -1;
-    double ll, ent;
-    if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
-      error("the chosen fit's covariance %d is not positive definite", bad + 1);
-    S->T[0].pw.nthreads = S->threads < S->T[0].pw.nchunk ? S->threads : S->T[0].pw.nchunk;
-    S->T[0].pw.diag = c->M->diag;
-    if (gm_pass(&S->D, &P, REAL(z), NULL, &ll, &ent, NULL, &S->T[0].pw))
-      error("the chosen fit's responsibilities are not finite");
-  }
+  /* The fits kept only their sums; the E-step is the one of the fit's last pass. */
+  int bad = -1;
+  double ll, ent;
+  if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
+    error("the chosen fit's covariance %d is not positive definite", bad + 1);
+  S->T[0].pw.nthreads = S->threads < S->T[0].pw.nchunk ? S->threads : S->T[0].pw.nchunk;
+  S->T[0].pw.diag = c->M->diag;
+  if (gm_pass(&S->D, &P, REAL(z), NULL, &ll, &ent, NULL, NULL, &S->T[0].pw))
+    error("the chosen fit's responsibilities are not finite");
   SEXP tr = allocVector(REALSXP, c->ntrace);
   SET_VECTOR_ELT(out, 5, tr);
   for (int i = 0; i < c->ntrace; i++) REAL(tr)[i] = S->scale * c->trace[i];
@@ -680,7 +671,6 @@ SEXP gmm_sweep(SEXP args)
     T->P.chol = (double *) R_alloc((size_t) d * d * k, sizeof(double));
     T->P.logdet = (double *) R_alloc(k, sizeof(double));
     memset(T->P.sigma, 0, (size_t) d * d * k * sizeof(double));
-    T->z = (double *) R_alloc((size_t) n * k, sizeof(double));
     gm_mwork_alloc(&T->Wk, d, k, &S->C);
     gm_pass_alloc(&T->pw, n, d, k, t == 0 ? S->threads : 1);
     T->trace.v = (double *) R_alloc((size_t) S->C.max_iter + 1, sizeof(double));
@@ -688,7 +678,6 @@ SEXP gmm_sweep(SEXP args)
     T->trace.len = 0;
   }
   S->side_ok = side;
-  S->zcell = -1;
 
   SEXP cont = PROTECT(R_MakeUnwindCont());
   SEXP out = R_UnwindProtect(sweep_body, S, sweep_cleanup, S, cont);

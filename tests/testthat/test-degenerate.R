@@ -173,3 +173,16 @@ test_that("the flatness test ignores units, collinear columns and far-apart clus
   g <- gmm(y, k = 1:3, model = c("EII", "VVV"))
   expect_equal(g$k, 2L)
 })
+
+test_that("effective rows count each row of positive weight once, whatever its weight", {
+  # The far component has 3 rows of positive weight (what a 2-D VVV component needs)
+  # but weights summing to 2.3: it is not spurious.  A zero-weight row sits with it.
+  set.seed(1)
+  x <- rbind(matrix(rnorm(40), 20), c(10, 10), c(10.3, 10.2), c(10.1, 9.7), c(10.2, 10.1))
+  w <- c(rep(1, 20), 1, 1, 0.3, 0)
+  f <- expect_silent(gmm(x, k = 2, model = "VVV", weights = w))
+  expect_null(f$degenerate)
+  far <- which.max(f$parameters$mean[1, ])
+  expect_equal(sum(f$z[w > 0, far]), 3, tolerance = 1e-8)
+  expect_equal(sum(w * f$z[, far]), 2.3, tolerance = 1e-8)
+})
