@@ -30,14 +30,141 @@ static int stop_now(const gm_run *run)
   return run->abort && __atomic_load_n(run->abort, __ATOMIC_RELAXED);
 }
 
+/* The parameters as one vector (pro, mean, sigma), and back. */
+static void par_get(const gm_par *P, double *v)
+{
+  const size_t dk = (size_t) P->d * P->k;
+  memcpy(v, P->pro, P->k * sizeof(double));
+  memcpy(v + P->k, P->mean, dk * sizeof(double));
+  memcpy(v + P->k + dk, P->sigma, dk * P->d * sizeof(double));
+}
+
+static void par_set(gm_par *P, const double *v)
+{
+  const size_t dk = (size_t) P->d * P->k;
+  memcpy(P->pro, v, P->k * sizeof(double));
+  memcpy(P->mean, v + P->k, dk * sizeof(double));
+  memcpy(P->sigma, v + P->k + dk, dk * P->d * sizeof(double));
+}
+
+/* Squared norms of r = t1 - t0 and v = t2 - 2 t1 + t0 for parameter vectors t0, t1,
+ * t2, with means in units of the column standard deviations and covariances in units
+ * of their products, so that the step does not depend on the data's units. */
+static void step_norms(const gm_data *D, int k, const double *t0, const double *t1,
+                       const double *t2, double *r2, double *v2)
+{
+  const int d = D->d;
+  double rs = 0.0, vs = 0.0;
+  size_t e = 0;
+  for (int c = 0; c < k; c++, e++) {
+    const double r = t1[e] - t0[e], v = t2[e] - 2.0 * t1[e] + t0[e];
+    rs += r * r;
+    vs += v * v;
+  }
+  for (int c = 0; c < k; c++)
+    for (int j = 0; j < d; j++, e++) {
+      const double s = D->colvar ? 1.0 / D->colvar[j] : 1.0;
+      const double r = t1[e] - t0[e], v = t2[e] - 2.0 * t1[e] + t0[e];
+      rs += s * r * r;
+      vs += s * v * v;
+    }
+  for (int c = 0; c < k; c++)
+    for (int l = 0; l < d; l++)
+      for (int j = 0; j < d; j++, e++) {
+        const double s = D->colvar ? 1.0 / (D->colvar[j] * D->colvar[l]) : 1.0;
+        const double r = t1[e] - t0[e], v = t2[e] - 2.0 * t1[e] + t0[e];
+        rs += s * r * r;
+        vs += s * v * v;
+      }
+  *r2 = rs;
+  *v2 = vs;
+}
+
+/* Puts back t2 (the parameters in t2v, the sums of its pass in st2). */
+static void back_to(const gm_data *D, gm_par *P, gm_mwork *Wk, const double *t2v,
+                    const double *st2, size_t slen, const gm_ctrl *C)
+{
+  int bad;
+  par_set(P, t2v);
+  gm_chol(D->d, P->k, P->sigma, P->chol, P->logdet, D->colvar, C->eps, &bad);
+  memcpy(Wk->stats, st2, slen * sizeof(double));
+}
+
+/* The accelerated step of SQUAREM (Varadhan and Roland 2008, "Simple and globally
+ * convergent methods for accelerating the convergence of any EM algorithm", Scand. J.
+ * Statist. 35:335-353, scheme S3).  From t0 (in Wk->sq) and two EM steps t1 = M(t0)
+ * (next in Wk->sq) and t2 = M(t1) (P, its pass done: *ll, *ent, Wk->stats), the point
+ *   t' = t0 - 2 a r + a^2 v,  r = t1 - t0,  v = t2 - 2 t1 + t0,  a = -|r| / |v|,
+ * and one EM step from t', which brings it back into the model's parameter space (t'
+ * itself may leave it, as sums of constrained covariances do).  a is moved halfway
+ * towards -1 (where t' = t2) until t' has proportions above eps and covariances that
+ * factor; the result is kept only when its log-likelihood is at least t2's, so the
+ * log-likelihood never falls, else P goes back to t2.  Returns the number of M-steps
+ * taken (0 or 1); *kept says whether the result was kept. */
+static int squarem_step(const gm_data *D, const gm_model *M, gm_par *P, const gm_ctrl *C,
+                        gm_mwork *Wk, gm_pass_work *pw, double *ll, double *ent, int *kept)
+{
+  const int d = D->d, k = P->k;
+  const size_t len = GM_PAR_LEN(d, k), slen = 1 + len;
+  double *t0 = Wk->sq, *t1 = t0 + len, *t2 = t1 + len, *tp = t2 + len, *st2 = tp + len;
+  double r2, v2;
+  *kept = 0;
+  par_get(P, t2);
+  step_norms(D, k, t0, t1, t2, &r2, &v2);
+  double a = -sqrt(r2 / v2);
+  if (!(a < -1.0) || !isfinite(a)) return 0;   /* t' would be t2, or undefined */
+  memcpy(st2, Wk->stats, slen * sizeof(double));
+  int valid = 0, bad;
+  for (int tries = 0; tries < 20 && a < -1.0 && !valid; tries++) {
+    for (size_t e = 0; e < len; e++) {
+      const double r = t1[e] - t0[e], v = t2[e] - 2.0 * t1[e] + t0[e];
+      tp[e] = t0[e] - 2.0 * a * r + a * a * v;
+    }
+    valid = 1;
+    for (int c = 0; c < k; c++) valid &= tp[c] > C->eps;
+    if (valid) {
+      par_set(P, tp);
+      valid = !gm_chol(d, k, P->sigma, P->chol, P->logdet, D->colvar, C->eps, &bad);
+    }
+    if (!valid) a = 0.5 * (a - 1.0);
+  }
+  if (!valid) {
+    back_to(D, P, Wk, t2, st2, slen, C);
+    return 0;
+  }
+  double lp, ep;
+  const double ll2 = *ll, ent2 = *ent;
+  if (gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw) ||
+      gm_mstep_sums(D, Wk->stats, M, P, C, Wk, &bad)) {
+    back_to(D, P, Wk, t2, st2, slen, C);
+    return 1;
+  }
+  if (gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw) || !(lp >= ll2)) {
+    back_to(D, P, Wk, t2, st2, slen, C);
+    *ll = ll2;
+    *ent = ent2;
+    return 1;
+  }
+  *ll = lp;
+  *ent = ep;
+  *kept = 1;
+  return 1;
+}
+
 /* Runs EM from the parameters in P (start = GM_FROM_PAR, Cholesky factors already
  * set), from responsibilities z0 (GM_FROM_Z: an M-step comes first), or from
  * sufficient statistics in Wk->nk, P->mean and Wk->W (GM_FROM_SUFF: likewise).  Each
- * iteration is one pass over the data (E-step and the next M-step's sums) and one
- * M-step from the sums; the passes keep only the sums, not the responsibilities, so
- * that no n x k matrix goes through memory at each iteration.  The trace receives the
- * log-likelihood of the start and after each iteration.  On return P holds the last
- * parameters and Wk->stats the sums of their pass. */
+ * EM step is one M-step from the sums of a pass and one pass over the data at the new
+ * parameters (their E-step and the next M-step's sums); the passes keep only the sums,
+ * not the responsibilities, so that no n x k matrix goes through memory at each step.
+ * Once an EM step changes the log-likelihood by at most C->accel relative (EM has
+ * settled in its basin), every two steps are followed by SQUAREM's extrapolation
+ * (squarem_step); not with a prior, whose objective is not the log-likelihood the
+ * extrapolation is judged by.  The fit has converged when an EM step changes the
+ * log-likelihood by at most tol relative; an extrapolation is never judged so.  The
+ * trace receives the log-likelihood of the start and of every point kept;
+ * res->iterations counts the M-steps taken, at most max_iter.  On return P holds the
+ * last parameters and Wk->stats the sums of their pass. */
 static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double *z0,
                    int start, const gm_ctrl *C, const gm_run *run, gm_trace *trace,
                    gm_mwork *Wk, gm_pass_work *pw, gm_result *res)
@@ -51,25 +178,46 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
     note_inner(Wk, res);
     if (res->status) return;
   }
-  for (int it = 0;; it++) {
-    if (it > 0 && stop_now(run)) {
+  res->status = gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw);
+  if (res->status) return;
+  trace_push(trace, ll);
+  const int can_accel = C->accel > 0.0 && !C->prior && P->k > 1;
+  int accel = 0;
+  const size_t len = GM_PAR_LEN(D->d, P->k);
+  int steps = 0, plain = 0;
+  while (steps < C->max_iter) {
+    if (stop_now(run)) {
       res->status = GM_ABORT;
       return;
     }
+    if (accel && plain == 2) {
+      int kept;
+      steps += squarem_step(D, M, P, C, Wk, pw, &ll, &ent, &kept);
+      if (kept) trace_push(trace, ll);
+      plain = 0;
+      continue;
+    }
+    if (accel) par_get(P, Wk->sq + plain * len);
+    old = ll;
+    res->status = gm_mstep_sums(D, Wk->stats, M, P, C, Wk, &res->bad);
+    note_inner(Wk, res);
+    steps++;
+    if (res->status) break;
     res->status = gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw);
-    if (res->status) return;
+    if (res->status) break;
     trace_push(trace, ll);
-    if (it > 0 && fabs(ll - old) <= C->tol * (1.0 + fabs(ll))) {
+    plain++;
+    if (fabs(ll - old) <= C->tol * (1.0 + fabs(ll))) {
       res->converged = 1;
       break;
     }
-    if (it == C->max_iter) break;
-    old = ll;
-    res->iterations = it + 1;
-    res->status = gm_mstep_sums(D, Wk->stats, M, P, C, Wk, &res->bad);
-    note_inner(Wk, res);
-    if (res->status) return;
+    if (can_accel && !accel && fabs(ll - old) <= C->accel * (1.0 + fabs(ll))) {
+      accel = 1;
+      plain = 0;
+    }
   }
+  res->iterations = steps;
+  if (res->status) return;
   res->loglik = ll;
   res->entropy = ent;
 }
@@ -250,19 +398,19 @@ static void fill_na(SEXP v)
 }
 
 /* control = c(tol, max_iter, reg, eps, inner_tol, inner_max_iter, threads, rcond,
- * degenerate); prior = NULL or list(kappa, nu, mean, scale). */
+ * degenerate, accel); prior = NULL or list(kappa, nu, mean, scale). */
 void gm_ctrl_arg(SEXP control, SEXP prior, int d, gm_ctrl *C, gm_prior *pr)
 {
-  const double *v = gm_real_arg(control, "control", 9);
+  const double *v = gm_real_arg(control, "control", 10);
   if (!(v[0] >= 0.0 && isfinite(v[0])) || !(v[1] >= 0.0 && v[1] <= 1e7) ||
       v[1] != floor(v[1]) || !(v[2] >= 0.0 && isfinite(v[2])) ||
       !(v[3] >= 0.0 && v[3] < 1.0) || !(v[4] >= 0.0 && isfinite(v[4])) ||
       !(v[5] >= 1.0 && v[5] <= 1e7) || v[5] != floor(v[5]) ||
       !(v[6] >= 1.0 && v[6] <= 1024) || v[6] != floor(v[6]) || !(v[7] >= 0.0 && v[7] < 1.0) ||
-      !(v[8] == 0.0 || v[8] == 1.0))
+      !(v[8] == 0.0 || v[8] == 1.0) || !(v[9] >= 0.0 && v[9] <= 1.0))
     error("'control' must hold finite tol >= 0, whole 0 <= max_iter <= 1e7, finite reg >= 0, "
           "0 <= eps < 1, finite inner_tol >= 0, whole 1 <= inner_max_iter <= 1e7, "
-          "whole 1 <= threads <= 1024, 0 <= rcond < 1 and degenerate 0 or 1");
+          "whole 1 <= threads <= 1024, 0 <= rcond < 1, degenerate 0 or 1 and 0 <= accel <= 1");
   C->tol = v[0];
   C->max_iter = (int) v[1];
   C->reg = v[2];
@@ -272,6 +420,7 @@ void gm_ctrl_arg(SEXP control, SEXP prior, int d, gm_ctrl *C, gm_prior *pr)
   C->threads = (int) v[6];
   C->rcond = v[7];
   C->degenerate = (int) v[8];
+  C->accel = v[9];
   C->prior = NULL;
   if (prior == R_NilValue) return;
   if (TYPEOF(prior) != VECSXP || LENGTH(prior) != 4)

@@ -148,6 +148,8 @@ typedef struct {
   int threads;
   double rcond;   /* smallest eigenvalue ratio of the covariances against their pool */
   int degenerate; /* 1: a converged fit that breaks the rules above fails; 0: it is kept */
+  double accel;   /* once an EM step changes the log-likelihood by at most this much
+                   * (relative), extrapolate every two steps (squarem_step in em.c); 0: never */
   const gm_prior *prior;  /* NULL for maximum likelihood */
 } gm_ctrl;
 
@@ -157,8 +159,13 @@ typedef struct {
   double *m;        /* k */
   double *W;        /* d x d x k */
   double *stats;    /* the pass's sums: ll, n_k, s_k, W0_k */
+  double *sq;       /* the accelerated EM step's four parameter vectors and a copy of
+                     * the sums (GM_SQ_WORK(d, k)) */
   gm_cov cov;
 } gm_mwork;
+
+#define GM_PAR_LEN(d, k) ((size_t) (k) * (1 + (size_t) (d) + (size_t) (d) * (d)))
+#define GM_SQ_WORK(d, k) (4 * GM_PAR_LEN(d, k) + 1 + GM_PAR_LEN(d, k))
 
 /* pool.c */
 typedef void (*gm_task_fn)(void *ctx, int task, int thread);

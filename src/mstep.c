@@ -786,6 +786,7 @@ void gm_mwork_alloc(gm_mwork *Wk, int d, int k, const gm_ctrl *C)
   Wk->m = (double *) R_alloc(k, sizeof(double));
   Wk->W = (double *) R_alloc((size_t) d * d * k, sizeof(double));
   Wk->stats = (double *) R_alloc(1 + (size_t) k * (1 + d + (size_t) d * d), sizeof(double));
+  Wk->sq = (double *) R_alloc(GM_SQ_WORK(d, k), sizeof(double));
   gm_cov *c = &Wk->cov;
   c->d = d;
   c->k = k;

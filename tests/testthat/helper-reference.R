@@ -128,7 +128,7 @@ c_mstep <- function(x, z, model, w = rep(1, nrow(x)), reg = 0, prior = NULL,
                     inner_tol = 1e-12, inner_max_iter = 10000) {
   storage.mode(z) <- "double"
   .Call(gaussmix:::C_gmm_mstep, as.matrix(x), as.double(w), z, model,
-        c(1e-8, 100, reg, 0, inner_tol, inner_max_iter, 1, 0, 0), prior)
+        c(1e-8, 100, reg, 0, inner_tol, inner_max_iter, 1, 0, 0, 0), prior)
 }
 
 # mclust::Mclust() calls mclustBIC() by name, so mclust must be attached.

@@ -14,6 +14,36 @@ test_that("the log-likelihood never decreases across EM iterations", {
   expect_true(all(diff(f$loglik_trace) >= -1e-9 * abs(f$loglik)))
 })
 
+test_that("accelerated EM (SQUAREM) reaches plain EM's fixed point in fewer iterations", {
+  set.seed(5)
+  n <- 1500
+  cl <- sample(3, n, replace = TRUE)
+  x <- cbind(rnorm(n, c(0, 1.2, 2.4)[cl]), rnorm(n, c(0, 0.8, -0.5)[cl], c(1, 1.4, 0.8)[cl]))
+  for (model in c("VVV", "EEV", "VEV", "EVE", "VVI")) {
+    a <- gmm(x, k = 3, model = model, control = gmm_control(tol = 1e-14, max_iter = 1e5))
+    b <- gmm(x, k = 3, model = model,
+             control = gmm_control(tol = 1e-14, max_iter = 1e5, accelerate = FALSE))
+    expect_true(a$converged && b$converged, label = model)
+    expect_gte(a$loglik, b$loglik - 1e-12 * abs(b$loglik), label = model)
+    expect_equal(a$loglik, b$loglik, tolerance = 1e-11, label = model)
+    expect_equal(unlist(a$parameters), unlist(b$parameters), tolerance = 1e-4, label = model)
+    expect_lt(a$iterations, b$iterations / 2)
+    tr <- a$loglik_trace
+    expect_true(all(diff(tr) >= -1e-9 * abs(tr[-1])), label = model)
+  }
+  # In 1-D too, and a prior turns it off (the same iterates either way).
+  h <- c(rnorm(300, 0, 1), rnorm(200, 1.5, 1.3))
+  a <- gmm(h, k = 2, model = "V", control = gmm_control(tol = 1e-14, max_iter = 1e5))
+  b <- gmm(h, k = 2, model = "V", control = gmm_control(tol = 1e-14, max_iter = 1e5, accelerate = FALSE))
+  expect_equal(a$loglik, b$loglik, tolerance = 1e-11)
+  expect_equal(unlist(a$parameters), unlist(b$parameters), tolerance = 1e-4)
+  expect_lt(a$iterations, b$iterations / 2)
+  pr <- gmm_control(prior = gmm_prior(), tol = 1e-10)
+  expect_identical(gmm(h, k = 2, model = "V", control = pr)$loglik_trace,
+                   gmm(h, k = 2, model = "V", control = modifyList(pr, list(accelerate = FALSE)))$loglik_trace)
+  expect_error(gmm_control(accelerate = NA), "`accelerate` must be TRUE or FALSE")
+})
+
 # A start that obeys the model: the fit's means moved, its covariances all rotated by
 # one orthogonal matrix (except for the axis-aligned models) and scaled by one factor.
 perturbed_start <- function(fit, model, r) {

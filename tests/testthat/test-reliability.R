@@ -42,7 +42,7 @@ test_that("every .Call entry point answers random garbage with an error or a res
   # Nearly well-formed calls with one argument broken are errors too.
   x <- as.matrix(faithful)
   w <- rep(1, 272)
-  cv <- c(1e-8, 100, 0, 1e-12, 1e-8, 100, 1, 1e-8, 1)
+  cv <- c(1e-8, 100, 0, 1e-12, 1e-8, 100, 1, 1e-8, 1, 1e-5)
   z <- matrix(1, 272, 1)
   for (k in 1:7) {
     args <- list(x, w, "VVV", z, NULL, cv, NULL)
