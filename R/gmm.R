@@ -202,7 +202,7 @@ degenerate_reason <- function(fit, x, w, ord, control) {
   what <- sprintf("the chosen fit (%s, K = %d)", fit$model, length(ord))
   hint <- sprintf("; consider fewer components or a more constrained model%s, or keep_degenerate = FALSE",
                   if (is.null(control$prior)) ", control = gmm_control(prior = gmm_prior())" else "")
-  nd <- distinct_rows(x[w > 0, , drop = FALSE], fit$df)
+  nd <- distinct_rows(x, w, fit$df)
   if (fit$df >= nd) {
     return(sprintf("%s has %g free parameters but the data only %d distinct rows, so it is spurious%s.",
                    what, fit$df, nd, hint))

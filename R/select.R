@@ -8,9 +8,9 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws) {
   # Cells with as many free parameters as distinct rows are not fitted.
   df <- outer(ks, models, Vectorize(function(k, m) model_df(m, ncol(x), k)))
   dimnames(df) <- dn
-  nd <- if (control$keep_degenerate) Inf else distinct_rows(x, max(df))
+  nd <- if (control$keep_degenerate) Inf else distinct_rows(x, w, max(df))
   spurious <- df >= nd
-  prep <- prepare_starts(x, w, start, control, max(ks))
+  prep <- prepare_starts(x, w, start, control, max(ks), threads)
   starts <- lapply(ks, function(k) make_starts(prep, x, w, k, n_init, control))
   priors <- lapply(ks, function(k) resolve_prior(control$prior, x, w, k))
   sub <- prep$hc$sub
@@ -32,17 +32,10 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws) {
   list(best = res$best, bic_table = with_reasons(bic, reasons), icl_table = icl)
 }
 
-# The number of distinct rows of x, or a lower bound of it that is above `enough`:
-# the distinct values of a column, which settle it on most data from the first
-# column, without comparing whole rows.
-distinct_rows <- function(x, enough) {
-  if (nrow(x) > enough) {
-    for (j in seq_len(ncol(x))) {
-      u <- length(unique(x[, j]))
-      if (u > enough) return(u)
-    }
-  }
-  nrow(unique(x))
+# The number of distinct rows of x among the rows of positive weight, or enough + 1
+# when there are more than `enough` (counted in C, stopping there).
+distinct_rows <- function(x, w, enough) {
+  .Call(C_gmm_distinct, x, w, as.double(enough))
 }
 
 with_reasons <- function(bic, reasons) {

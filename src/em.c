@@ -1,6 +1,7 @@
 /* The EM loop, and the .Call adaptors that unpack R objects for the kernels. */
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include "gaussmix.h"
 
@@ -834,4 +835,51 @@ SEXP gmm_colstats(SEXP x, SEXP w)
   }
   UNPROTECT(1);
   return out;
+}
+
+/* gmm_distinct(x, w, enough): the number of distinct rows of x among the rows of
+ * positive weight, counted in one pass with a hash table until it exceeds `enough`
+ * (then it stops, and the count returned is enough + 1): the spurious-fit rule only
+ * asks whether a cell's free parameters reach it.  Rows are equal when every value
+ * is (0 and -0 alike). */
+SEXP gmm_distinct(SEXP x, SEXP w, SEXP enough)
+{
+  gm_data D;
+  gm_data_arg(x, w, &D, 0);
+  const int n = D.n, d = D.d;
+  const double e = asReal(enough);
+  if (!(e >= 0.0)) error("'enough' must be a non-negative number");
+  const int cap = e >= n ? n : (int) e;
+  size_t size = 2;
+  while (size < 2 * ((size_t) cap + 1)) size <<= 1;
+  const size_t mask = size - 1;
+  int *slot = (int *) R_alloc(size, sizeof(int));
+  for (size_t s = 0; s < size; s++) slot[s] = -1;
+  int count = 0;
+  for (int i = 0; i < n && count <= cap; i++) {
+    if (!(D.w[i] > 0.0)) continue;
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a over the values' bits */
+    for (int j = 0; j < d; j++) {
+      const double v = D.x[i + (size_t) j * n] + 0.0;   /* -0 becomes 0 */
+      uint64_t bits;
+      memcpy(&bits, &v, sizeof bits);
+      h = (h ^ bits) * 1099511628211ULL;
+      h ^= h >> 29;
+    }
+    size_t s = (size_t) h & mask;
+    int dup = 0;
+    for (; slot[s] >= 0; s = (s + 1) & mask) {
+      const int r = slot[s];
+      int same = 1;
+      for (int j = 0; j < d && same; j++) same = D.x[i + (size_t) j * n] == D.x[r + (size_t) j * n];
+      if (same) {
+        dup = 1;
+        break;
+      }
+    }
+    if (dup) continue;
+    slot[s] = i;
+    count++;
+  }
+  return ScalarInteger(count);
 }

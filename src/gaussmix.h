@@ -289,11 +289,12 @@ SEXP gmm_models(void);
 SEXP gmm_df(SEXP model, SEXP d, SEXP k);
 SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd);
 SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax);
-SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax);
+SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads);
 SEXP gmm_suff(SEXP x, SEXP w, SEXP z);
 SEXP gmm_layout(SEXP n);
 SEXP gmm_sweep(SEXP args);
 SEXP gmm_finite(SEXP x);
 SEXP gmm_colstats(SEXP x, SEXP w);
+SEXP gmm_distinct(SEXP x, SEXP w, SEXP enough);
 
 #endif

@@ -186,3 +186,18 @@ test_that("effective rows count each row of positive weight once, whatever its w
   expect_equal(sum(f$z[w > 0, far]), 3, tolerance = 1e-8)
   expect_equal(sum(w * f$z[, far]), 2.3, tolerance = 1e-8)
 })
+
+test_that("distinct rows are counted among the rows of positive weight, up to what is asked", {
+  set.seed(4)
+  x <- matrix(sample(0:3, 600, replace = TRUE), 300, 2) * 1.0
+  x[1, ] <- c(-0, 0)
+  x[2, ] <- c(0, -0)
+  w <- rep(c(1, 0, 2.5), 100)
+  exact <- nrow(unique(x[w > 0, ] + 0))   # + 0 turns -0 into 0, as equality does
+  expect_identical(gaussmix:::distinct_rows(x, w, 1000), exact)
+  expect_identical(gaussmix:::distinct_rows(x, w, exact), exact)
+  expect_identical(gaussmix:::distinct_rows(x, w, 5), 6L)   # stops once above 5
+  expect_identical(gaussmix:::distinct_rows(x, rep(1, 300), 1000), nrow(unique(x + 0)))
+  y <- matrix(rnorm(2e4), 1e4)
+  expect_identical(gaussmix:::distinct_rows(rbind(y, y), rep(1, 2e4), 1e5), 10000L)
+})
