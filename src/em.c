@@ -276,8 +276,9 @@ void gm_fit_core(const gm_data *D, const gm_model *M, const gm_start *S, const g
   double *nrow = Wk->cov.work;   /* free once the fit is done */
   if (z || (M->diag && d > 2) || by_rows) {
     double ll, ent;
-    pw->diag = 0;
+    pw->full = 1;
     res->status = gm_pass(D, P, z, NULL, &ll, &ent, Wk->stats, by_rows ? nrow : NULL, pw);
+    pw->full = 0;
     if (res->status) return;
   }
   if (!check) return;

@@ -61,6 +61,7 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
   pw->nchunk = gm_nchunks(nblocks);
   pw->nthreads = threads < 1 ? 1 : threads;
   pw->diag = 0;
+  pw->full = 0;
   if (pw->nthreads > pw->nchunk) pw->nthreads = pw->nchunk;
   pw->chunk = (double *) R_alloc(pw->nchunk * chunk_size(d, k), sizeof(double));
   pw->scratch = (double *) R_alloc(pw->nthreads * scratch_size(d, k), sizeof(double));
@@ -441,7 +442,7 @@ static void chunk_task(void *arg, int ch, int thread)
     }
     if (X->stats)
       block_stats(D, P, i0, m, zb, zst, sm, X->estep ? zb : lz, X->estep ? zst : 0, acc,
-                  r, gr, g, pw->diag);
+                  r, gr, g, pw->diag && !pw->full);
     if (X->nrow) {   /* after block_stats, zb holds the scaled responsibilities */
       const double *wb = D->w + i0;
       for (int c = 0; c < k; c++) {

@@ -187,7 +187,8 @@ typedef struct {
   int *status;      /* nchunk */
   double *ent;      /* nchunk partial entropies */
   int diag;         /* diagonal covariances: whitening without the triangular solve,
-                     * and only the diagonal of each W0_k summed */
+                     * and only the diagonal of each W0_k summed, */
+  int full;         /* unless this is set (the whole W0_k, for other models' starts) */
 } gm_pass_work;
 int gm_nblocks(int n);
 int gm_nchunks(int nblocks);
