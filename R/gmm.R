@@ -176,10 +176,13 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   grid <- fit_grid(xf, ws$w[pos], k, model, start, n_init, control, threads, ws)
   if (!all(pos) && !is.null(grid$best)) {
     p <- grid$best
-    grid$best$z <- tryCatch(.Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)$z, error = function(e) {
+    z <- tryCatch(.Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)$z, error = function(e) {
       stop("`x` has rows of weight 0 so far from every component that their density cannot be represented; drop them.",
            call. = FALSE)
     })
+    colnames(z) <- colnames(p$z)
+    grid$best[c("classification", "uncertainty")] <- .Call(C_gmm_classify, z)
+    grid$best$z <- z
   }
   if (is.null(grid$best)) {
     stop("no (K, model) combination could be fitted:\n",
@@ -375,19 +378,18 @@ check_k <- function(k, npos) {
 # ---- the object ----------------------------------------------------------------
 
 # Builds the gmm object from the chosen cell's fit; the only place that does.
+# `fit` is the C sweep's chosen fit, its components already in canonical order (by
+# ascending mean, first coordinate first; fit$order says where each was in the fit)
+# and its responsibilities, classification and uncertainty computed in C.
 new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
-  ord <- canonical_order(fit$mean)
+  ord <- fit$order
   vars <- colnames(x)
   comps <- as.character(seq_along(ord))
-  mean <- fit$mean[, ord, drop = FALSE]
+  mean <- fit$mean
   dimnames(mean) <- list(vars, comps)
-  sigma <- fit$sigma[, , ord, drop = FALSE]
+  sigma <- fit$sigma
   dimnames(sigma) <- list(vars, vars, comps)
-  pro <- stats::setNames(fit$pro[ord], comps)
-  z <- fit$z[, ord, drop = FALSE]
-  colnames(z) <- comps
-  classification <- max.col(z, ties.method = "first")
-  zmax <- z[cbind(seq_along(classification), classification)]
+  pro <- stats::setNames(fit$pro, comps)
   if (!fit$converged) {
     warning(sprintf("EM did not converge for model %s with K = %d within max_iter = %d iterations; see gmm_control().",
                     fit$model, length(ord), control$max_iter), call. = FALSE)
@@ -408,9 +410,9 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
     df = fit$df,
     bic = fit$bic,
     icl = fit$bic + 2 * fit$entropy,   # the entropy summed by the E-step (weight 0 adds 0)
-    z = z,
-    classification = classification,
-    uncertainty = 1 - zmax,
+    z = fit$z,
+    classification = fit$classification,
+    uncertainty = fit$uncertainty,
     iterations = fit$iterations,
     converged = fit$converged,
     inner_fail = fit$inner_fail,
@@ -425,7 +427,3 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
   out
 }
 
-# Components by ascending mean, first coordinate first.
-canonical_order <- function(mean) {
-  do.call(order, unname(split(mean, row(mean))))
-}

@@ -12,6 +12,13 @@
 # the same starting parameters, so set-up costs cancel; the fixed cost of a call is
 # the time of the 1-iteration run less that iteration. Run from the package root
 # with gaussmix installed.
+#
+# Where they are installed, the same data go to scikit-learn's GaussianMixture (the
+# python3 that imports sklearn, e.g. Debian's python3-sklearn, run on OpenBLAS's
+# threaded BLAS when Debian's libopenblas0-pthread is there, through
+# LD_LIBRARY_PATH, so that R's own BLAS stays as it is) and to ClusterR::GMM
+# (Armadillo, OpenMP), each with its defaults otherwise: workloads 1 (same start for
+# scikit-learn; ClusterR's own seeding, as it takes no start) and 3 (end to end).
 args <- commandArgs(trailingOnly = TRUE)
 which_w <- if (length(args)) as.integer(args) else 1:4
 
@@ -23,6 +30,7 @@ run_child <- function(code) {
                "if (!exists('iters')) iters <- NA",
                "cat('RESULT', secs, as.numeric(gsub('[^0-9]', '', hwm)) / 1024, iters, '\\n')"), f)
   out <- system2("Rscript", f, stdout = TRUE, stderr = TRUE)
+  cat(grep("^(gaussmix|mclust|sklearn)", out, value = TRUE), sep = "\n")
   line <- grep("^RESULT", out, value = TRUE)
   if (!length(line)) stop(paste(out, collapse = "\n"))
   v <- suppressWarnings(as.numeric(strsplit(line, " ")[[1]][2:4]))  # iterations may be NA
@@ -47,12 +55,72 @@ median_time <- function(expr_code, reps) {
   sprintf("ts <- replicate(%d, system.time({%s})[['elapsed']]); secs <- median(ts)", reps, expr_code)
 }
 
+# ---- the other libraries, when installed --------------------------------------
+
+python <- local({
+  for (p in unique(c("/usr/bin/python3", Sys.which("python3")))) {
+    if (nzchar(p) && file.exists(p) &&
+        suppressWarnings(system2(p, c("-c", shQuote("import sklearn")), stdout = FALSE, stderr = FALSE)) == 0L)
+      return(p)
+  }
+  ""
+})
+openblas <- "/usr/lib/x86_64-linux-gnu/openblas-pthread"
+have_clusterr <- requireNamespace("ClusterR", quietly = TRUE)
+
+# Writes a workload's data and start (data_code()) as raw doubles for python.
+write_data <- function(code) {
+  e <- new.env()
+  eval(parse(text = code), e)
+  f <- tempfile()
+  writeBin(c(e$x), paste0(f, ".x"))
+  writeBin(c(e$start$mean), paste0(f, ".mean"))
+  f
+}
+
+run_python <- function(code) {
+  f <- tempfile(fileext = ".py")
+  writeLines(c("import numpy as np, time, resource, warnings, statistics",
+               "from sklearn.mixture import GaussianMixture",
+               "warnings.filterwarnings('ignore')", code,
+               "print('RESULT', secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, iters)"), f)
+  env <- if (dir.exists(openblas)) paste0("LD_LIBRARY_PATH=", openblas) else character()
+  out <- system2(python, f, stdout = TRUE, stderr = TRUE, env = env)
+  cat(grep("^sklearn", out, value = TRUE), sep = "\n")
+  line <- grep("^RESULT", out, value = TRUE)
+  if (!length(line)) stop(paste(out, collapse = "\n"))
+  v <- as.numeric(strsplit(line, " ")[[1]][2:4])
+  c(seconds = v[1], peak_mb = v[2], iterations = v[3])
+}
+
+# scikit-learn from the start of data_code(n, d, k): `it` EM iterations, median of reps.
+sklearn_iter <- function(f, n, d, k, type, it, reps) {
+  prec <- if (type == "full") sprintf("np.tile(np.eye(%d), (%d, 1, 1))", d, k) else sprintf("np.ones((%d, %d))", k, d)
+  run_python(sprintf("x = np.fromfile('%s.x').reshape((%d, %d)).T.copy()
+m0 = np.fromfile('%s.mean').reshape((%d, %d))
+def once():
+    g = GaussianMixture(n_components=%d, covariance_type='%s', max_iter=%d, tol=0, weights_init=np.full(%d, 1 / %d), means_init=m0, precisions_init=%s, init_params='random', random_state=0)
+    t = time.perf_counter(); g.fit(x); return time.perf_counter() - t, g.n_iter_
+r = [once() for _ in range(%d)]
+secs = statistics.median(t for t, _ in r); iters = r[0][1]", f, d, n, f, k, d, k, type, it, k, k, prec, reps))
+}
+
+clusterr_iter <- function(n, d, k, full, it, reps) {
+  run_child(c(data_code(n, d, k),
+              median_time(sprintf("f <<- ClusterR::GMM(x, %d, dist_mode = 'eucl_dist', seed_mode = 'static_subset', km_iter = 0, em_iter = %d, full_covariance_matrices = %s)", k, it, full), reps),
+              sprintf("iters <- %d", it)))
+}
+
 results <- list()
-record <- function(workload, what, g, m, note = "") {
+none <- c(seconds = NA_real_, peak_mb = NA_real_)
+record <- function(workload, what, g, m, note = "", sk = none, cr = none) {
   results[[length(results) + 1]] <<- data.frame(
     workload = workload, measure = what, gaussmix_s = g[["seconds"]], mclust_s = m[["seconds"]],
-    ratio = m[["seconds"]] / g[["seconds"]], gaussmix_peak_mb = g[["peak_mb"]],
-    mclust_peak_mb = m[["peak_mb"]], note = note)
+    ratio = m[["seconds"]] / g[["seconds"]], sklearn_s = sk[["seconds"]],
+    sklearn_ratio = sk[["seconds"]] / g[["seconds"]], clusterr_s = cr[["seconds"]],
+    clusterr_ratio = cr[["seconds"]] / g[["seconds"]], gaussmix_peak_mb = g[["peak_mb"]],
+    mclust_peak_mb = m[["peak_mb"]], sklearn_peak_mb = sk[["peak_mb"]],
+    clusterr_peak_mb = cr[["peak_mb"]], note = note)
   print(utils::tail(results[[length(results)]], 1), row.names = FALSE)
 }
 
@@ -72,21 +140,36 @@ per_iter <- function(n, d, k, model, m_iter, reps, m_iter_mclust = 5) {
   })
   per <- function(r) (r[[2]][["seconds"]] - r[[1]][["seconds"]]) / (r[[2]][["iterations"]] - r[[1]][["iterations"]])
   fixed <- function(r) r[[1]][["seconds"]] - r[[1]][["iterations"]] * per(r)
-  list(g = c(seconds = per(g), peak_mb = g[[2]][["peak_mb"]]),
-       m = c(seconds = per(m), peak_mb = m[[2]][["peak_mb"]]),
-       g_fixed = c(seconds = fixed(g), peak_mb = g[[1]][["peak_mb"]]),
-       m_fixed = c(seconds = fixed(m), peak_mb = m[[1]][["peak_mb"]]), g_per = per(g))
+  out <- list(g = c(seconds = per(g), peak_mb = g[[2]][["peak_mb"]]),
+              m = c(seconds = per(m), peak_mb = m[[2]][["peak_mb"]]),
+              g_fixed = c(seconds = fixed(g), peak_mb = g[[1]][["peak_mb"]]),
+              m_fixed = c(seconds = fixed(m), peak_mb = m[[1]][["peak_mb"]]), g_per = per(g),
+              s = none, s_fixed = none, c = none, c_fixed = none)
+  if (nzchar(python)) {
+    f <- write_data(data_code(n, d, k))
+    type <- if (model == "VVV") "full" else "diag"
+    s <- lapply(c(1, 1 + m_iter_mclust), function(it) sklearn_iter(f, n, d, k, type, it, reps))
+    out$s <- c(seconds = per(s), peak_mb = s[[2]][["peak_mb"]])
+    out$s_fixed <- c(seconds = fixed(s), peak_mb = s[[1]][["peak_mb"]])
+  }
+  if (have_clusterr) {
+    cr <- lapply(c(1, 1 + m_iter_mclust), function(it) clusterr_iter(n, d, k, model == "VVV", it, reps))
+    out$c <- c(seconds = per(cr), peak_mb = cr[[2]][["peak_mb"]])
+    out$c_fixed <- c(seconds = fixed(cr), peak_mb = cr[[1]][["peak_mb"]])
+  }
+  out
 }
 
 if (1 %in% which_w) {
   r <- per_iter(200000, 10, 10, "VVV", m_iter = 20, reps = 3)
   flops <- 2 * 200000 * 10 * 10^2
   record(1, "seconds per EM iteration, VVV, n = 2e5, d = 10, K = 10", r$g, r$m,
-         sprintf("gaussmix %.2f GFLOP/s on 2 n K d^2 = %.1e flops", flops / r$g[["seconds"]] / 1e9, flops))
+         sprintf("gaussmix %.2f GFLOP/s on 2 n K d^2 = %.1e flops", flops / r$g[["seconds"]] / 1e9, flops),
+         r$s, r$c)
   record(1, "fixed cost of one call at that size (seconds)", r$g_fixed, r$m_fixed,
-         sprintf("gaussmix: %.1f of its iterations", r$g_fixed[["seconds"]] / r$g_per))
+         sprintf("gaussmix: %.1f of its iterations", r$g_fixed[["seconds"]] / r$g_per), r$s_fixed, r$c_fixed)
   r <- per_iter(200000, 10, 10, "VVI", m_iter = 20, reps = 3)
-  record(1, "seconds per EM iteration, VVI, n = 2e5, d = 10, K = 10", r$g, r$m)
+  record(1, "seconds per EM iteration, VVI, n = 2e5, d = 10, K = 10", r$g, r$m, "", r$s, r$c)
 }
 
 if (2 %in% which_w) {
@@ -106,7 +189,19 @@ if (3 %in% which_w) {
   m <- run_child(c(data_code(1e6, 2, 3, seed = 3),
                    median_time("f <<- Mclust(x, G = 3, modelNames = 'VVV', verbose = FALSE)", 3),
                    "cat('mclust logLik', f$loglik, '\\n')"))
-  record(3, "seconds for one VVV fit end to end, n = 1e6, d = 2, K = 3", g, m)
+  sk <- none
+  if (nzchar(python)) {
+    f <- write_data(data_code(1e6, 2, 3, seed = 3))
+    sk <- run_python(sprintf("x = np.fromfile('%s.x').reshape((2, 1000000)).T.copy()
+def once():
+    g = GaussianMixture(n_components=3, covariance_type='full', random_state=0)
+    t = time.perf_counter(); g.fit(x); t = time.perf_counter() - t
+    print('sklearn', g.n_iter_, 'iterations, logLik', g.score(x) * x.shape[0])
+    return t, g.n_iter_
+r = [once() for _ in range(3)]
+secs = statistics.median(t for t, _ in r); iters = r[0][1]", f))
+  }
+  record(3, "seconds for one VVV fit end to end, n = 1e6, d = 2, K = 3", g, m, "", sk)
 }
 
 if (4 %in% which_w) {

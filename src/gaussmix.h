@@ -297,5 +297,6 @@ SEXP gmm_sweep(SEXP args);
 SEXP gmm_finite(SEXP x);
 SEXP gmm_colstats(SEXP x, SEXP w);
 SEXP gmm_distinct(SEXP x, SEXP w, SEXP enough);
+SEXP gmm_classify(SEXP z);
 
 #endif

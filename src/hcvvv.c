@@ -215,7 +215,7 @@ static void move_slot(hc_state *S, int from, int to, int L)
 
 typedef struct {
   hc_state *S;
-  const double *v;
+  const double *v, *vlogv;   /* relative weights, and each times its log */
   int h0, h1;     /* singleton costs: columns h0 .. h1 - 1 */
   int a, L1;      /* a merge: the new cluster's slot, the last slot */
   int ntask;
@@ -228,9 +228,11 @@ static void pair_task(void *arg, int t, int thread)
   const hc_work *W = (const hc_work *) arg;
   hc_state *S = W->S;
   const int p = S->p;
-  const double *v = W->v;
+  const double *v = W->v, *vlogv = W->vlogv;
   const int c0 = W->h0 + (int) ((long long) t * (W->h1 - W->h0) / W->ntask);
   const int c1 = W->h0 + (int) ((long long) (t + 1) * (W->h1 - W->h0) / W->ntask);
+  double last = -1.0, nlogn = 0.0;   /* n log n of the last pair's size: with equal
+                                      * weights every pair has the same */
   for (int hi = c0; hi < c1; hi++) {
     const double *mh = S->mean + (size_t) hi * p;
     for (int lo = 0; lo < hi; lo++) {
@@ -238,8 +240,11 @@ static void pair_task(void *arg, int t, int thread)
       double dd = 0.0;
       for (int b = 0; b < p; b++) dd += (mh[b] - ml[b]) * (mh[b] - ml[b]);
       if (p > 1) {
-        COST(S, lo, hi) = nn * log1p(h * dd / S->alpha) - nn * log(nn) +
-                          v[lo] * log(v[lo]) + v[hi] * log(v[hi]);
+        if (nn != last) {
+          last = nn;
+          nlogn = nn * log(nn);
+        }
+        COST(S, lo, hi) = nn * log1p(h * dd / S->alpha) - nlogn + vlogv[lo] + vlogv[hi];
       } else {
         const double ld = h * dd > 0.0 ? log(h * dd) : R_NegInf;
         COST(S, lo, hi) = crit_of(S, nn, ld, h * dd) - S->crit[lo] - S->crit[hi];
@@ -286,6 +291,8 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     S->id[i] = i;
   }
   memset(S->r1, 0, (size_t) n * p * sizeof(double));
+  double *vlogv = (double *) R_alloc(n, sizeof(double));
+  for (int i = 0; i < n; i++) vlogv[i] = v[i] * log(v[i]);
   /* Two singletons: W_ij = h d d' has rank one, so det counts only when p = 1; else
    * the cost is n_ij log1p(h |d|^2 / alpha') - n_ij log n_ij + n_i log n_i + n_j log n_j,
    * which keeps the order of nearly equal |d| (as in rounded data).  Columns go in
@@ -294,7 +301,7 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     int h1 = h0;
     long long pairs = 0;
     while (h1 < n && pairs < (1LL << 20)) pairs += h1++;
-    hc_work W = {S, v, h0, h1, 0, 0, 1};
+    hc_work W = {S, v, vlogv, h0, h1, 0, 0, 1};
     W.ntask = ntasks_for(S, pairs, 1LL << 16);
     gm_parallel(S->threads, W.ntask, pair_task, &W, NULL);
     R_CheckUserInterrupt();
@@ -334,7 +341,7 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     /* Slot b is freed: the last cluster moves in. */
     if (b != L) move_slot(S, L, b, L);
     const int L1 = L - 1;
-    hc_work W = {S, v, 0, 0, a, L1, 1};
+    hc_work W = {S, v, vlogv, 0, 0, a, L1, 1};
     W.ntask = ntasks_for(S, L1 + 1, HC_TASK_MIN);
     gm_parallel(S->threads, W.ntask, merge_task, &W, NULL);
     /* The cheapest partner of each column touched by the merge. */

@@ -17,6 +17,7 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_finite", (DL_FUNC) &gmm_finite, 1},
   {"gmm_colstats", (DL_FUNC) &gmm_colstats, 2},
   {"gmm_distinct", (DL_FUNC) &gmm_distinct, 3},
+  {"gmm_classify", (DL_FUNC) &gmm_classify, 1},
   {NULL, NULL, 0}
 };
 

@@ -464,24 +464,94 @@ static SEXP real_matrix(int nr, int nc)
   return m;
 }
 
-/* The chosen cell's fit as R reads it, with its responsibilities from one E-step. */
+/* The components' canonical order: by ascending mean, first coordinate first, ties
+ * kept in their order (as R's order() on the rows of the mean matrix). */
+static void canonical_order(int d, int k, const double *mean, int *ord)
+{
+  for (int i = 0; i < k; i++) {
+    const int c = i;
+    int j = i;
+    for (; j > 0; j--) {   /* insertion: move c before the components above it */
+      const double *a = mean + (size_t) ord[j - 1] * d, *b = mean + (size_t) c * d;
+      int above = 0, l = 0;
+      while (l < d && a[l] == b[l]) l++;
+      if (l < d) above = a[l] > b[l];
+      if (!above) break;
+      ord[j] = ord[j - 1];
+    }
+    ord[j] = c;
+  }
+}
+
+/* Each row's component of largest responsibility (the first of equal ones, as
+ * max.col(ties.method = "first")), 1-based, and 1 less that responsibility. */
+static void classify(int n, int k, const double *z, int *cls, double *unc)
+{
+  for (int i = 0; i < n; i++) {
+    double top = z[i];
+    int at = 0;
+    for (int c = 1; c < k; c++)
+      if (z[i + (size_t) c * n] > top) {
+        top = z[i + (size_t) c * n];
+        at = c;
+      }
+    cls[i] = at + 1;
+    unc[i] = 1.0 - top;
+  }
+}
+
+/* gmm_classify(z): list(classification, uncertainty) of responsibilities z. */
+SEXP gmm_classify(SEXP z)
+{
+  int n, k;
+  gm_matrix_dims(z, "z", &n, &k);
+  const char *names[] = {"classification", "uncertainty"};
+  SEXP out = PROTECT(gm_new_list(names, 2));
+  SET_VECTOR_ELT(out, 0, allocVector(INTSXP, n));
+  SET_VECTOR_ELT(out, 1, allocVector(REALSXP, n));
+  classify(n, k, REAL(z), INTEGER(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)));
+  UNPROTECT(1);
+  return out;
+}
+
+/* The chosen cell's fit as R reads it: its components in canonical order (`order`
+ * gives, for each, its place in the fit), their responsibilities from one E-step
+ * (columns named 1 .. K), and each row's classification and uncertainty. */
 static SEXP best_out(sw_sweep *S, const sw_cell *c)
 {
   const int d = S->D.d, k = c->k, n = S->D.n;
   const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
                          "converged", "inner_fail", "inner_converged", "entropy", "df",
-                         "bic", "degenerate", "value", "model", "origin"};
-  SEXP out = PROTECT(gm_new_list(names, 17));
+                         "bic", "degenerate", "value", "model", "origin", "order",
+                         "classification", "uncertainty"};
+  SEXP out = PROTECT(gm_new_list(names, 20));
   SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
   SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
   SET_VECTOR_ELT(out, 2, gm_alloc_array3(d, k));
   gm_par P = {d, k, REAL(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)),
               REAL(VECTOR_ELT(out, 2)), S->T[0].P.chol, S->T[0].P.logdet};
-  memcpy(P.pro, c->pro, k * sizeof(double));
-  memcpy(P.mean, c->mean, (size_t) d * k * sizeof(double));
-  memcpy(P.sigma, c->sigma, (size_t) d * d * k * sizeof(double));
+  SEXP ord = allocVector(INTSXP, k);
+  SET_VECTOR_ELT(out, 17, ord);
+  int *o = INTEGER(ord);
+  canonical_order(d, k, c->mean, o);
+  const size_t dd = (size_t) d * d;
+  for (int i = 0; i < k; i++) {
+    P.pro[i] = c->pro[o[i]];
+    memcpy(P.mean + (size_t) i * d, c->mean + (size_t) o[i] * d, d * sizeof(double));
+    memcpy(P.sigma + i * dd, c->sigma + o[i] * dd, dd * sizeof(double));
+    o[i]++;
+  }
   SEXP z = allocMatrix(REALSXP, n, k);
   SET_VECTOR_ELT(out, 3, z);
+  SEXP dn = PROTECT(allocVector(VECSXP, 2)), cn = PROTECT(allocVector(STRSXP, k));
+  for (int i = 0; i < k; i++) {
+    char buf[16];
+    snprintf(buf, sizeof buf, "%d", i + 1);
+    SET_STRING_ELT(cn, i, mkChar(buf));
+  }
+  SET_VECTOR_ELT(dn, 1, cn);
+  setAttrib(z, R_DimNamesSymbol, dn);
+  UNPROTECT(2);
   /* The fits kept only their sums; the E-step is the one of the fit's last pass. */
   int bad = -1;
   double ll, ent;
@@ -491,6 +561,9 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
   S->T[0].pw.diag = c->M->diag;
   if (gm_pass(&S->D, &P, REAL(z), NULL, &ll, &ent, NULL, NULL, &S->T[0].pw))
     error("the chosen fit's responsibilities are not finite");
+  SET_VECTOR_ELT(out, 18, allocVector(INTSXP, n));
+  SET_VECTOR_ELT(out, 19, allocVector(REALSXP, n));
+  classify(n, k, REAL(z), INTEGER(VECTOR_ELT(out, 18)), REAL(VECTOR_ELT(out, 19)));
   SEXP tr = allocVector(REALSXP, c->ntrace);
   SET_VECTOR_ELT(out, 5, tr);
   for (int i = 0; i < c->ntrace; i++) REAL(tr)[i] = S->scale * c->trace[i];
