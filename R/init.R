@@ -94,11 +94,11 @@ init_sigma <- function(sigma, sd, d, k) {
 
 # What every K shares: for the random methods the standardised data, and for "hc"
 # the trees.
-prepare_starts <- function(x, w, start, control, kmax, threads = 1L) {
+prepare_starts <- function(x, w, start, control, kmax) {
   if (is.list(start)) return(list(methods = "given", start = start))
   out <- list(methods = start)
   if (any(start != "hc")) out$xs <- standardise(x, w)
-  if ("hc" %in% start) out$hc <- hc_trees(x, w, max(control$hc_max_n, kmax), kmax, threads)
+  if ("hc" %in% start) out$hc <- hc_trees(x, w, max(control$hc_max_n, kmax), kmax)
   out
 }
 
@@ -149,9 +149,8 @@ make_starts <- function(prep, x, w, k, n_init, control) {
 # often suit the constrained models better. Frequency weights count as repeated
 # rows. Above max_n rows with positive weight, both run on a random subset of max_n
 # of them, and the sweep carries each partition of the subset to all rows. The C
-# code (src/hcvvv.c, src/hc.c) returns each tree's partitions into 1 .. kmax groups;
-# the VVV tree's costs are computed on `threads` threads (the same tree for any).
-hc_trees <- function(x, w, max_n, kmax, threads = 1L) {
+# code (src/hcvvv.c, src/hc.c) returns each tree's partitions into 1 .. kmax groups.
+hc_trees <- function(x, w, max_n, kmax) {
   pos <- which(w > 0)
   sub <- if (length(pos) > max_n) sort(pos[sample.int(length(pos), max_n)]) else pos
   xs <- x[sub, , drop = FALSE]
@@ -161,7 +160,7 @@ hc_trees <- function(x, w, max_n, kmax, threads = 1L) {
   # In 1-D mclust starts from quantile groups, which make_starts() adds; the VVV
   # tree (quadratic in time) gained nothing there on the data of bench/.
   labels <- if (ncol(x) == 1L) list(ward = ward)
-            else list(vvv = .Call(C_gmm_hcvvv, svd_scaled(xs, ws), ws, kk, as.integer(threads)), ward = ward)
+            else list(vvv = .Call(C_gmm_hcvvv, svd_scaled(xs, ws), ws, kk), ward = ward)
   list(labels = labels, sub = if (length(sub) < nrow(x)) sub)
 }
 

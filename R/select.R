@@ -10,7 +10,7 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws) {
   dimnames(df) <- dn
   nd <- if (control$keep_degenerate) Inf else distinct_rows(x, w, max(df))
   spurious <- df >= nd
-  prep <- prepare_starts(x, w, start, control, max(ks), threads)
+  prep <- prepare_starts(x, w, start, control, max(ks))
   starts <- lapply(ks, function(k) make_starts(prep, x, w, k, n_init, control))
   priors <- lapply(ks, function(k) resolve_prior(control$prior, x, w, k))
   sub <- prep$hc$sub

@@ -76,8 +76,7 @@ typedef struct {
   double *size, *mean, *r1, *tr, *crit;   /* by slot; mean and r1 are p x n */
   int *id;          /* smallest row of the cluster in each slot */
   double *F;        /* p x p: F of the newest cluster, its stand-in for W */
-  double *M;        /* p x p scratch of each thread */
-  int threads;
+  double *M;        /* p x p scratch */
 } hc_state;
 
 #define COST(S, lo, hi) ((S)->cost[(size_t) (hi) * ((hi) - 1) / 2 + (lo)])
@@ -139,14 +138,13 @@ static void add_rows(const hc_state *S, int k, double *M)
     }
 }
 
-/* The cost of merging the newest cluster (slot a, matrix S->F) with the one in slot k,
- * with M (p x p) as scratch. */
-static double merge_cost(const hc_state *S, int a, int k, double *M)
+/* The cost of merging the newest cluster (slot a, matrix S->F) with the one in slot k. */
+static double merge_cost(hc_state *S, int a, int k)
 {
   const int p = S->p;
   const double na = S->size[a], nk = S->size[k], nn = na + nk, h = na * nk / nn;
   const double *ma = S->mean + (size_t) a * p, *mk = S->mean + (size_t) k * p;
-  double dd = 0.0;
+  double *M = S->M, dd = 0.0;
   memcpy(M, S->F, (size_t) p * p * sizeof(double));
   add_rows(S, k, M);
   for (int b = 0; b < p; b++) {
@@ -208,32 +206,28 @@ static void move_slot(hc_state *S, int from, int to, int L)
     if (k != from) COST(S, to, k) = COST(S, k, from);
 }
 
-/* Work split over threads: each task writes its own costs and its own columns' best
- * partners, computed as they would be serially, so the tree does not depend on the
- * number of threads. */
-#define HC_TASK_MIN 256   /* fewer slots than this per task are not worth a thread */
-
-typedef struct {
-  hc_state *S;
-  const double *v, *vlogv;   /* relative weights, and each times its log */
-  int h0, h1;     /* singleton costs: columns h0 .. h1 - 1 */
-  int a, L1;      /* a merge: the new cluster's slot, the last slot */
-  int ntask;
-} hc_work;
-
-/* The costs of two singletons, for the columns of one task. */
-static void pair_task(void *arg, int t, int thread)
+/* The n - 1 merges of rows y (n x p, scaled) with relative weights v, in order, as
+ * pairs of rows (the smallest row of each cluster) in ma, mb. */
+static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma, int *mb)
 {
-  (void) thread;
-  const hc_work *W = (const hc_work *) arg;
-  hc_state *S = W->S;
-  const int p = S->p;
-  const double *v = W->v, *vlogv = W->vlogv;
-  const int c0 = W->h0 + (int) ((long long) t * (W->h1 - W->h0) / W->ntask);
-  const int c1 = W->h0 + (int) ((long long) (t + 1) * (W->h1 - W->h0) / W->ntask);
-  double last = -1.0, nlogn = 0.0;   /* n log n of the last pair's size: with equal
-                                      * weights every pair has the same */
-  for (int hi = c0; hi < c1; hi++) {
+  const int n = S->n, p = S->p;
+  for (int i = 0; i < n; i++) {
+    S->size[i] = v[i];
+    for (int b = 0; b < p; b++) S->mean[b + (size_t) i * p] = y[i + (size_t) b * n];
+    S->tr[i] = 0.0;
+    S->crit[i] = crit_of(S, v[i], R_NegInf, 0.0);
+    S->id[i] = i;
+  }
+  memset(S->r1, 0, (size_t) n * p * sizeof(double));
+  /* Each row's v log v, and n log n of the pair's size, which with equal weights is
+   * the same for every pair: computed once instead of once per pair. */
+  double *vlogv = (double *) R_alloc(n, sizeof(double));
+  for (int i = 0; i < n; i++) vlogv[i] = v[i] * log(v[i]);
+  double last = -1.0, nlogn = 0.0;
+  /* Two singletons: W_ij = h d d' has rank one, so det counts only when p = 1; else
+   * the cost is n_ij log1p(h |d|^2 / alpha') - n_ij log n_ij + n_i log n_i + n_j log n_j,
+   * which keeps the order of nearly equal |d| (as in rounded data). */
+  for (int hi = 1; hi < n; hi++) {
     const double *mh = S->mean + (size_t) hi * p;
     for (int lo = 0; lo < hi; lo++) {
       const double *ml = S->mean + (size_t) lo * p, nn = v[lo] + v[hi], h = v[lo] * v[hi] / nn;
@@ -251,61 +245,7 @@ static void pair_task(void *arg, int t, int thread)
       }
     }
     rescan(S, hi);
-  }
-}
-
-/* The costs of the new cluster in slot a with the slots of one task. */
-static void merge_task(void *arg, int t, int thread)
-{
-  const hc_work *W = (const hc_work *) arg;
-  hc_state *S = W->S;
-  double *M = S->M + (size_t) thread * S->p * S->p;
-  const int k0 = (int) ((long long) t * (W->L1 + 1) / W->ntask);
-  const int k1 = (int) ((long long) (t + 1) * (W->L1 + 1) / W->ntask);
-  for (int k = k0; k < k1; k++)
-    if (k != W->a) {
-      const double ck = merge_cost(S, W->a, k, M);
-      if (k < W->a) COST(S, k, W->a) = ck;
-      else COST(S, W->a, k) = ck;
-    }
-}
-
-static int ntasks_for(const hc_state *S, long long work, long long per)
-{
-  if (S->threads <= 1) return 1;
-  long long t = work / per;
-  if (t > 4LL * S->threads) t = 4LL * S->threads;
-  return t < 1 ? 1 : (int) t;
-}
-
-/* The n - 1 merges of rows y (n x p, scaled) with relative weights v, in order, as
- * pairs of rows (the smallest row of each cluster) in ma, mb. */
-static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma, int *mb)
-{
-  const int n = S->n, p = S->p;
-  for (int i = 0; i < n; i++) {
-    S->size[i] = v[i];
-    for (int b = 0; b < p; b++) S->mean[b + (size_t) i * p] = y[i + (size_t) b * n];
-    S->tr[i] = 0.0;
-    S->crit[i] = crit_of(S, v[i], R_NegInf, 0.0);
-    S->id[i] = i;
-  }
-  memset(S->r1, 0, (size_t) n * p * sizeof(double));
-  double *vlogv = (double *) R_alloc(n, sizeof(double));
-  for (int i = 0; i < n; i++) vlogv[i] = v[i] * log(v[i]);
-  /* Two singletons: W_ij = h d d' has rank one, so det counts only when p = 1; else
-   * the cost is n_ij log1p(h |d|^2 / alpha') - n_ij log n_ij + n_i log n_i + n_j log n_j,
-   * which keeps the order of nearly equal |d| (as in rounded data).  Columns go in
-   * batches of about 2^20 pairs, with a check for interrupts between them. */
-  for (int h0 = 1; h0 < n;) {
-    int h1 = h0;
-    long long pairs = 0;
-    while (h1 < n && pairs < (1LL << 20)) pairs += h1++;
-    hc_work W = {S, v, vlogv, h0, h1, 0, 0, 1};
-    W.ntask = ntasks_for(S, pairs, 1LL << 16);
-    gm_parallel(S->threads, W.ntask, pair_task, &W, NULL);
-    R_CheckUserInterrupt();
-    h0 = h1;
+    if (hi % 256 == 0) R_CheckUserInterrupt();
   }
   memset(S->F, 0, (size_t) p * p * sizeof(double));
   int newest = -1;
@@ -320,7 +260,7 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     /* The merged cluster goes to slot a; its F first, from the parts' F or B. */
     const double na = S->size[a], nb = S->size[b], nn = na + nb, h = na * nb / nn;
     double *mu_a = S->mean + (size_t) a * p, *mu_b = S->mean + (size_t) b * p;
-    double *M = S->M, dd = 0.0;   /* thread 0's scratch */
+    double *M = S->M, dd = 0.0;
     if (a == newest || b == newest) memcpy(M, S->F, (size_t) p * p * sizeof(double));
     else memset(M, 0, (size_t) p * p * sizeof(double));
     if (a != newest) add_rows(S, a, M);
@@ -341,9 +281,12 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     /* Slot b is freed: the last cluster moves in. */
     if (b != L) move_slot(S, L, b, L);
     const int L1 = L - 1;
-    hc_work W = {S, v, vlogv, 0, 0, a, L1, 1};
-    W.ntask = ntasks_for(S, L1 + 1, HC_TASK_MIN);
-    gm_parallel(S->threads, W.ntask, merge_task, &W, NULL);
+    for (int k = 0; k <= L1; k++)
+      if (k != a) {
+        const double ck = merge_cost(S, a, k);
+        if (k < a) COST(S, k, a) = ck;
+        else COST(S, a, k) = ck;
+      }
     /* The cheapest partner of each column touched by the merge. */
     if (a > 0) rescan(S, a);
     if (b <= L1) rescan(S, b);
@@ -366,13 +309,10 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
   }
 }
 
-/* gmm_hcvvv(x, w, kmax, threads): the partitions of the VVV tree into 1 .. kmax
- * groups (see gm_tree_cut in hc.c), the costs computed on `threads` threads. */
-SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads)
+/* gmm_hcvvv(x, w, kmax): the partitions of the VVV tree into 1 .. kmax groups (see
+ * gm_tree_cut in hc.c). */
+SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax)
 {
-  if (TYPEOF(threads) != INTSXP || LENGTH(threads) != 1 || INTEGER(threads)[0] < 1 ||
-      INTEGER(threads)[0] > GM_MAX_THREADS)
-    error("'threads' must be a whole number from 1 to %d", GM_MAX_THREADS);
   gm_data D;
   const int km = gm_tree_args(x, w, kmax, &D), n = D.n, p = D.d;
   double wmin = R_PosInf, xmax = 0.0;
@@ -415,8 +355,7 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads)
   S.mean = (double *) R_alloc((size_t) n * p, sizeof(double));
   S.r1 = (double *) R_alloc((size_t) n * p, sizeof(double));
   S.F = (double *) R_alloc((size_t) p * p, sizeof(double));
-  S.threads = INTEGER(threads)[0];
-  S.M = (double *) R_alloc((size_t) p * p * S.threads, sizeof(double));
+  S.M = (double *) R_alloc((size_t) p * p, sizeof(double));
   int *ma = (int *) R_alloc(n, sizeof(int)), *mb = (int *) R_alloc(n, sizeof(int));
   hcvvv_merges(&S, y, v, ma, mb);
   return gm_tree_cut(n, km, ma, mb);
