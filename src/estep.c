@@ -29,10 +29,10 @@ static size_t chunk_size(int d, int k)
 
 /* Per-thread scratch: residuals (B x d), weighted residuals (B x d), log densities
  * (B x k), the block's responsibilities when z is not kept (B x k), weights (B), row
- * maxima, sums, entropy terms and clamped log terms (B each). */
+ * maxima, sums, entropy terms, clamped log terms and their 0/1 masks (B each). */
 static size_t scratch_size(int d, int k)
 {
-  return (size_t) GM_BLOCK * (2 * (size_t) d + 2 * (size_t) k + 5);
+  return (size_t) GM_BLOCK * (2 * (size_t) d + 2 * (size_t) k + 6);
 }
 
 /* The number of blocks of GM_BLOCK rows in n rows, formed in R_xlen_t: n + GM_BLOCK - 1
@@ -150,14 +150,14 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
 /* From the block's log terms lz (m x k), writes its responsibilities into zb (m rows
  * of the n x k matrix z, so column c starts at zb + c n), adds sum_i w_i log p(x_i)
  * to *ll and the entropy -sum_i w_i sum_c z_ic log z_ic to *ent.  Works a component at
- * a time along the rows, so the loops are contiguous and vectorise; mx, s, u and tc
- * are m-long scratch.  With scale = 0 the rows of zb are left unnormalised and s holds
+ * a time along the rows, so the loops are contiguous and vectorise; mx, s, u, tc and
+ * kp are m-long scratch.  With scale = 0 the rows of zb are left unnormalised and s holds
  * the factors 1 / sum that normalise them (block_stats applies them as it reads z).
  * Returns GM_NONFINITE when a row's log density is not finite. */
 GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
                                   const double *lz, double *zb, double *rowll, double *ll,
                                   double *ent, double *mx, double *s, double *u, double *tc,
-                                  int scale)
+                                  double *kp, int scale)
 {
   GM_SIMD
   for (int b = 0; b < m; b++) mx[b] = lz[b];
@@ -177,8 +177,9 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
   if (bad != 0.0) return GM_NONFINITE;
   /* exp(t) for t = lz - mx in [-GM_NEGLIGIBLE, 0], written out without branches or
    * calls so that the compiler evaluates four at a time (a function would not be
-   * inlined into the AVX2 version, and a conditional inside the loop stops GCC
-   * vectorising it, hence three loops).  Cody and Waite's reduction (Cody and Waite
+   * inlined into the AVX2 version, and GCC does not vectorise the polynomial's loop
+   * for AVX2 with a conditional in it, hence a first loop that clamps t and keeps a
+   * 0/1 mask of the negligible terms, which the second multiplies in).  Cody and Waite's reduction (Cody and Waite
    * 1980; Tang 1989, ACM TOMS 15:144): t = n log 2 + r with n the integer nearest
    * t / log 2 and |r| <= log(2) / 2, log 2 split into a head whose products with n are
    * exact and a tail; exp(r) by its Taylor polynomial of degree 13 (truncation error
@@ -192,6 +193,7 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
     for (int b = 0; b < m; b++) {
       const double t = l[b] - mx[b];   /* a NaN passes through, to fail the pass */
       tc[b] = t < -GM_NEGLIGIBLE ? -GM_NEGLIGIBLE : t;
+      kp[b] = t < -GM_NEGLIGIBLE ? 0.0 : 1.0;   /* 0 for a negligible term */
     }
     GM_SIMD
     for (int b = 0; b < m; b++) {
@@ -214,14 +216,11 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
       bits = (bits << 52) + 0x3ff0000000000000ULL;        /* 2^n, -73 <= n <= 0 */
       double scale;
       memcpy(&scale, &bits, sizeof scale);
-      zc[b] = p * scale;
-    }
-    GM_SIMD
-    for (int b = 0; b < m; b++) {
-      zc[b] = l[b] - mx[b] < -GM_NEGLIGIBLE ? 0.0 : zc[b];
-      s[b] += zc[b];
-      u[b] += zc[b] * tc[b];   /* sum_c e^t t for the entropy, with t clamped so that
-                                * a term of -Inf adds 0, not 0 * -Inf */
+      const double e = p * scale * kp[b];   /* NaN stays NaN */
+      zc[b] = e;
+      s[b] += e;
+      u[b] += e * t;   /* sum_c e^t t for the entropy, with t clamped so that a term
+                        * of -Inf adds 0, not 0 * -Inf */
     }
   }
   /* log(s) for 1 <= s <= k, again without branches or calls.  s = 2^e z with z in
@@ -417,6 +416,7 @@ static void chunk_task(void *arg, int ch, int thread)
   double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
   double *zs = lz + (size_t) GM_BLOCK * k, *g = zs + (size_t) GM_BLOCK * k;
   double *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK, *u = sm + GM_BLOCK, *tc = u + GM_BLOCK;
+  double *kp = tc + GM_BLOCK;
   double *acc = pw->chunk + ch * chunk_size(d, k);
   double *nrow = acc + chunk_size(d, k) - k;
   memset(acc, 0, chunk_size(d, k) * sizeof(double));
@@ -437,7 +437,7 @@ static void chunk_task(void *arg, int ch, int thread)
       block_logdens(D, P, i0, m, lz, r, pw->diag);
       pw->status[ch] = block_normalise(m, k, zst, D->w ? D->w + i0 : NULL, lz, zb,
                                        X->rowll ? X->rowll + i0 : NULL, acc, pw->ent + ch,
-                                       mx, sm, u, tc, X->stats == NULL);
+                                       mx, sm, u, tc, kp, X->stats == NULL);
       if (pw->status[ch]) return;
     }
     if (X->stats)
