@@ -29,12 +29,13 @@
 #endif
 #define GM_MAX_THREADS 1024
 
-/* The hot kernels are compiled twice where GCC can choose between versions at load
- * time (x86-64 Linux with glibc's ifunc): once for AVX2 with FMA, once for the
- * baseline instruction set R itself is built for. Elsewhere: one plain version.
- * The AVX2 version is named by feature level (x86-64-v3, GCC 11 and later), which the
- * loader checks by CPU features; "arch=haswell" would be checked by CPU model and is
- * never chosen on AMD processors. */
+/* The hot kernels are compiled several times where GCC can choose between versions
+ * at load time (x86-64 Linux with glibc's ifunc): for AVX-512 (x86-64-v4), for AVX2
+ * with FMA (x86-64-v3), and for the baseline instruction set R itself is built for
+ * (GCC 6 to 10: AVX2 and baseline). Elsewhere: one plain version. The versions are
+ * named by feature level (GCC 11 and later), which the loader checks by CPU
+ * features; "arch=haswell" would be checked by CPU model and is never chosen on AMD
+ * processors. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     defined(__linux__) && __GNUC__ >= 11
 #define GM_HOT __attribute__((noinline, target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
