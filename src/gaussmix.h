@@ -18,8 +18,11 @@
 
 /* Rows are processed in blocks of this many, so scratch stays O(block * d), and
  * blocks are grouped into at most GM_CHUNKS chunks, the unit of parallel work and of
- * the fixed-order reduction that makes results independent of the thread count. */
-#define GM_BLOCK 256
+ * the fixed-order reduction that makes results independent of the thread count.
+ * 128 keeps a block's residuals and weighted residuals (2 x 128 x d doubles) in a
+ * 32 KB L1 cache up to d = 16: at d = 10 an EM iteration of VVV took 20 ms with 128
+ * against 25 ms with 256 (and 33 ms with 64) on one thread. */
+#define GM_BLOCK 128
 #define GM_CHUNKS 32
 
 /* Threads (pool.c): POSIX threads where the platform has them, else every parallel
