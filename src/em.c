@@ -777,7 +777,7 @@ SEXP gmm_df(SEXP model, SEXP d, SEXP k)
  * largest row count) into blocks and chunks, for the tests to check the index
  * arithmetic near INT_MAX without allocating such data: list(blocks, first (the
  * first block of each chunk, and one past the last), start (first row of the last
- * block, 0-based) and rows (in the last block)). */
+ * block, 0-based), rows (in the last block) and block (rows per block)). */
 SEXP gmm_layout(SEXP n)
 {
   if (TYPEOF(n) != REALSXP || LENGTH(n) != 1 || !(REAL(n)[0] >= 1.0) ||
@@ -785,8 +785,8 @@ SEXP gmm_layout(SEXP n)
     error("'n' must be a whole number from 1 to %d", INT_MAX);
   const int nn = (int) REAL(n)[0], nblocks = gm_nblocks(nn);
   const int nchunk = gm_nchunks(nblocks);
-  const char *names[] = {"blocks", "first", "start", "rows"};
-  SEXP out = PROTECT(gm_new_list(names, 4));
+  const char *names[] = {"blocks", "first", "start", "rows", "block"};
+  SEXP out = PROTECT(gm_new_list(names, 5));
   SEXP first = allocVector(REALSXP, nchunk + 1);
   SET_VECTOR_ELT(out, 1, first);
   int b0 = 0, b1 = 0;
@@ -799,6 +799,7 @@ SEXP gmm_layout(SEXP n)
   SET_VECTOR_ELT(out, 0, ScalarReal(nblocks));
   SET_VECTOR_ELT(out, 2, ScalarReal((double) start));
   SET_VECTOR_ELT(out, 3, ScalarReal((double) (nn - start)));
+  SET_VECTOR_ELT(out, 4, ScalarReal(GM_BLOCK));
   UNPROTECT(1);
   return out;
 }

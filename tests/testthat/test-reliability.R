@@ -98,18 +98,21 @@ test_that("numerical extremes fit sensibly or fail with a reason, never NaN", {
 })
 
 test_that("the row blocks and chunks of a pass cover every row up to R's largest row count", {
-  # The arithmetic of the pass, checked without allocating 2^31 rows; the block of
-  # 256 rows and the 32 chunks are those of src/gaussmix.h.
-  for (n in c(1, 255, 256, 257, 8191, 8192, 8193, 1e6, 2^31 - 257, 2^31 - 256, 2^31 - 1)) {
+  # The arithmetic of the pass, checked without allocating 2^31 rows; the block size
+  # B and the 32 chunks are those of src/gaussmix.h.
+  B <- .Call(gaussmix:::C_gmm_layout, 1)$block
+  expect_true(B >= 1 && B == round(B))
+  for (n in c(1, B - 1, B, B + 1, 32 * B - 1, 32 * B, 32 * B + 1, 1e6,
+              2^31 - B - 1, 2^31 - B, 2^31 - 1)) {
     lay <- .Call(gaussmix:::C_gmm_layout, n)
-    blocks <- ceiling(n / 256)
+    blocks <- ceiling(n / B)
     expect_equal(lay$blocks, blocks, label = format(n))
     nchunk <- min(blocks, 32)
     expect_equal(lay$first, floor((0:nchunk) * blocks / nchunk))
     expect_true(all(diff(lay$first) >= 1))
-    expect_equal(lay$start, (blocks - 1) * 256)
-    expect_equal(lay$rows, n - (blocks - 1) * 256)
-    expect_true(lay$rows >= 1 && lay$rows <= 256)
+    expect_equal(lay$start, (blocks - 1) * B)
+    expect_equal(lay$rows, n - (blocks - 1) * B)
+    expect_true(lay$rows >= 1 && lay$rows <= B)
   }
   expect_error(.Call(gaussmix:::C_gmm_layout, 2^31), "whole number from 1 to 2147483647")
 })
