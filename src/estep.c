@@ -101,40 +101,88 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
       continue;
     }
     for (int b = 0; b < m; b++) out[b] = 0.0;
-    for (int j = 0; j < d; j++) {
-      double *rj = r + (size_t) j * m;
-      const double *xj = D->x + (size_t) j * n + i0;
-      const double mj = mu[j];
-      if (diag) {   /* L is diagonal: its zeros would change nothing */
-        const double inv = 1.0 / L[j + (size_t) j * d];
+    if (diag) {   /* L is diagonal: its zeros would change nothing */
+      for (int j = 0; j < d; j++) {
+        const double *xj = D->x + (size_t) j * n + i0;
+        const double mj = mu[j], inv = 1.0 / L[j + (size_t) j * d];
         GM_SIMD
         for (int b = 0; b < m; b++) {
           const double t = (xj[b] - mj) * inv;
           out[b] += t * t;
         }
-        continue;
       }
-      GM_SIMD
-      for (int b = 0; b < m; b++) rj[b] = xj[b] - mj;
-      int l = 0;
-      for (; l + 4 <= j; l += 4) {  /* four columns per sweep over rj */
-        const double a0 = L[j + (size_t) l * d], a1 = L[j + (size_t) (l + 1) * d];
-        const double a2 = L[j + (size_t) (l + 2) * d], a3 = L[j + (size_t) (l + 3) * d];
-        const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
+    } else {
+      /* Forward substitution two columns at a time: each pass over an earlier
+       * column's residuals serves both, so there are fewer loads per multiply-add. */
+      int j = 0;
+      for (; j + 2 <= d; j += 2) {
+        double *rj = r + (size_t) j * m, *rk = rj + m;
+        const double *xj = D->x + (size_t) j * n + i0, *xk = xj + n;
+        const double mj = mu[j], mk = mu[j + 1];
         GM_SIMD
-        for (int b = 0; b < m; b++) rj[b] -= a0 * r0[b] + a1 * r1[b] + a2 * r2[b] + a3 * r3[b];
-      }
-      for (; l < j; l++) {
-        const double a = L[j + (size_t) l * d];
-        const double *rl = r + (size_t) l * m;
+        for (int b = 0; b < m; b++) {
+          rj[b] = xj[b] - mj;
+          rk[b] = xk[b] - mk;
+        }
+        int l = 0;
+        for (; l + 4 <= j; l += 4) {  /* four earlier columns per sweep */
+          const double *Lj = L + j + (size_t) l * d;
+          const double a0 = Lj[0], a1 = Lj[d], a2 = Lj[2 * d], a3 = Lj[3 * d];
+          const double c0 = Lj[1], c1 = Lj[d + 1], c2 = Lj[2 * d + 1], c3 = Lj[3 * d + 1];
+          const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
+          GM_SIMD
+          for (int b = 0; b < m; b++) {
+            const double q0 = r0[b], q1 = r1[b], q2 = r2[b], q3 = r3[b];
+            rj[b] -= a0 * q0 + a1 * q1 + a2 * q2 + a3 * q3;
+            rk[b] -= c0 * q0 + c1 * q1 + c2 * q2 + c3 * q3;
+          }
+        }
+        for (; l < j; l++) {
+          const double a = L[j + (size_t) l * d], c = L[j + 1 + (size_t) l * d];
+          const double *rl = r + (size_t) l * m;
+          GM_SIMD
+          for (int b = 0; b < m; b++) {
+            rj[b] -= a * rl[b];
+            rk[b] -= c * rl[b];
+          }
+        }
+        const double inv = 1.0 / L[j + (size_t) j * d], ck = L[j + 1 + (size_t) j * d];
+        const double invk = 1.0 / L[j + 1 + (size_t) (j + 1) * d];
         GM_SIMD
-        for (int b = 0; b < m; b++) rj[b] -= a * rl[b];
+        for (int b = 0; b < m; b++) {
+          const double u = rj[b] * inv, v = (rk[b] - ck * u) * invk;
+          rj[b] = u;
+          rk[b] = v;
+          out[b] += u * u + v * v;
+        }
       }
-      const double inv = 1.0 / L[j + (size_t) j * d];
-      GM_SIMD
-      for (int b = 0; b < m; b++) {
-        rj[b] *= inv;
-        out[b] += rj[b] * rj[b];
+      if (j < d) {   /* an odd last column */
+        double *rj = r + (size_t) j * m;
+        const double *xj = D->x + (size_t) j * n + i0;
+        const double mj = mu[j];
+        GM_SIMD
+        for (int b = 0; b < m; b++) rj[b] = xj[b] - mj;
+        int l = 0;
+        for (; l + 4 <= j; l += 4) {
+          const double *Lj = L + j + (size_t) l * d;
+          const double a0 = Lj[0], a1 = Lj[d], a2 = Lj[2 * d], a3 = Lj[3 * d];
+          const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
+          GM_SIMD
+          for (int b = 0; b < m; b++)
+            rj[b] -= a0 * r0[b] + a1 * r1[b] + a2 * r2[b] + a3 * r3[b];
+        }
+        for (; l < j; l++) {
+          const double a = L[j + (size_t) l * d];
+          const double *rl = r + (size_t) l * m;
+          GM_SIMD
+          for (int b = 0; b < m; b++) rj[b] -= a * rl[b];
+        }
+        const double inv = 1.0 / L[j + (size_t) j * d];
+        GM_SIMD
+        for (int b = 0; b < m; b++) {
+          rj[b] *= inv;
+          out[b] += rj[b] * rj[b];
+        }
       }
     }
     GM_SIMD
@@ -360,11 +408,58 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       }
       s1[j + (size_t) c * d] += first;
     }
-    for (int j = 0; j < d; j++) {
+    /* W0_k's lower triangle, two rows at a time: each pass over a column of
+     * residuals serves both rows, with eight independent sums. */
+    int j = 0;
+    for (; j + 2 <= d; j += 2) {
+      const double *g0 = gr + (size_t) j * m, *g1 = g0 + m;
+      int l = 0;
+      for (; l + 3 <= j; l += 4) {
+        const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0;
+        GM_SIMD_SUM(s0, s1, s2, s3, t0, t1, t2, t3)
+        for (int b = 0; b < m; b++) {
+          const double ga = g0[b], gb = g1[b];
+          const double q0 = r0[b], q1 = r1[b], q2 = r2[b], q3 = r3[b];
+          s0 += ga * q0;
+          s1 += ga * q1;
+          s2 += ga * q2;
+          s3 += ga * q3;
+          t0 += gb * q0;
+          t1 += gb * q1;
+          t2 += gb * q2;
+          t3 += gb * q3;
+        }
+        double *w0 = Wc + j + (size_t) l * d;
+        w0[0] += s0;
+        w0[d] += s1;
+        w0[2 * d] += s2;
+        w0[3 * d] += s3;
+        w0[1] += t0;
+        w0[d + 1] += t1;
+        w0[2 * d + 1] += t2;
+        w0[3 * d + 1] += t3;
+      }
+      for (; l <= j; l++) {
+        const double *rl = r + (size_t) l * m;
+        double sa = 0.0, sb = 0.0;
+        GM_SIMD_SUM(sa, sb)
+        for (int b = 0; b < m; b++) {
+          sa += g0[b] * rl[b];
+          sb += g1[b] * rl[b];
+        }
+        Wc[j + (size_t) l * d] += sa;
+        Wc[j + 1 + (size_t) l * d] += sb;
+      }
+      const double *rl = r + (size_t) (j + 1) * m;   /* row j + 1's diagonal */
+      double sd = 0.0;
+      GM_SIMD_SUM(sd)
+      for (int b = 0; b < m; b++) sd += g1[b] * rl[b];
+      Wc[j + 1 + (size_t) (j + 1) * d] += sd;
+    }
+    if (j < d) {   /* an odd last row */
       const double *grj = gr + (size_t) j * m;
       int l = 0;
-      /* Four columns at a time: four independent sums, so the adds do not wait on
-       * one another, and one load of grj serves four products. */
       for (; l + 3 <= j; l += 4) {
         const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
@@ -383,10 +478,10 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       }
       for (; l <= j; l++) {
         const double *rl = r + (size_t) l * m;
-        double s = 0.0;
-        GM_SIMD_SUM(s)
-        for (int b = 0; b < m; b++) s += grj[b] * rl[b];
-        Wc[j + (size_t) l * d] += s;
+        double sl = 0.0;
+        GM_SIMD_SUM(sl)
+        for (int b = 0; b < m; b++) sl += grj[b] * rl[b];
+        Wc[j + (size_t) l * d] += sl;
       }
     }
   }
