@@ -331,7 +331,7 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
 /* Adds the block's n_k, s_k and W0_k (lower triangle) about the current means.  The
  * block's responsibilities are zb (column c at zb + c zstride) scaled row by row by
  * sc; they are written, scaled, to zo (column c at zo + c ostride), which may be zb. */
-GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
+GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
                                const double *zb, size_t zstride, const double *sc,
                                double *zo, size_t ostride, double *acc, double *r,
                                double *gr, double *g, int diag)
@@ -348,7 +348,7 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       const double *x0 = D->x + i0, *x1 = d == 2 ? x0 + n : x0;
       const double m0 = mu[0], m1 = mu[d - 1];
       double sg = 0.0, f0 = 0.0, f1 = 0.0, w00 = 0.0, w10 = 0.0, w11 = 0.0;
-      GM_SIMD_SUM(sg, f0, f1, w00, w10, w11)
+      GM_SUMS_SIMD(sg, f0, f1, w00, w10, w11)
       for (int b = 0; b < m; b++) {
         zoc[b] = zc[b] * sc[b];
         const double gb = wb[b] * zoc[b];
@@ -372,7 +372,7 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       continue;
     }
     double sg = 0.0;
-    GM_SIMD_SUM(sg)
+    GM_SUMS_SIMD(sg)
     for (int b = 0; b < m; b++) {
       zoc[b] = zc[b] * sc[b];
       g[b] = wb[b] * zoc[b];
@@ -384,7 +384,7 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
         const double *xj = D->x + (size_t) j * n + i0;
         const double mj = mu[j];
         double first = 0.0, second = 0.0;
-        GM_SIMD_SUM(first, second)
+        GM_SUMS_SIMD(first, second)
         for (int b = 0; b < m; b++) {
           const double rb = xj[b] - mj, gb = g[b] * rb;
           first += gb;
@@ -400,7 +400,7 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       double *rj = r + (size_t) j * m, *grj = gr + (size_t) j * m;
       const double mj = mu[j];
       double first = 0.0;
-      GM_SIMD_SUM(first)
+      GM_SUMS_SIMD(first)
       for (int b = 0; b < m; b++) {
         rj[b] = xj[b] - mj;
         grj[b] = g[b] * rj[b];
@@ -417,7 +417,7 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       for (; l + 3 <= j; l += 4) {
         const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0;
-        GM_SIMD_SUM(s0, s1, s2, s3, t0, t1, t2, t3)
+        GM_SUMS_SIMD(s0, s1, s2, s3, t0, t1, t2, t3)
         for (int b = 0; b < m; b++) {
           const double ga = g0[b], gb = g1[b];
           const double q0 = r0[b], q1 = r1[b], q2 = r2[b], q3 = r3[b];
@@ -443,7 +443,7 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       for (; l <= j; l++) {
         const double *rl = r + (size_t) l * m;
         double sa = 0.0, sb = 0.0;
-        GM_SIMD_SUM(sa, sb)
+        GM_SUMS_SIMD(sa, sb)
         for (int b = 0; b < m; b++) {
           sa += g0[b] * rl[b];
           sb += g1[b] * rl[b];
@@ -453,7 +453,7 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       }
       const double *rl = r + (size_t) (j + 1) * m;   /* row j + 1's diagonal */
       double sd = 0.0;
-      GM_SIMD_SUM(sd)
+      GM_SUMS_SIMD(sd)
       for (int b = 0; b < m; b++) sd += g1[b] * rl[b];
       Wc[j + 1 + (size_t) (j + 1) * d] += sd;
     }
@@ -463,7 +463,7 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       for (; l + 3 <= j; l += 4) {
         const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-        GM_SIMD_SUM(s0, s1, s2, s3)
+        GM_SUMS_SIMD(s0, s1, s2, s3)
         for (int b = 0; b < m; b++) {
           const double g = grj[b];
           s0 += g * r0[b];
@@ -479,7 +479,7 @@ GM_HOT static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, i
       for (; l <= j; l++) {
         const double *rl = r + (size_t) l * m;
         double sl = 0.0;
-        GM_SIMD_SUM(sl)
+        GM_SUMS_SIMD(sl)
         for (int b = 0; b < m; b++) sl += grj[b] * rl[b];
         Wc[j + (size_t) l * d] += sl;
       }

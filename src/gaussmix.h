@@ -42,11 +42,25 @@
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     defined(__linux__) && __GNUC__ >= 11
 #define GM_HOT __attribute__((noinline, target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+/* The kernel of sums (block_stats) may also reorder its additions, which lets GCC
+ * vectorise its many short reductions with a few shuffles at the end of each; the
+ * OpenMP simd reductions it would use instead end each one with a scalar loop over
+ * the lanes, which took half the kernel's time for the diagonal models.  Only sums
+ * and products are there (no exact-rounding tricks such as exp()'s in estep.c), and
+ * the same code sums every chunk, so results still do not depend on the thread
+ * count. */
+#define GM_HOT_SUMS __attribute__((noinline, target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), \
+  optimize("no-signed-zeros", "no-trapping-math", "associative-math", "vect-cost-model=dynamic")))
+#define GM_SUMS_SIMD(...)
 #elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     defined(__linux__) && __GNUC__ >= 6
 #define GM_HOT __attribute__((noinline, target_clones("avx2", "default")))
 #else
 #define GM_HOT
+#endif
+#ifndef GM_HOT_SUMS
+#define GM_HOT_SUMS GM_HOT
+#define GM_SUMS_SIMD(...) GM_SIMD_SUM(__VA_ARGS__)
 #endif
 
 /* Vectorisation hints, only where OpenMP is there to read them. */
