@@ -19,10 +19,10 @@
 /* Rows are processed in blocks of this many, so scratch stays O(block * d), and
  * blocks are grouped into at most GM_CHUNKS chunks, the unit of parallel work and of
  * the fixed-order reduction that makes results independent of the thread count.
- * 128 keeps a block's residuals and weighted residuals (2 x 128 x d doubles) in a
- * 32 KB L1 cache up to d = 16: at d = 10 an EM iteration of VVV took 20 ms with 128
- * against 25 ms with 256 (and 33 ms with 64) on one thread. */
-#define GM_BLOCK 128
+ * With block_stats' reductions vectorised (GM_HOT_SUMS), 256 beat 128 in interleaved
+ * runs at n = 2e5, d = 10, K = 10 on one thread: VVV 15.5-16.6 against 22-22.8 ms
+ * per EM iteration, VVI 6.7-7.5 against 8.4-10.3 ms. */
+#define GM_BLOCK 256
 #define GM_CHUNKS 32
 
 /* Threads (pool.c): POSIX threads where the platform has them, else every parallel
