@@ -161,14 +161,14 @@ per_iter <- function(n, d, k, model, m_iter, reps, m_iter_mclust = 5) {
 }
 
 if (1 %in% which_w) {
-  r <- per_iter(200000, 10, 10, "VVV", m_iter = 20, reps = 3)
+  r <- per_iter(200000, 10, 10, "VVV", m_iter = 40, reps = 5)
   flops <- 2 * 200000 * 10 * 10^2
   record(1, "seconds per EM iteration, VVV, n = 2e5, d = 10, K = 10", r$g, r$m,
          sprintf("gaussmix %.2f GFLOP/s on 2 n K d^2 = %.1e flops", flops / r$g[["seconds"]] / 1e9, flops),
          r$s, r$c)
   record(1, "fixed cost of one call at that size (seconds)", r$g_fixed, r$m_fixed,
          sprintf("gaussmix: %.1f of its iterations", r$g_fixed[["seconds"]] / r$g_per), r$s_fixed, r$c_fixed)
-  r <- per_iter(200000, 10, 10, "VVI", m_iter = 20, reps = 3)
+  r <- per_iter(200000, 10, 10, "VVI", m_iter = 40, reps = 5)
   record(1, "seconds per EM iteration, VVI, n = 2e5, d = 10, K = 10", r$g, r$m, "", r$s, r$c)
 }
 
