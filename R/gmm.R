@@ -82,16 +82,20 @@
 #'   result is bitwise the same for any number of threads.
 #' @return An object of class `gmm`, a list with:
 #'   \item{call}{the matched call.}
-#'   \item{data}{the data as a numeric matrix.}
+#'   \item{data}{the data as a numeric matrix, with the row names of `x` if it
+#'     has any (a data frame's automatic row names are not made into strings,
+#'     as in [as.matrix()]).}
 #'   \item{n, d, k}{rows, dimension and number of components of the chosen fit.}
 #'   \item{model}{name of the chosen covariance model.}
 #'   \item{parameters}{list of `pro` (K mixing proportions), `mean` (d x K) and
 #'     `sigma` (d x d x K covariance matrices).}
 #'   \item{loglik, df, bic, icl}{log-likelihood, number of free parameters, BIC and
 #'     ICL of the chosen fit (smaller BIC and ICL are better).}
-#'   \item{z}{n x K matrix of responsibilities (posterior probabilities).}
-#'   \item{classification}{the component of largest responsibility for each row.}
-#'   \item{uncertainty}{one minus the largest responsibility.}
+#'   \item{z}{n x K matrix of responsibilities (posterior probabilities), with
+#'     the data's row names.}
+#'   \item{classification}{the component of largest responsibility for each row
+#'     (the first of equal ones), named by the data's row names.}
+#'   \item{uncertainty}{one minus the largest responsibility, named likewise.}
 #'   \item{iterations, converged}{EM iterations of the chosen fit and whether it
 #'     met the tolerance.}
 #'   \item{inner_fail}{for models with an iterative M-step, the number of M-steps
@@ -180,8 +184,9 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
       stop("`x` has rows of weight 0 so far from every component that their density cannot be represented; drop them.",
            call. = FALSE)
     })
-    colnames(z) <- colnames(p$z)
-    grid$best[c("classification", "uncertainty")] <- .Call(C_gmm_classify, z)
+    dimnames(z) <- list(rownames(x), colnames(p$z))
+    cu <- .Call(C_gmm_classify, z)
+    grid$best[c("classification", "uncertainty")] <- lapply(cu, stats::setNames, rownames(x))
     grid$best$z <- z
   }
   if (is.null(grid$best)) {
@@ -232,7 +237,7 @@ as_data_matrix <- function(x, arg = "x", vector_name = "x") {
     }
     x <- as.matrix(x)
   } else if (is.numeric(x) && is.null(dim(x))) {   # also ts and other numeric classes
-    x <- matrix(as.vector(x), ncol = 1L, dimnames = list(NULL, vector_name))
+    x <- matrix(as.vector(x), ncol = 1L, dimnames = list(names(x), vector_name))
   } else if (!(is.matrix(x) && is.numeric(x))) {
     stop(sprintf("`%s` must be a numeric vector, matrix or data frame, not %s.", arg,
                  describe(x)), call. = FALSE)
@@ -245,8 +250,9 @@ as_data_matrix <- function(x, arg = "x", vector_name = "x") {
   # Attributes are set only where they differ, so that a double matrix already in
   # this form is not copied.
   if (!is.double(x)) storage.mode(x) <- "double"
-  if (!identical(attributes(x), list(dim = dim(x), dimnames = list(NULL, nm)))) {
-    attributes(x) <- list(dim = dim(x), dimnames = list(NULL, nm))   # nothing else
+  dn <- list(rownames(x), nm)   # row names kept when there are any
+  if (!identical(attributes(x), list(dim = dim(x), dimnames = dn))) {
+    attributes(x) <- list(dim = dim(x), dimnames = dn)   # nothing else
   }
   if (!.Call(C_gmm_finite, x)) {   # the details only when something is wrong
     rows_with <- function(bad) which(rowSums(bad) > 0)

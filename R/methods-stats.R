@@ -63,7 +63,8 @@ fitted.gmm <- function(object, ...) object$classification
 #'   mixture density at each row; `"logdensity"`: its logarithm, computed in log
 #'   space, so it stays finite where the density underflows to 0.
 #' @param ... Unused.
-#' @return An integer vector (`"class"`), a matrix (`"prob"`) or a numeric vector.
+#' @return An integer vector (`"class"`), a matrix (`"prob"`) or a numeric vector,
+#'   named (rows named) by the row names of `newdata` when it has any.
 #' @export
 #' @examples
 #' fit <- gmm(faithful, k = 2, model = "VVV")
@@ -77,14 +78,15 @@ predict.gmm <- function(object, newdata, type = c("class", "prob", "density", "l
   x <- if (missing(newdata)) object$data else match_newdata(newdata, object$data)
   p <- object$parameters
   e <- .Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)
+  rn <- rownames(x)
   switch(type,
-    class = max.col(e$z, ties.method = "first"),
+    class = stats::setNames(.Call(C_gmm_classify, e$z)$classification, rn),
     prob = {
-      colnames(e$z) <- names(p$pro)
+      dimnames(e$z) <- list(rn, names(p$pro))
       e$z
     },
-    density = exp(e$logdens),
-    logdensity = e$logdens
+    density = stats::setNames(exp(e$logdens), rn),
+    logdensity = stats::setNames(e$logdens, rn)
   )
 }
 

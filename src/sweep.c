@@ -73,6 +73,8 @@ typedef struct {
 
 typedef struct {
   gm_data D, sub;
+  SEXP rownames;        /* x's row names, or R_NilValue: given to z, classification
+                         * and uncertainty */
   int have_sub;
   int nk, nm, kmax, threads;
   const int *ks;
@@ -549,6 +551,7 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
     snprintf(buf, sizeof buf, "%d", i + 1);
     SET_STRING_ELT(cn, i, mkChar(buf));
   }
+  SET_VECTOR_ELT(dn, 0, S->rownames);
   SET_VECTOR_ELT(dn, 1, cn);
   setAttrib(z, R_DimNamesSymbol, dn);
   UNPROTECT(2);
@@ -564,6 +567,10 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
   SET_VECTOR_ELT(out, 18, allocVector(INTSXP, n));
   SET_VECTOR_ELT(out, 19, allocVector(REALSXP, n));
   classify(n, k, REAL(z), INTEGER(VECTOR_ELT(out, 18)), REAL(VECTOR_ELT(out, 19)));
+  if (S->rownames != R_NilValue) {
+    setAttrib(VECTOR_ELT(out, 18), R_NamesSymbol, S->rownames);
+    setAttrib(VECTOR_ELT(out, 19), R_NamesSymbol, S->rownames);
+  }
   SEXP tr = allocVector(REALSXP, c->ntrace);
   SET_VECTOR_ELT(out, 5, tr);
   for (int i = 0; i < c->ntrace; i++) REAL(tr)[i] = S->scale * c->trace[i];
@@ -645,6 +652,9 @@ SEXP gmm_sweep(SEXP args)
   memset(S, 0, sizeof *S);
   gm_data_arg(VECTOR_ELT(args, 0), VECTOR_ELT(args, 1), &S->D, 1);
   const int n = S->D.n, d = S->D.d;
+  SEXP xdn = getAttrib(VECTOR_ELT(args, 0), R_DimNamesSymbol);
+  S->rownames = TYPEOF(xdn) == VECSXP && LENGTH(xdn) == 2 &&
+                TYPEOF(VECTOR_ELT(xdn, 0)) == STRSXP ? VECTOR_ELT(xdn, 0) : R_NilValue;
   SEXP ks = VECTOR_ELT(args, 2), models = VECTOR_ELT(args, 3), fit = VECTOR_ELT(args, 4);
   if (TYPEOF(ks) != INTSXP || LENGTH(ks) < 1) error("'ks' must be a non-empty integer vector");
   if (TYPEOF(models) != STRSXP || LENGTH(models) < 1) error("'models' must be a character vector");

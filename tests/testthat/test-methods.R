@@ -117,3 +117,29 @@ test_that("review fixes: coef() in 1-D, predict() ignores extra columns", {
   g <- gmm(iris[1:4], k = 2, model = "VEV")
   expect_equal(predict(g, iris), g$classification)   # Species is ignored
 })
+
+test_that("row names reach z, classification, uncertainty and predict(), as in mclust", {
+  f <- gmm(USArrests, k = 2, model = "VVV")
+  rn <- rownames(USArrests)
+  expect_identical(rownames(f$z), rn)
+  expect_identical(colnames(f$z), c("1", "2"))
+  expect_identical(names(f$classification), rn)
+  expect_identical(names(f$uncertainty), rn)
+  expect_identical(rownames(f$data), rn)
+  # the values are those of the unnamed data
+  g <- gmm(unname(as.matrix(USArrests)), k = 2, model = "VVV")
+  expect_null(rownames(g$z))
+  expect_null(names(g$classification))
+  expect_equal(unname(f$z), unname(g$z))
+  expect_identical(unname(f$classification), g$classification)
+  new <- USArrests[c("Texas", "Maine"), ]
+  expect_identical(names(predict(f, new)), c("Texas", "Maine"))
+  expect_identical(rownames(predict(f, new, type = "prob")), c("Texas", "Maine"))
+  expect_identical(names(predict(f, new, type = "density")), c("Texas", "Maine"))
+  expect_identical(unname(predict(f, new)), unname(f$classification[c("Texas", "Maine")]))
+  # a named vector's names, and rows of weight 0 keep theirs too
+  h <- stats::setNames(c(rnorm(30), rnorm(30, 5)), paste0("r", 1:60))
+  fh <- gmm(h, k = 2, model = "V", weights = rep(c(1, 0), 30))
+  expect_identical(names(fh$classification), names(h))
+  expect_identical(rownames(fh$z), names(h))
+})
