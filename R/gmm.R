@@ -26,6 +26,28 @@
 #' Components are returned in a canonical order, by ascending first coordinate of
 #' the mean (ties broken by the next coordinates), so results are reproducible.
 #'
+#' @section For 'mclust' users:
+#' The same models under the same names, with these differences in the call and
+#' the result:
+#' * `k` is `Mclust()`'s `G`, and `model` its `modelNames` (which also takes the
+#'   aliases `"spherical"`, `"diag"`, `"tied"` and `"full"`).
+#' * BIC and ICL have R's sign, smaller is better; 'mclust' reports their
+#'   negatives (`fit$bic` is `-Mclust()$bic`).
+#' * `init` takes the place of `initialization`: `"hc"` includes the partitions of
+#'   'mclust''s default (`hc(modelName = "VVV", use = "SVD")`), and a list of
+#'   parameters or a fit (see `init` above) starts EM from parameters.
+#' * `control = gmm_control(tol =, max_iter =)` takes the place of
+#'   `control = emControl(tol =, itmax =)`, and `gmm_control(prior = gmm_prior())`
+#'   that of `prior = priorControl()`.
+#' * The result's `k` and `model` are `Mclust()`'s `G` and `modelName`;
+#'   `parameters$sigma` (d x d x K, also for 1-D data) is its
+#'   `parameters$variance$sigma`; `z`, `classification`, `uncertainty`, `loglik`
+#'   and `df` are the same quantities.
+#' * `plot(fit, what = "BIC")` and the other names of `plot.Mclust()` work; see
+#'   [plot.gmm()]. `predict(fit, newdata)` returns the classes, and
+#'   `type = "prob"` the posterior probabilities, where `predict.Mclust()` returns
+#'   a list of both.
+#'
 #' @param x Data: a numeric vector, matrix, or data frame of numeric columns, one
 #'   row per observation. Columns are known by their names, which must be
 #'   distinct; a column without a name (or with an `NA` or empty one) is called
@@ -69,11 +91,15 @@
 #'   or one d x d matrix shared by all components; for 1-D data `sd`, K standard
 #'   deviations, may be given instead of `sigma`; `pro` K positive mixing
 #'   proportions summing to 1 (equal if omitted). EM starts with an E-step from
-#'   these parameters, which need not obey the constraints of `model`. The random
+#'   these parameters, which need not obey the constraints of `model`. A `gmm`
+#'   fit to data with the same columns may be given as well (a warm start, for
+#'   example on new or updated data): EM starts from its parameters, with its K
+#'   and, unless `model` is given, its model. The random
 #'   starts use R's random number generator, so [set.seed()] reproduces them.
 #' @param n_init Number of random starts per K for `"kmeans++"` and `"random"`;
-#'   the start with the highest log-likelihood is kept for each cell. Ignored
-#'   when `init` is a list.
+#'   the start with the highest log-likelihood is kept for each cell. With no
+#'   random method in `init` (`"hc"` alone, a list or a fit) there is nothing to
+#'   repeat, and a value above 1 gives a warning.
 #' @param control Settings from [gmm_control()] (or a list of them).
 #' @param threads Number of threads, by default [gmm_threads()] (one per physical
 #'   core, at most 2 under `R CMD check`; see there for the option that sets it).
@@ -156,6 +182,11 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   w <- check_weights(weights, n)
   ws <- weight_scale(w, given = !is.null(weights))
   check_columns(x, ws$w, control$reg)
+  if (inherits(init, "gmm")) {   # a warm start from a fit: its parameters, K and model
+    init <- warm_start(init, x)
+    if (is.null(model)) model <- init$model
+    init <- init[c("mean", "sigma", "pro")]
+  }
   start <- check_init(init, d)
   npos <- sum(w > 0)
   if (missing(k)) {
@@ -168,6 +199,11 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   model <- check_model(model, d)
   n_init <- check_whole(n_init, "n_init", min = 1)
   if (length(n_init) != 1L) stop("`n_init` must be a single whole number.", call. = FALSE)
+  if (n_init > 1L && !any(c("kmeans++", "random") %in% start)) {
+    warning(sprintf("`n_init` (%d) is ignored: it counts the random starts of init = \"kmeans++\" or \"random\", and %s.",
+                    n_init, if (is.list(start)) "`init` gives parameters"
+                            else "init = \"hc\" is deterministic"), call. = FALSE)
+  }
   threads <- check_whole(threads, "threads", min = 1)
   if (length(threads) != 1L || threads > 1024L) {
     stop("`threads` must be a single whole number from 1 to 1024.", call. = FALSE)
@@ -200,6 +236,18 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   if (any(!is.na(units))) fit$units <- stats::setNames(units, colnames(x))
   if (!is.null(fit$degenerate)) warning(fit$degenerate, call. = FALSE)
   fit
+}
+
+# The parameters, K and model of a fit given as `init`, checked against the data.
+warm_start <- function(fit, x) {
+  vars <- colnames(fit$data)
+  if (ncol(x) != length(vars) || !identical(colnames(x), vars)) {
+    stop(sprintf("`init` is a fit to the columns %s, but `x` has %s.",
+                 paste0("'", vars, "'", collapse = ", "),
+                 paste0("'", colnames(x), "'", collapse = ", ")), call. = FALSE)
+  }
+  p <- fit$parameters
+  list(mean = unname(p$mean), sigma = unname(p$sigma), pro = unname(p$pro), model = fit$model)
 }
 
 # Why the chosen fit is degenerate (see gmm_control(keep_degenerate =)), or NULL: it

@@ -9,6 +9,9 @@
 #'   `"uncertainty"` (one minus the largest posterior probability), `"loglik"`
 #'   (the log-likelihood after each EM iteration of the chosen fit). With several,
 #'   each is drawn in turn, asking before each new page in an interactive session.
+#'   Names are matched in any case and by unique prefix, so mclust's `"BIC"`,
+#'   `"classification"`, `"uncertainty"` and `"density"` work as in
+#'   `plot.Mclust()`.
 #' @param dimens For d >= 2, the coordinates to show (indices or names); all by
 #'   default, as a matrix of panels.
 #' @param col Colours of the components; the default is the colour-blind-safe
@@ -29,7 +32,7 @@
 #' plot(h, what = "density")
 plot.gmm <- function(x, what = c("density", "bic", "classification", "uncertainty", "loglik"),
                      dimens = NULL, col = NULL, breaks = "FD", ...) {
-  what <- match.arg(what, several.ok = TRUE)
+  if (!missing(what)) what <- match_what(what)
   if (is.null(col)) col <- okabe_ito
   col <- rep_len(col, x$k)
   dimens <- check_dimens(dimens, x)
@@ -47,6 +50,23 @@ plot.gmm <- function(x, what = c("density", "bic", "classification", "uncertaint
     )
   }
   invisible(x)
+}
+
+# `what` matched case-insensitively and by unique prefix, so that mclust's names
+# ("BIC", "classification", ...) work as they do in plot.Mclust().
+match_what <- function(what) {
+  choices <- c("density", "bic", "classification", "uncertainty", "loglik")
+  if (!is.character(what) || !length(what) || anyNA(what)) {
+    stop("`what` must be one or more of ", paste0('"', choices, '"', collapse = ", "),
+         ".", call. = FALSE)
+  }
+  i <- pmatch(tolower(what), choices, duplicates.ok = TRUE)
+  if (anyNA(i)) {
+    stop(sprintf("`what` must be one or more of %s (in any case, as mclust's \"BIC\"), not %s.",
+                 paste0('"', choices, '"', collapse = ", "),
+                 paste0('"', what[is.na(i)], '"', collapse = ", ")), call. = FALSE)
+  }
+  unique(choices[i])
 }
 
 # Calls a plotting function with our defaults, any of which the user's `...` overrides.

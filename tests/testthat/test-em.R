@@ -212,9 +212,9 @@ test_that("permuting the rows does not change the fit, and components are in can
 
 test_that("set.seed() reproduces a fit with random starts", {
   set.seed(42)
-  a <- gmm(iris[1:4], k = 2:4, model = c("VII", "VVV"), n_init = 2)
+  a <- gmm(iris[1:4], k = 2:4, model = c("VII", "VVV"), init = "kmeans++", n_init = 2)
   set.seed(42)
-  b <- gmm(iris[1:4], k = 2:4, model = c("VII", "VVV"), n_init = 2)
+  b <- gmm(iris[1:4], k = 2:4, model = c("VII", "VVV"), init = "kmeans++", n_init = 2)
   expect_identical(a$parameters, b$parameters)
   expect_identical(a$bic_table, b$bic_table)
   set.seed(1)
@@ -224,9 +224,9 @@ test_that("set.seed() reproduces a fit with random starts", {
 
 test_that("more restarts never give a worse log-likelihood for the first seed", {
   set.seed(9)
-  one <- gmm(iris[1:4], k = 4, model = "VVV", n_init = 1)
+  one <- gmm(iris[1:4], k = 4, model = "VVV", init = "kmeans++", n_init = 1)
   set.seed(9)
-  five <- gmm(iris[1:4], k = 4, model = "VVV", n_init = 5)
+  five <- gmm(iris[1:4], k = 4, model = "VVV", init = "kmeans++", n_init = 5)
   expect_gte(five$loglik, one$loglik - 1e-8)
 })
 

@@ -143,3 +143,46 @@ test_that("row names reach z, classification, uncertainty and predict(), as in m
   expect_identical(names(fh$classification), names(h))
   expect_identical(rownames(fh$z), names(h))
 })
+
+test_that("plot()'s `what` takes mclust's names, in any case, and prefixes", {
+  m <- gaussmix:::match_what
+  expect_identical(m("BIC"), "bic")
+  expect_identical(m(c("Classification", "UNCERTAINTY", "Density")),
+                   c("classification", "uncertainty", "density"))
+  expect_identical(m(c("b", "class", "logLik")), c("bic", "classification", "loglik"))
+  expect_identical(m(c("bic", "BIC")), "bic")
+  expect_error(m("mean"), '"mean"')
+  expect_error(m(1), "`what` must be one or more of")
+  pdf(NULL)
+  on.exit(dev.off())
+  f <- gmm(faithful, k = 1:2, model = c("EII", "VVV"))
+  expect_invisible(plot(f, what = "BIC"))
+  expect_invisible(plot(f, what = c("Classification", "Uncertainty")))
+})
+
+test_that("a fit is a warm start: its parameters, K and model", {
+  f <- gmm(faithful, k = 2, model = "VVV")
+  g <- gmm(faithful, init = f)
+  expect_identical(g$k, 2L)
+  expect_identical(g$model, "VVV")
+  expect_equal(g$loglik, f$loglik, tolerance = 1e-8)
+  expect_gte(g$loglik, f$loglik)   # EM from a fit never goes down
+  expect_lte(g$iterations, 3L)   # already at the maximum
+  # the same as the parameters given as a list
+  p <- f$parameters
+  h <- gmm(faithful, model = "VVV", init = list(mean = p$mean, sigma = p$sigma, pro = p$pro))
+  expect_identical(g$parameters, h$parameters)
+  # another model from the fit's parameters, and a K that is not the fit's
+  e <- gmm(faithful, model = "EEE", init = f)
+  expect_identical(e$model, "EEE")
+  expect_error(gmm(faithful, k = 3, init = f), "must equal the number of components")
+  expect_error(gmm(faithful[2:1], init = f), "`init` is a fit to the columns 'eruptions', 'waiting'")
+  expect_error(gmm(faithful$waiting, init = f), "`init` is a fit to the columns")
+})
+
+test_that("n_init without a random start warns that it is ignored", {
+  expect_warning(gmm(faithful, k = 2, model = "EII", n_init = 5), "`n_init` \\(5\\) is ignored")
+  f <- gmm(faithful, k = 2, model = "VVV")
+  expect_warning(gmm(faithful, init = f, n_init = 3), "`init` gives parameters")
+  expect_silent(gmm(faithful, k = 2, model = "EII", init = "kmeans++", n_init = 3))
+})
