@@ -1,4 +1,4 @@
-#' Log-likelihood, number of observations, coefficients and fitted classes
+#' Log-likelihood, number of observations and coefficients
 #'
 #' `logLik()` returns a `"logLik"` object with the `df` and `nobs` attributes,
 #' so [stats::AIC()] and [stats::BIC()] work on a `gmm` fit. BIC has R's sign:
@@ -10,8 +10,7 @@
 #'   number of rows when no weights were given). `coef()`: a matrix with one
 #'   column per component and the rows `pro`, the means (`mean.<variable>`) and
 #'   the upper triangle of each covariance (`var.<variable>` on the diagonal,
-#'   `cov.<variable>.<variable>` off it). `fitted()`: the classification, an
-#'   integer vector of component labels.
+#'   `cov.<variable>.<variable>` off it).
 #' @export
 #' @examples
 #' fit <- gmm(faithful, k = 2, model = "VVV")
@@ -20,7 +19,6 @@
 #' BIC(fit)
 #' nobs(fit)
 #' coef(fit)
-#' table(fitted(fit))
 logLik.gmm <- function(object, ...) {
   structure(object$loglik, df = object$df, nobs = nobs(object), class = "logLik")
 }
@@ -46,9 +44,40 @@ coef.gmm <- function(object, ...) {
   out
 }
 
-#' @rdname logLik.gmm
+#' Fitted values and residuals of a Gaussian mixture
+#'
+#' As for [stats::kmeans()] (whose `fitted()` method is the precedent): a
+#' mixture's fitted value for a row is the mean of the component it is assigned
+#' to, its classification (largest posterior probability), and its residual is
+#' the row less that mean. Posterior probabilities, which weigh all components,
+#' are `object$z` and `predict(object, type = "prob")`.
+#'
+#' @param object A `gmm` object.
+#' @param method `"means"`: an n x d matrix, each row the mean of the row's
+#'   component; `"classes"`: the classification, an integer vector of component
+#'   labels.
+#' @param ... Unused.
+#' @return `fitted()`: as `method` says, with the data's row names. `residuals()`:
+#'   the n x d matrix of the data less `fitted(object, "means")`.
 #' @export
-fitted.gmm <- function(object, ...) object$classification
+#' @examples
+#' fit <- gmm(faithful, k = 2, model = "VVV")
+#' head(fitted(fit))
+#' table(fitted(fit, "classes"))
+#' # within-component spread, as for kmeans
+#' colSums(residuals(fit)^2)
+fitted.gmm <- function(object, method = c("means", "classes"), ...) {
+  method <- match.arg(method)
+  cl <- object$classification
+  if (method == "classes") return(cl)
+  m <- t(object$parameters$mean)[cl, , drop = FALSE]
+  rownames(m) <- names(cl)
+  m
+}
+
+#' @rdname fitted.gmm
+#' @export
+residuals.gmm <- function(object, ...) object$data - fitted(object, "means")
 
 #' Predict component membership or density for new data
 #'

@@ -22,7 +22,7 @@ test_that("logLik, AIC, BIC and nobs agree with the explicit formulas", {
 test_that("predict() gives the posterior, the class and the mixture density", {
   expect_equal(predict(fit, type = "prob"), fit$z, tolerance = 1e-10)
   expect_equal(predict(fit), fit$classification)
-  expect_identical(fitted(fit), fit$classification)
+  expect_identical(fitted(fit, "classes"), fit$classification)
   new <- data.frame(waiting = c(50, 85), eruptions = c(2, 4.5))   # columns swapped on purpose
   p <- fit$parameters
   dens <- p$pro[1] * exp(ref_logdnorm(new[, 2:1], p$mean[, 1], p$sigma[, , 1])) +
@@ -185,4 +185,23 @@ test_that("n_init without a random start warns that it is ignored", {
   f <- gmm(faithful, k = 2, model = "VVV")
   expect_warning(gmm(faithful, init = f, n_init = 3), "`init` gives parameters")
   expect_silent(gmm(faithful, k = 2, model = "EII", init = "kmeans++", n_init = 3))
+})
+
+test_that("fitted() gives each row's component mean, as fitted.kmeans() its centre; residuals() the rest", {
+  f <- gmm(USArrests, k = 3, model = "VVV")
+  m <- fitted(f)
+  cl <- f$classification
+  expect_identical(dim(m), dim(f$data))
+  for (i in c(1, 17, 50)) expect_identical(unname(m[i, ]), unname(f$parameters$mean[, cl[i]]))
+  expect_identical(rownames(m), rownames(USArrests))
+  expect_identical(colnames(m), colnames(USArrests))
+  expect_identical(fitted(f, "classes"), cl)
+  r <- residuals(f)
+  expect_equal(r, as.matrix(USArrests) - m)
+  # with the classes of a K-means fit as the check: the same arithmetic
+  km <- list(centers = t(f$parameters$mean), cluster = unname(cl))
+  expect_equal(unname(m), unname(km$centers[km$cluster, ]))
+  expect_error(fitted(f, "z"), "should be one of")
+  h <- gmm(faithful$waiting, k = 2, model = "V")
+  expect_identical(dim(fitted(h)), c(272L, 1L))
 })
