@@ -150,26 +150,40 @@ match_newdata <- function(newdata, data) {
 
 #' Simulate data from a fitted Gaussian mixture
 #'
-#' Draws observations from the fitted mixture: a component for each draw with
-#' the mixing proportions, then a normal vector from that component.
+#' Draws data sets from the fitted mixture, following the contract of
+#' [stats::simulate()]: `nsim` replicates, each of `n` rows (by default as many as
+#' the fit's observations), with the generator's state recorded in a `"seed"`
+#' attribute. Each row draws a component with the mixing proportions, then a
+#' normal vector from that component.
 #'
 #' @param object A `gmm` object.
-#' @param nsim Number of observations to draw.
+#' @param nsim Number of data sets to draw.
 #' @param seed Optional seed for [set.seed()]; the random number generator state
 #'   is restored afterwards, as in [stats::simulate()].
+#' @param n Rows per data set: by default [nobs()] of the fit (rounded, when
+#'   weights that are not whole numbers make it fractional).
 #' @param ... Unused.
-#' @return A numeric matrix with `nsim` rows and the columns of the data, with
-#'   attributes `"classification"` (the component of each draw) and `"seed"` (the
-#'   generator state before drawing, as [stats::simulate()] records it).
+#' @return A list of class `gmm_simulation` of `nsim` numeric matrices named
+#'   `sim_1`, `sim_2`, ..., each with `n` rows, the columns of the data and an
+#'   attribute `"classification"` (the component of each row). Its attribute
+#'   `"seed"` is the generator's state before drawing, as [stats::simulate()]
+#'   records it (the integer `seed` with the generator's kinds, or
+#'   `.Random.seed`); printing shows it in a line.
 #' @export
 #' @examples
 #' fit <- gmm(faithful, k = 2, model = "VVV")
-#' sims <- simulate(fit, nsim = 500, seed = 1)
-#' head(sims)
-#' table(attr(sims, "classification"))
-simulate.gmm <- function(object, nsim = 1, seed = NULL, ...) {
-  nsim <- check_whole(nsim, "nsim", min = 0)
+#' sims <- simulate(fit, nsim = 3, seed = 1)
+#' sims
+#' head(sims$sim_1)
+#' table(attr(sims$sim_1, "classification"))
+#' # one large sample
+#' big <- simulate(fit, n = 5000, seed = 2)[[1]]
+simulate.gmm <- function(object, nsim = 1, seed = NULL, n = NULL, ...) {
+  nsim <- check_whole(nsim, "nsim", min = 1)
   if (length(nsim) != 1L) stop("`nsim` must be a single whole number.", call. = FALSE)
+  if (is.null(n)) n <- round(nobs(object))
+  n <- check_whole(n, "n", min = 0)
+  if (length(n) != 1L) stop("`n` must be a single whole number.", call. = FALSE)
   if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
   if (is.null(seed)) {
     rng <- get(".Random.seed", envir = globalenv())
@@ -181,13 +195,40 @@ simulate.gmm <- function(object, nsim = 1, seed = NULL, ...) {
   }
   p <- object$parameters
   d <- object$d
-  cl <- sample.int(object$k, nsim, replace = TRUE, prob = p$pro)
-  out <- matrix(0, nsim, d, dimnames = list(NULL, rownames(p$mean)))
-  for (j in seq_len(object$k)) {
-    idx <- which(cl == j)
-    if (!length(idx)) next
-    u <- matrix(stats::rnorm(length(idx) * d), length(idx), d)
-    out[idx, ] <- sweep(u %*% chol(p$sigma[, , j, drop = TRUE]), 2L, p$mean[, j], "+")
+  roots <- lapply(seq_len(object$k), function(j) chol(matrix(p$sigma[, , j], d, d)))
+  draw <- function() {
+    cl <- sample.int(object$k, n, replace = TRUE, prob = p$pro)
+    out <- matrix(0, n, d, dimnames = list(NULL, rownames(p$mean)))
+    for (j in seq_len(object$k)) {
+      idx <- which(cl == j)
+      if (!length(idx)) next
+      u <- matrix(stats::rnorm(length(idx) * d), length(idx), d)
+      out[idx, ] <- sweep(u %*% roots[[j]], 2L, p$mean[, j], "+")
+    }
+    structure(out, classification = cl)
   }
-  structure(out, classification = cl, seed = rng)
+  sims <- lapply(seq_len(nsim), function(i) draw())
+  names(sims) <- paste0("sim_", seq_len(nsim))
+  structure(sims, seed = rng, class = "gmm_simulation")
+}
+
+#' @export
+print.gmm_simulation <- function(x, ...) {
+  n <- if (length(x)) nrow(x[[1]]) else 0L
+  cat(sprintf("%d simulated data set%s of %d row%s and %d column%s (%s)\n", length(x),
+              if (length(x) == 1L) "" else "s", n, if (n == 1L) "" else "s",
+              if (length(x)) ncol(x[[1]]) else 0L, if (length(x) && ncol(x[[1]]) == 1L) "" else "s",
+              if (length(x)) paste(colnames(x[[1]]), collapse = ", ") else ""))
+  seed <- attr(x, "seed")
+  kind <- attr(seed, "kind")
+  cat("seed: ", if (is.null(kind)) {
+    sprintf("the generator's state (.Random.seed, %d integers)", length(seed))
+  } else {
+    sprintf("%s (%s)", format(as.vector(seed)), paste(unlist(kind), collapse = ", "))
+  }, "\n", sep = "")
+  if (length(x)) {
+    cat("first rows of sim_1:\n")
+    print(utils::head(unclass(x[[1]])[, , drop = FALSE], 3))
+  }
+  invisible(x)
 }

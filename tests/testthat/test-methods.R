@@ -48,20 +48,40 @@ test_that("coef() lays out the parameters", {
   expect_equal(unname(co["var.waiting", ]), unname(fit$parameters$sigma[2, 2, ]))
 })
 
-test_that("simulate() draws from the fitted mixture reproducibly", {
-  s1 <- simulate(fit, nsim = 4000, seed = 7)
-  s2 <- simulate(fit, nsim = 4000, seed = 7)
+test_that("simulate() follows stats::simulate(): nsim data sets of n rows, a seed attribute", {
+  s1 <- simulate(fit, n = 4000, seed = 7)
+  s2 <- simulate(fit, n = 4000, seed = 7)
   expect_identical(s1, s2)
-  expect_equal(dim(s1), c(4000, 2))
-  expect_equal(colnames(s1), c("eruptions", "waiting"))
-  cl <- attr(s1, "classification")
+  expect_s3_class(s1, "gmm_simulation")
+  expect_identical(names(s1), "sim_1")
+  x1 <- s1$sim_1
+  expect_equal(dim(x1), c(4000, 2))
+  expect_equal(colnames(x1), c("eruptions", "waiting"))
+  cl <- attr(x1, "classification")
   expect_equal(mean(cl == 1), unname(fit$parameters$pro[1]), tolerance = 0.05)
-  expect_equal(unname(colMeans(s1[cl == 2, ])), unname(fit$parameters$mean[, 2]), tolerance = 0.02)
-  expect_equal(unname(cov(s1[cl == 2, ])), unname(fit$parameters$sigma[, , 2]), tolerance = 0.1)
+  expect_equal(unname(colMeans(x1[cl == 2, ])), unname(fit$parameters$mean[, 2]), tolerance = 0.02)
+  expect_equal(unname(cov(x1[cl == 2, ])), unname(fit$parameters$sigma[, , 2]), tolerance = 0.1)
+  # nsim replicates of nobs() rows each, different from one another
+  s3 <- simulate(fit, nsim = 3, seed = 1)
+  expect_identical(names(s3), c("sim_1", "sim_2", "sim_3"))
+  expect_true(all(vapply(s3, nrow, 1L) == nobs(fit)))
+  expect_false(identical(s3$sim_1, s3$sim_2))
+  # the seed attribute is the seed and the generator's kinds, as stats::simulate() keeps it
+  expect_identical(as.vector(attr(s3, "seed")), 1)
+  expect_identical(attr(attr(s3, "seed"), "kind"), as.list(RNGkind()))
+  out <- capture.output(print(s3))
+  expect_lt(length(out), 10)   # a short print, not the generator's 626 integers
+  expect_match(out[1], "3 simulated data sets of 272 rows and 2 columns")
+  expect_match(out[2], "^seed: 1 \\(Mersenne-Twister")
+  set.seed(5)
+  s4 <- simulate(fit)
+  expect_match(capture.output(print(s4))[2], "626 integers")
   set.seed(1); a <- runif(1); set.seed(1); simulate(fit, 5, seed = 3); b <- runif(1)
   expect_identical(a, b)  # the caller's random stream is left alone
   h <- gmm(faithful$waiting, k = 2, model = "V")
-  expect_equal(dim(simulate(h, 10, seed = 1)), c(10, 1))
+  expect_equal(dim(simulate(h, n = 10, seed = 1)[[1]]), c(10, 1))
+  expect_error(simulate(fit, nsim = 0), "`nsim`")
+  expect_error(simulate(fit, n = -1), "`n`")
 })
 
 test_that("print and summary show the model and return invisibly", {
