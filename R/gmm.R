@@ -101,6 +101,14 @@
 #'   random method in `init` (`"hc"` alone, a list or a fit) there is nothing to
 #'   repeat, and a value above 1 gives a warning.
 #' @param control Settings from [gmm_control()] (or a list of them).
+#' @param na.action What to do with rows of `x` that have missing values, as in
+#'   R's modelling functions: `NULL` (the default) makes them an error that says
+#'   which rows; [stats::na.omit()] drops them; [stats::na.exclude()] drops them
+#'   from the fit but pads `z`, `classification` and `uncertainty` (and
+#'   [fitted()], [residuals()] and [predict()] without `newdata`) with `NA` at
+#'   their places, so that results line up with the input rows;
+#'   [stats::na.fail()] is an error. A function or its name. The dropped rows are
+#'   kept in the result's `na.action`, and `weights` are for the input rows.
 #' @param threads Number of threads, by default [gmm_threads()] (one per physical
 #'   core, at most 2 under `R CMD check`; see there for the option that sets it).
 #'   On data with few rows the (K, model) cells are fitted side by side, one per
@@ -135,6 +143,8 @@
 #'   \item{icl_table}{the ICL of every cell, in the same layout (`NA` where the
 #'     fit failed).}
 #'   \item{weights}{the frequency weights (all 1 when none were given).}
+#'   \item{na.action}{with a `na.action` that dropped rows, those rows (as
+#'     [stats::na.omit()] records them); absent otherwise.}
 #'   \item{control, init}{the settings used, and `init` as given (a method name or
 #'     a list).}
 #'   \item{units}{present when columns of `x` carry a `"units"` attribute (as
@@ -172,11 +182,19 @@
 #' gmm(h, k = 2, model = "V",
 #'     init = list(mean = c(170, 190), sd = c(5, 5), pro = c(0.5, 0.5)))
 gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 1,
-                control = gmm_control(), threads = gmm_threads()) {
+                control = gmm_control(), threads = gmm_threads(), na.action = NULL) {
   call <- match.call()
   control <- as_control(control)
   units <- data_units(x)
-  x <- as_data_matrix(x, vector_name = vector_name(substitute(x)))
+  vname <- vector_name(substitute(x))
+  omitted <- NULL
+  if (!is.null(na.action)) {
+    kept <- apply_na_action(x, weights, na.action)
+    x <- kept$x
+    weights <- kept$weights
+    omitted <- kept$omitted
+  }
+  x <- as_data_matrix(x, vector_name = vname)
   n <- nrow(x)
   d <- ncol(x)
   w <- check_weights(weights, n)
@@ -234,8 +252,36 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   fit <- new_gmm(grid$best, x = x, w = w, call = call, bic_table = grid$bic_table,
                  icl_table = grid$icl_table, control = control, init = init)
   if (any(!is.na(units))) fit$units <- stats::setNames(units, colnames(x))
+  if (!is.null(omitted)) {
+    fit$na.action <- omitted
+    # na.exclude: the per-row results are padded with NA back to the input rows
+    for (e in c("z", "classification", "uncertainty")) fit[[e]] <- stats::naresid(omitted, fit[[e]])
+  }
   if (!is.null(fit$degenerate)) warning(fit$degenerate, call. = FALSE)
   fit
+}
+
+# x (and weights) after the user's na.action (a function or its name, as in
+# stats::model.frame()), and the rows it dropped (its "na.action" attribute, of
+# class "omit" or "exclude"; NULL when none were).
+apply_na_action <- function(x, weights, na.action) {
+  if (is.character(na.action) && length(na.action) == 1L) na.action <- get(na.action, mode = "function")
+  if (!is.function(na.action)) {
+    stop("`na.action` must be a function such as na.omit, na.exclude or na.fail, or its name.",
+         call. = FALSE)
+  }
+  n <- NROW(x)
+  if (!is.null(weights) && length(weights) != n) {
+    stop(sprintf("`weights` must be a numeric vector with one weight per row (%d), not %s.",
+                 n, describe(weights)), call. = FALSE)
+  }
+  x <- na.action(x)
+  omitted <- attr(x, "na.action")
+  if (!is.null(omitted)) {
+    attr(x, "na.action") <- NULL
+    if (!is.null(weights)) weights <- weights[-omitted]
+  }
+  list(x = x, weights = weights, omitted = omitted)
 }
 
 # The parameters, K and model of a fit given as `init`, checked against the data.
@@ -306,8 +352,10 @@ as_data_matrix <- function(x, arg = "x", vector_name = "x") {
     rows_with <- function(bad) which(rowSums(bad) > 0)
     if (anyNA(x)) {
       na <- rows_with(is.na(x))
-      stop(sprintf("`%s` has missing values (NA or NaN) in %d row(s), the first row %d; remove them first, e.g. with na.omit().",
-                   arg, length(na), na[1]), call. = FALSE)
+      stop(sprintf("`%s` has missing values (NA or NaN) in %d row(s), the first row %d; %s",
+                   arg, length(na), na[1],
+                   if (arg == "x") "drop them with na.action = na.omit (or na.exclude, which keeps their places in z, classification and uncertainty), or remove them first."
+                   else "remove them first, e.g. with na.omit()."), call. = FALSE)
     }
     inf <- rows_with(is.infinite(x))
     stop(sprintf("`%s` has infinite values in %d row(s), the first row %d.", arg,

@@ -23,6 +23,7 @@ print.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
        else sprintf("n = %d rows (weighted n = %s)", x$n, format(sum(x$weights)))
   cat(sprintf("%s, d = %d, log-likelihood = %.3f, df = %d, BIC = %.3f\n", n, x$d,
               x$loglik, x$df, x$bic))
+  if (!is.null(x$na.action)) cat("(", stats::naprint(x$na.action), ")\n", sep = "")
   cat("Mixing proportions:\n")
   print(x$parameters$pro, digits = digits)
   if (!x$converged) cat("EM did not converge (", x$iterations, " iterations).\n", sep = "")
@@ -38,7 +39,8 @@ summary.gmm <- function(object, ...) {
     k = object$k, n = object$n, d = object$d, nobs = nobs(object),
     loglik = object$loglik, df = object$df, bic = object$bic, icl = object$icl,
     converged = object$converged, iterations = object$iterations,
-    table = table_weighted(object$classification, object$weights, object$k),
+    table = table_weighted(stats::na.omit(object$classification), object$weights, object$k),
+    na.action = object$na.action,
     pro = p$pro, mean = p$mean
   )
   if (object$d == 1L) out$sd <- stats::setNames(sqrt(p$sigma[1, 1, ]), names(p$pro))
@@ -54,6 +56,7 @@ print.summary.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
   crit <- data.frame(logLik = x$loglik, n = x$nobs, df = x$df, BIC = x$bic, ICL = x$icl)
   crit[c("logLik", "BIC", "ICL")] <- lapply(crit[c("logLik", "BIC", "ICL")], sprintf, fmt = "%.3f")
   print(crit, row.names = FALSE)
+  if (!is.null(x$na.action)) cat("(", stats::naprint(x$na.action), ")\n", sep = "")
   cat(sprintf("\nEM %s after %d iteration%s.\n",
               if (x$converged) "converged" else "did NOT converge", x$iterations,
               if (x$iterations == 1L) "" else "s"))

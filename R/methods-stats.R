@@ -68,7 +68,7 @@ coef.gmm <- function(object, ...) {
 #' colSums(residuals(fit)^2)
 fitted.gmm <- function(object, method = c("means", "classes"), ...) {
   method <- match.arg(method)
-  cl <- object$classification
+  cl <- object$classification   # padded with NA under na.exclude
   if (method == "classes") return(cl)
   m <- t(object$parameters$mean)[cl, , drop = FALSE]
   rownames(m) <- names(cl)
@@ -77,7 +77,12 @@ fitted.gmm <- function(object, method = c("means", "classes"), ...) {
 
 #' @rdname fitted.gmm
 #' @export
-residuals.gmm <- function(object, ...) object$data - fitted(object, "means")
+residuals.gmm <- function(object, ...) {
+  cl <- object$classification
+  cl <- cl[!is.na(cl)]   # the fitted rows (na.exclude pads the others with NA)
+  r <- object$data - t(object$parameters$mean)[cl, , drop = FALSE]
+  stats::naresid(object$na.action, r)
+}
 
 #' Predict component membership or density for new data
 #'
@@ -104,7 +109,11 @@ residuals.gmm <- function(object, ...) object$data - fitted(object, "means")
 predict.gmm <- function(object, newdata, type = c("class", "prob", "density", "logdensity"),
                         ...) {
   type <- match.arg(type)
-  x <- if (missing(newdata)) object$data else match_newdata(newdata, object$data)
+  if (missing(newdata)) {   # the fitted rows, padded back under na.exclude
+    out <- stats::predict(object, object$data, type = type)
+    return(stats::napredict(object$na.action, out))
+  }
+  x <- match_newdata(newdata, object$data)
   p <- object$parameters
   e <- .Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)
   rn <- rownames(x)

@@ -225,3 +225,53 @@ test_that("fitted() gives each row's component mean, as fitted.kmeans() its cent
   h <- gmm(faithful$waiting, k = 2, model = "V")
   expect_identical(dim(fitted(h)), c(272L, 1L))
 })
+
+test_that("na.action works as in R's modelling functions", {
+  x <- as.matrix(faithful)
+  x[c(3, 10), 1] <- NA
+  x[20, 2] <- NaN
+  rownames(x) <- paste0("r", seq_len(nrow(x)))
+  expect_error(gmm(x, k = 2, model = "VVV"), "3 row\\(s\\), the first row 3; drop them with na.action = na.omit")
+  expect_error(gmm(x, k = 2, model = "VVV", na.action = na.fail), "missing values")
+  clean <- x[-c(3, 10, 20), ]
+  ref <- gmm(clean, k = 2, model = "VVV")
+  o <- gmm(x, k = 2, model = "VVV", na.action = na.omit)
+  expect_equal(o$parameters, ref$parameters)
+  expect_identical(nrow(o$z), 269L)
+  expect_equal(unname(unclass(o$na.action)), c(3, 10, 20))
+  expect_s3_class(o$na.action, "omit")
+  e <- gmm(as.data.frame(x), k = 2, model = "VVV", na.action = "na.exclude")
+  expect_equal(unname(e$parameters$mean), unname(ref$parameters$mean))
+  expect_identical(nrow(e$z), 272L)
+  expect_true(all(is.na(e$z[c(3, 10, 20), ])))
+  expect_identical(rownames(e$z), rownames(x))
+  expect_identical(unname(e$classification[-c(3, 10, 20)]), unname(ref$classification))
+  expect_true(all(is.na(e$uncertainty[c(3, 10, 20)])))
+  expect_identical(length(predict(e)), 272L)
+  expect_true(is.na(predict(e)[10]))
+  expect_identical(dim(fitted(e)), c(272L, 2L))
+  expect_identical(dim(residuals(e)), c(272L, 2L))
+  expect_equal(residuals(e)[-c(3, 10, 20), ], residuals(ref), ignore_attr = TRUE)
+  expect_identical(nobs(e), 269)
+  # weights are given for the input rows
+  w <- rep(1:2, 136)
+  ew <- gmm(x, k = 2, model = "VVV", weights = w, na.action = na.omit)
+  rw <- gmm(clean, k = 2, model = "VVV", weights = w[-c(3, 10, 20)])
+  expect_equal(ew$parameters, rw$parameters)
+  expect_error(gmm(x, k = 2, weights = 1:5, na.action = na.omit), "one weight per row \\(272\\)")
+  expect_error(gmm(x, k = 2, na.action = 3), "`na.action` must be a function")
+  # a vector, and nothing to drop
+  h <- c(faithful$waiting[1:50], NA)
+  expect_identical(length(gmm(h, k = 2, model = "V", na.action = na.exclude)$classification), 51L)
+  expect_null(gmm(faithful, k = 2, model = "VVV", na.action = na.omit)$na.action)
+})
+
+test_that("print and summary say how many rows na.action dropped", {
+  x <- as.matrix(faithful)
+  x[c(3, 10), 1] <- NA
+  e <- gmm(x, k = 2, model = "VVV", na.action = na.exclude)
+  expect_match(capture.output(print(e)), "2 observations deleted due to missingness", all = FALSE)
+  s <- capture.output(print(summary(e)))
+  expect_match(s, "2 observations deleted due to missingness", all = FALSE)
+  expect_identical(sum(summary(e)$table), 270L)
+})
