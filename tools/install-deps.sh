@@ -6,8 +6,8 @@
 # otherwise the R packages come from CRAN.
 set -e
 run_pkgs="r-base-dev"
-test_pkgs="r-cran-testthat r-cran-mclust r-cran-knitr r-cran-rmarkdown pandoc qpdf tidy"
-cran_pkgs='c("testthat", "mclust", "knitr", "rmarkdown")'
+test_pkgs="r-cran-testthat r-cran-mclust r-cran-knitr r-cran-rmarkdown r-cran-generics pandoc qpdf tidy"
+cran_pkgs='c("testthat", "mclust", "knitr", "rmarkdown", "generics")'
 
 pkgs=$run_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$run_pkgs $test_pkgs"
