@@ -109,6 +109,13 @@
 #'   their places, so that results line up with the input rows;
 #'   [stats::na.fail()] is an error. A function or its name. The dropped rows are
 #'   kept in the result's `na.action`, and `weights` are for the input rows.
+#' @param verbose Whether to show progress: for a sweep that runs longer than 2
+#'   seconds (the option `gaussmix.progress_after`), one line on the console,
+#'   redrawn in place, with the phase of the sweep (fitting the cells, cross
+#'   starts, refining the best), its cells done and the time left in it at the
+#'   rate so far; the line is cleared at the end. By default on in interactive
+#'   sessions and off otherwise (for scripts and knitted documents); the option
+#'   `gaussmix.verbose` sets the default. Interrupts work with or without it.
 #' @param threads Number of threads, by default [gmm_threads()] (one per physical
 #'   core, at most 2 under `R CMD check`; see there for the option that sets it).
 #'   On data with few rows the (K, model) cells are fitted side by side, one per
@@ -182,7 +189,8 @@
 #' gmm(h, k = 2, model = "V",
 #'     init = list(mean = c(170, 190), sd = c(5, 5), pro = c(0.5, 0.5)))
 gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 1,
-                control = gmm_control(), threads = gmm_threads(), na.action = NULL) {
+                control = gmm_control(), threads = gmm_threads(), na.action = NULL,
+                verbose = getOption("gaussmix.verbose", interactive())) {
   call <- match.call()
   control <- as_control(control)
   units <- data_units(x)
@@ -231,7 +239,8 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   # E-step at the end.
   pos <- w > 0
   xf <- if (all(pos)) x else x[pos, , drop = FALSE]
-  grid <- fit_grid(xf, ws$w[pos], k, model, start, n_init, control, threads, ws)
+  if (!isTRUE(verbose) && !isFALSE(verbose)) stop("`verbose` must be TRUE or FALSE.", call. = FALSE)
+  grid <- fit_grid(xf, ws$w[pos], k, model, start, n_init, control, threads, ws, verbose)
   if (!all(pos) && !is.null(grid$best)) {
     p <- grid$best
     z <- tryCatch(.Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)$z, error = function(e) {

@@ -3,7 +3,8 @@
 # into the BIC and ICL tables with the reasons of the failed cells; src/sweep.c fits
 # the cells, with the cross starts and the refinement of the best ones, and chooses.
 
-fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws) {
+fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
+                     verbose = FALSE) {
   dn <- list(as.character(ks), models)
   # Cells with as many free parameters as distinct rows are not fitted.
   df <- outer(ks, models, Vectorize(function(k, m) model_df(m, ncol(x), k)))
@@ -14,12 +15,14 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws) {
   starts <- lapply(ks, function(k) make_starts(prep, x, w, k, n_init, control))
   priors <- lapply(ks, function(k) resolve_prior(control$prior, x, w, k))
   sub <- prep$hc$sub
+  progress <- if (verbose) progress_line()
+  if (!is.null(progress)) on.exit(attr(progress, "done")())
   res <- .Call(C_gmm_sweep, list(
     x, w, as.integer(ks), models, !spurious, starts,
     if (!is.null(sub)) x[sub, , drop = FALSE], if (!is.null(sub)) w[sub], priors,
     control_vector(control, threads),
     c(control$screen_tol, control$refine_bic, control$cross_starts, ws$scale, ws$logn),
-    as.integer(threads)))
+    as.integer(threads), progress))
   bic <- matrix(res$bic, length(ks), dimnames = dn)
   icl <- matrix(res$icl, length(ks), dimnames = dn)
   reasons <- matrix(NA_character_, length(ks), length(models), dimnames = dn)
@@ -98,4 +101,43 @@ print.gmm_bic_table <- function(x, digits = getOption("digits"), ...) {
     cat("Failed fits:\n", format_reasons(reasons), "\n", sep = "")
   }
   invisible(x)
+}
+
+# A progress line for the sweep, as `progress(phase, done, total)` that the C sweep
+# calls now and then: nothing for the first getOption("gaussmix.progress_after", 2)
+# seconds (short sweeps stay silent), then one line, redrawn in place, with the
+# phase, its tasks done and the time left in it at the rate so far; cleared when the
+# sweep ends (the returned function's "done" attribute).
+progress_line <- function() {
+  after <- getOption("gaussmix.progress_after", 2)
+  t0 <- proc.time()[["elapsed"]]
+  phase_t0 <- t0
+  phase_now <- 0L
+  width <- 0L
+  labels <- c("fitting the cells", "cross starts", "refining the best cells",
+              "refining the best cells")
+  show <- function(text) {
+    cat("\r", formatC(text, width = -width), sep = "")
+    width <<- max(width, nchar(text))
+    utils::flush.console()
+  }
+  f <- function(phase, done, total) {
+    now <- proc.time()[["elapsed"]]
+    if (phase != phase_now) {
+      phase_now <<- phase
+      phase_t0 <<- now
+    }
+    if (now - t0 < after) return(invisible())
+    left <- if (done > 0L && done < total) (now - phase_t0) / done * (total - done) else NA
+    show(sprintf("gmm: %s, %d of %d done, %s elapsed%s", labels[phase], done, total,
+                 format_seconds(now - t0),
+                 if (is.na(left)) "" else paste0(", about ", format_seconds(left), " left")))
+    invisible()
+  }
+  attr(f, "done") <- function() if (width > 0L) cat("\r", strrep(" ", width), "\r", sep = "")
+  f
+}
+
+format_seconds <- function(s) {
+  if (s < 60) sprintf("%.0f s", s) else sprintf("%d min %02.0f s", as.integer(s %/% 60), s %% 60)
 }

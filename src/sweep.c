@@ -28,6 +28,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "gaussmix.h"
 
 /* Cells run side by side when every thread can hold an n x K responsibility matrix of
@@ -96,6 +97,10 @@ typedef struct {
   double *dsuff;        /* nk x 2 copies of (nk, mean, scatter) */
   /* the current phase's tasks */
   int phase, ntask, *task;
+  /* progress: an R function(phase, done, total), or R_NilValue */
+  SEXP progress;
+  int done;             /* tasks of the phase finished (atomic) */
+  double last;          /* when progress was last called (seconds) */
 } sw_sweep;
 
 static sw_cell *cell_at(sw_sweep *S, int row, int col) { return S->cells + row + (size_t) col * S->nk; }
@@ -254,6 +259,31 @@ static void task_refine(sw_sweep *S, sw_cell *c, int th)
   c->refined = 1;
 }
 
+/* ---- progress ----------------------------------------------------------------- */
+
+static double now_seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* Calls R's progress(phase, done, total), on thread 0 only, at most every 0.2 s
+ * unless `force` (the end of a phase).  The function decides whether to show
+ * anything; an error or interrupt in it ends the sweep as any other would. */
+static void report(sw_sweep *S, int force)
+{
+  if (S->progress == R_NilValue) return;
+  const double t = now_seconds();
+  if (!force && t - S->last < 0.2) return;
+  S->last = t;
+  SEXP call = PROTECT(lang4(S->progress, ScalarInteger(S->phase),
+                            ScalarInteger(__atomic_load_n(&S->done, __ATOMIC_RELAXED)),
+                            ScalarInteger(S->ntask)));
+  eval(call, R_GlobalEnv);
+  UNPROTECT(1);
+}
+
 static void phase_task(void *arg, int t, int th)
 {
   sw_sweep *S = (sw_sweep *) arg;
@@ -264,19 +294,32 @@ static void phase_task(void *arg, int t, int th)
   case 2: task_cross(S, c, th); break;
   default: task_refine(S, c, th); break;
   }
+  __atomic_fetch_add(&S->done, 1, __ATOMIC_RELAXED);
+  if (th == 0) report(S, 0);
 }
 
-static void check_interrupt(void) { R_CheckUserInterrupt(); }
+/* The sweep whose phase thread 0 is waiting on, for the idle callback (gm_parallel's
+ * takes no argument; one sweep runs at a time, from R's thread). */
+static sw_sweep *waiting_sweep;
+
+static void check_interrupt(void)
+{
+  R_CheckUserInterrupt();
+  if (waiting_sweep) report(waiting_sweep, 0);
+}
 
 /* Runs the current phase's tasks: side by side when rows are few, else one after the
  * other with the rows of each pass split over the threads (see the constants above). */
 static void run_phase(sw_sweep *S)
 {
   if (!S->ntask) return;
+  S->done = 0;
   if (S->side_ok && S->ntask > 1) {
     S->side = 1;
     S->T[0].pw.nthreads = 1;
+    waiting_sweep = S;
     gm_parallel(S->threads, S->ntask, phase_task, S, check_interrupt);
+    waiting_sweep = NULL;
     S->side = 0;
   } else {
     for (int t = 0; t < S->ntask; t++) {
@@ -287,6 +330,7 @@ static void run_phase(sw_sweep *S)
       phase_task(S, t, 0);
     }
   }
+  report(S, 1);
   if (S->overflow)
     error("the log-likelihood weighted by `weights` overflows; rescale them.");
 }
@@ -387,6 +431,7 @@ static SEXP sweep_body(void *arg)
 static void sweep_cleanup(void *arg, Rboolean jump)
 {
   sw_sweep *S = (sw_sweep *) arg;
+  waiting_sweep = NULL;
   if (jump) {
     __atomic_store_n(&S->abort, 1, __ATOMIC_RELAXED);
     gm_pool_wait();
@@ -628,7 +673,7 @@ static SEXP sweep_out(sw_sweep *S, int best)
 }
 
 /* gmm_sweep(args), args = list(x, w, ks, models, fit, starts, sub_x, sub_w, priors,
- * control, sweep, threads):
+ * control, sweep, threads, progress):
  *   x, w          the rows of positive weight, weights of mean 1 (see R's weight_scale);
  *   ks, models    the grid's K values (integer) and model names;
  *   fit           logical length(ks) x length(models): the cells to fit;
@@ -641,13 +686,15 @@ static SEXP sweep_out(sw_sweep *S, int best)
  *   sweep         c(screen_tol, refine_bic, cross_starts, scale, logn): scale turns the
  *                 log-likelihood into the units of the user's weights, logn is the log
  *                 of their sum;
- *   threads       the number of threads.
+ *   threads       the number of threads;
+ *   progress      NULL, or an R function(phase, done, total) called now and then from
+ *                 R's thread as the phases' tasks finish (see report()).
  * Returns the tables (bic, icl, loglik, and for failed cells status, bad, iterations,
  * value and whether it failed while refining; origin of each fit), and `best`, the
  * chosen cell's fit (NULL when no cell could be fitted). */
 SEXP gmm_sweep(SEXP args)
 {
-  if (TYPEOF(args) != VECSXP || LENGTH(args) != 12) error("'args' must be a list of 12");
+  if (TYPEOF(args) != VECSXP || LENGTH(args) != 13) error("'args' must be a list of 13");
   sw_sweep *S = (sw_sweep *) R_alloc(1, sizeof(sw_sweep));
   memset(S, 0, sizeof *S);
   gm_data_arg(VECTOR_ELT(args, 0), VECTOR_ELT(args, 1), &S->D, 1);
@@ -701,6 +748,10 @@ SEXP gmm_sweep(SEXP args)
       INTEGER(th)[0] > GM_MAX_THREADS)
     error("'threads' must be a whole number from 1 to %d", GM_MAX_THREADS);
   S->threads = INTEGER(th)[0];
+  S->progress = VECTOR_ELT(args, 12);
+  if (S->progress != R_NilValue && !isFunction(S->progress))
+    error("'progress' must be NULL or a function");
+  S->last = now_seconds();
   /* Screening pays when there is more than one fit to compare: several cells, or
    * several starts of one cell (each start to screen_tol, the best on to tol). */
   int many = S->nk * S->nm > 1;

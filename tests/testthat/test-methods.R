@@ -301,3 +301,41 @@ test_that("tidy(), glance() and augment() work through the generics package", {
   expect_identical(as.integer(an$.class), unname(predict(f, USArrests[1:5, ])))
   expect_error(generics::augment(f, data = USArrests[1:3, ]), "has 3 rows")
 })
+
+test_that("verbose = TRUE shows one progress line for a sweep, and clears it", {
+  old <- options(gaussmix.progress_after = 0)
+  on.exit(options(old), add = TRUE)
+  out <- capture.output(f <- gmm(iris[1:4], verbose = TRUE, threads = 1))
+  txt <- paste(out, collapse = "\n")
+  expect_match(txt, "gmm: fitting the cells, [0-9]+ of 126 done")
+  expect_match(txt, "gmm: refining the best cells")
+  expect_match(txt, "\r *\r$")   # cleared at the end
+  # the same fit as without progress
+  g <- gmm(iris[1:4], verbose = FALSE, threads = 1)
+  expect_identical(f$bic_table, g$bic_table)
+  # silent by default outside interactive sessions, and when the sweep is quick
+  expect_identical(capture.output(q1 <- gmm(iris[1:4], k = 2, model = "VVV")), character())
+  options(gaussmix.progress_after = 2)
+  expect_identical(capture.output(q2 <- gmm(iris[1:4], k = 2, model = "VVV", verbose = TRUE)), character())
+  expect_error(gmm(iris[1:4], verbose = NA), "`verbose` must be TRUE or FALSE")
+  # an error in the progress function ends a threaded sweep cleanly, and the
+  # next sweep runs as usual
+  x <- as.matrix(iris[1:4])
+  w <- rep(1, 150)
+  z <- diag(3)[rep(1:3, each = 50), ]
+  starts <- list(list(list(0L, .Call(gaussmix:::C_gmm_suff, x, w, z))))
+  models <- gmm_models(d = 4)$model
+  args <- list(x, w, 3L, models, matrix(TRUE, 1, 14), starts, NULL, NULL, list(NULL),
+               gaussmix:::control_vector(gmm_control(), 2L), c(1e-5, 10, 1, 1, log(150)), 2L,
+               function(phase, done, total) if (done >= 2) stop("stop here"))
+  expect_error(.Call(gaussmix:::C_gmm_sweep, args), "stop here")
+  args[[13]] <- 3
+  expect_error(.Call(gaussmix:::C_gmm_sweep, args), "'progress' must be NULL or a function")
+  args[[13]] <- NULL
+  args[13] <- list(NULL)
+  r1 <- .Call(gaussmix:::C_gmm_sweep, args)
+  args[[12]] <- 1L
+  r2 <- .Call(gaussmix:::C_gmm_sweep, args)
+  expect_true(is.finite(r1$best$loglik))
+  expect_identical(r1$bic, r2$bic)
+})
