@@ -139,5 +139,5 @@ progress_line <- function() {
 }
 
 format_seconds <- function(s) {
-  if (s < 60) sprintf("%.0f s", s) else sprintf("%d min %02.0f s", as.integer(s %/% 60), s %% 60)
+  if (s < 1) "under 1 s" else if (s < 60) sprintf("%.0f s", s) else sprintf("%d min %02.0f s", as.integer(s %/% 60), s %% 60)
 }
