@@ -137,18 +137,26 @@
 #'   \item{classification}{the component of largest responsibility for each row
 #'     (the first of equal ones), named by the data's row names.}
 #'   \item{uncertainty}{one minus the largest responsibility, named likewise.}
-#'   \item{iterations, converged}{EM iterations of the chosen fit and whether it
-#'     met the tolerance.}
+#'   \item{iterations, converged}{EM iterations (M-steps) of the chosen fit, from
+#'     its start through screening and refinement, and whether it met the
+#'     tolerance.}
 #'   \item{inner_fail}{for models with an iterative M-step, the number of M-steps
 #'     whose inner loop stopped at `inner_max_iter` (0 otherwise).}
-#'   \item{loglik_trace}{the log-likelihood after each iteration, starting from
-#'     the initial parameters.}
+#'   \item{loglik_trace}{the log-likelihood of the chosen fit's path: at its
+#'     start, then after each EM iteration kept (an accelerated step counts once),
+#'     through screening and refinement. It never decreases.}
 #'   \item{bic_table}{matrix of BIC values with the K values as row names and the
 #'     models as column names; `NA` where a fit failed, with the reasons in its
 #'     attribute `"reasons"` (a character matrix of the same shape). It has class
 #'     `gmm_bic_table` only for printing; `unclass()` gives the plain matrix.}
 #'   \item{icl_table}{the ICL of every cell, in the same layout (`NA` where the
 #'     fit failed).}
+#'   \item{start}{where the chosen fit's EM started, in words: a cut of a
+#'     hierarchical tree, a random start, the parameters given, or the
+#'     responsibilities of another model's fit (a cross start).}
+#'   \item{screened}{how many of the first entries of `loglik_trace` are the fit
+#'     to `control$screen_tol`, after which it was refined to `tol`; `NA` when the
+#'     fit was not screened (one cell with one start).}
 #'   \item{weights}{the frequency weights (all 1 when none were given).}
 #'   \item{na.action}{with a `na.action` that dropped rows, those rows (as
 #'     [stats::na.omit()] records them); absent otherwise.}
@@ -528,6 +536,8 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
     converged = fit$converged,
     inner_fail = fit$inner_fail,
     loglik_trace = fit$trace,
+    start = fit$start,
+    screened = fit$screened,
     bic_table = bic_table,
     icl_table = icl_table,
     weights = w,

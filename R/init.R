@@ -111,30 +111,45 @@ prepare_starts <- function(x, w, start, control, kmax) {
 make_starts <- function(prep, x, w, k, n_init, control) {
   if (identical(prep$methods, "given")) {
     s <- prep$start
-    return(list(list(2L, list(s$pro, s$mean, s$sigma))))
+    return(list("the parameters given as init" = list(2L, list(s$pro, s$mean, s$sigma))))
   }
   n <- nrow(x)
   suff <- function(cl) list(0L, .Call(C_gmm_suff, x, w, hard_z(cl, k)))
-  if (k == 1L) return(list(suff(rep(1L, n))))
+  if (k == 1L) return(list("all rows in one group" = suff(rep(1L, n))))
   random <- unlist(lapply(setdiff(prep$methods, "hc"), function(method) {
-    switch(method,
+    parts <- switch(method,
       "kmeans++" = lapply(seq_len(n_init), function(r) .Call(C_gmm_kmeans, prep$xs, w, k, control$lloyd)),
       random = lapply(seq_len(n_init), function(r) random_partition(prep$xs, w, k))
     )
+    stats::setNames(parts, sprintf("%s start %d", if (method == "random") "a random" else "k-means++",
+                                   seq_len(n_init)))
   }), recursive = FALSE)
-  starts <- lapply(unique(random), suff)
+  keep <- !duplicated(random)
+  starts <- lapply(random[keep], suff)
   if ("hc" %in% prep$methods) {
     hc <- prep$hc
-    cuts <- unique(lapply(hc$labels, function(l) l[, k]))
-    if (is.null(hc$sub)) {
-      starts <- c(lapply(cuts, suff), starts)
+    cuts <- lapply(hc$labels, function(l) l[, k])
+    tree <- c(vvv = "VVV", ward = "Ward's")[names(cuts)]
+    first <- !duplicated(cuts)
+    # one start per distinct partition, named by every tree that gives it
+    labels <- vapply(which(first), function(i) {
+      same <- vapply(cuts, identical, logical(1), cuts[[i]])
+      sprintf("the %s tree%s cut at %d groups%s", paste(tree[same], collapse = " and "),
+              if (sum(same) > 1L) "s" else "", k, if (is.null(hc$sub)) "" else " (on a subset)")
+    }, character(1))
+    cuts <- cuts[first]
+    hc_starts <- if (is.null(hc$sub)) {
+      lapply(cuts, suff)
     } else {
       xs <- x[hc$sub, , drop = FALSE]
       ws <- w[hc$sub]
-      starts <- c(lapply(cuts, function(cl) list(1L, .Call(C_gmm_suff, xs, ws, hard_z(cl, k)))),
-                  starts)
+      lapply(cuts, function(cl) list(1L, .Call(C_gmm_suff, xs, ws, hard_z(cl, k))))
     }
-    if (ncol(x) == 1L) starts <- c(starts, list(suff(quantile_partition(x[, 1], w, k))))
+    starts <- c(stats::setNames(hc_starts, labels), starts)
+    if (ncol(x) == 1L) {
+      starts <- c(starts, list(suff(quantile_partition(x[, 1], w, k))))
+      names(starts)[length(starts)] <- sprintf("%d groups cut at the quantiles", k)
+    }
   }
   starts
 }

@@ -39,6 +39,7 @@ summary.gmm <- function(object, ...) {
     k = object$k, n = object$n, d = object$d, nobs = nobs(object),
     loglik = object$loglik, df = object$df, bic = object$bic, icl = object$icl,
     converged = object$converged, iterations = object$iterations,
+    start = object$start, screened = object$screened,
     table = table_weighted(stats::na.omit(object$classification), object$weights, object$k),
     na.action = object$na.action,
     pro = p$pro, mean = p$mean
@@ -57,9 +58,14 @@ print.summary.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
   crit[c("logLik", "BIC", "ICL")] <- lapply(crit[c("logLik", "BIC", "ICL")], sprintf, fmt = "%.3f")
   print(crit, row.names = FALSE)
   if (!is.null(x$na.action)) cat("(", stats::naprint(x$na.action), ")\n", sep = "")
-  cat(sprintf("\nEM %s after %d iteration%s.\n",
+  cat(sprintf("\nEM %s after %d iteration%s%s.\n",
               if (x$converged) "converged" else "did NOT converge", x$iterations,
-              if (x$iterations == 1L) "" else "s"))
+              if (x$iterations == 1L) "" else "s",
+              if (is.null(x$start)) "" else paste(", started from", x$start)))
+  if (length(x$screened) && !is.na(x$screened)) {
+    cat(sprintf("The first %d log-likelihood values are the fit to the screening tolerance, the rest its refinement.\n",
+                x$screened))
+  }
   cat("\nClustering table:\n")
   print(x$table)
   cat("\nMixing proportions:\n")

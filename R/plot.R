@@ -79,12 +79,34 @@ axis_label <- function(x, j) {
   if (is.na(u)) v else sprintf("%s (%s)", v, u)
 }
 
+# The chosen fit's path: the gap between each step's log-likelihood and the final
+# one, on a log scale, so that changes of 1e-10 are as visible as changes of 100
+# (the log-likelihood itself would read the same at every tick); the final point,
+# at gap 0, is marked on the bottom axis. A dashed line marks where the screened
+# fit was refined to tol, and the subtitle says where EM started.
 plot_loglik <- function(x, ...) {
   tr <- x$loglik_trace
-  draw(graphics::plot, list(seq_along(tr) - 1L, tr, type = "o", pch = 16, cex = 0.5,
-                            xlab = "EM iteration", ylab = "log-likelihood",
-                            main = sprintf("Log-likelihood by iteration, model %s, K = %d",
-                                           x$model, x$k)), ...)
+  it <- seq_along(tr) - 1L
+  gap <- max(tr) - tr
+  pos <- gap > 0
+  sub <- if (is.null(x$start)) NULL else paste("started from", x$start)
+  main <- sprintf("EM path, model %s, K = %d (final log-likelihood %.6g)", x$model, x$k,
+                  max(tr))
+  if (!any(pos)) {   # converged at once: nothing to show on a log scale
+    draw(graphics::plot, list(it, tr, type = "o", pch = 16, cex = 0.6, xlab = "EM iteration",
+                              ylab = "log-likelihood", main = main, sub = sub), ...)
+    return(invisible())
+  }
+  lo <- min(gap[pos]) / 10
+  draw(graphics::plot, list(it, pmax(gap, lo), type = "o", pch = ifelse(pos, 16, 1), cex = 0.6,
+                            log = "y", xlab = "EM iteration",
+                            ylab = "final log-likelihood minus log-likelihood",
+                            main = main, sub = sub), ...)
+  if (length(x$screened) && !is.na(x$screened) && x$screened < length(tr)) {
+    graphics::abline(v = x$screened - 1L, lty = 2, col = "grey40")
+    graphics::mtext("refined to tol", side = 3, at = x$screened - 1L, adj = -0.05, cex = 0.8,
+                    col = "grey40")
+  }
 }
 
 okabe_ito <- c("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7",

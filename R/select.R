@@ -32,7 +32,14 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
   reasons[failed] <- paste0(
     failure_reason(res$status[failed], res$bad[failed], res$iterations[failed], res$value[failed]),
     ifelse(res$refining[failed], " (while refining to tol)", ""))
-  list(best = res$best, bic_table = with_reasons(bic, reasons), icl_table = icl)
+  best <- res$best
+  if (!is.null(best)) {   # where the chosen fit started, in words
+    r <- match(length(best$pro), ks)
+    best$start <- if (best$origin > 0L) names(starts[[r]])[best$origin]
+                  else sprintf("the responsibilities of the %s fit with K = %d (a cross start)",
+                               models[-best$origin], ks[r])
+  }
+  list(best = best, bic_table = with_reasons(bic, reasons), icl_table = icl)
 }
 
 # The number of distinct rows of x among the rows of positive weight, or enough + 1

@@ -59,6 +59,7 @@ typedef struct {
   double *trace;                            /* malloc'd, internal units */
   int ntrace;
   int origin;           /* 1-based start, or -(column) of the model whose fit started it */
+  int nscreen;          /* trace entries before the refinement to tol, or -1 */
   /* why it failed, when it holds no fit */
   int fstatus, fbad, fiter, frefining;
   double fvalue;
@@ -159,7 +160,10 @@ static void keep_fit(sw_sweep *S, int th, sw_cell *c, const gm_result *res, int 
   c->deg = res->deg;
   c->deg_bad = res->deg_bad;
   c->deg_value = res->deg_value;
-  if (!continues) c->origin = origin;
+  if (!continues) {
+    c->origin = origin;
+    c->nscreen = -1;
+  }
 }
 
 static void note_failure(sw_cell *c, const gm_result *res, int refining, int iter_before)
@@ -255,7 +259,9 @@ static void task_refine(sw_sweep *S, sw_cell *c, int th)
     note_failure(c, &res, 1, c->iterations);
     return;
   }
+  const int before = c->ntrace;
   keep_fit(S, th, c, &res, 0, 1);
+  c->nscreen = before;
   c->refined = 1;
 }
 
@@ -563,15 +569,17 @@ SEXP gmm_classify(SEXP z)
 
 /* The chosen cell's fit as R reads it: its components in canonical order (`order`
  * gives, for each, its place in the fit), their responsibilities from one E-step
- * (columns named 1 .. K), and each row's classification and uncertainty. */
+ * (columns named 1 .. K), each row's classification and uncertainty, its
+ * log-likelihood path (`trace`, of which the first `screened` entries, NA without
+ * screening, are the fit to screen_tol) and where it started (`origin`). */
 static SEXP best_out(sw_sweep *S, const sw_cell *c)
 {
   const int d = S->D.d, k = c->k, n = S->D.n;
   const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
                          "converged", "inner_fail", "inner_converged", "entropy", "df",
                          "bic", "degenerate", "value", "model", "origin", "order",
-                         "classification", "uncertainty"};
-  SEXP out = PROTECT(gm_new_list(names, 20));
+                         "classification", "uncertainty", "screened"};
+  SEXP out = PROTECT(gm_new_list(names, 21));
   SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
   SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
   SET_VECTOR_ELT(out, 2, gm_alloc_array3(d, k));
@@ -634,6 +642,7 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
   SET_VECTOR_ELT(out, 14, ScalarReal(c->deg_value));
   SET_VECTOR_ELT(out, 15, mkString(c->M->name));
   SET_VECTOR_ELT(out, 16, ScalarInteger(c->origin));
+  SET_VECTOR_ELT(out, 20, ScalarInteger(c->nscreen >= 0 ? c->nscreen : NA_INTEGER));
   UNPROTECT(1);
   return out;
 }

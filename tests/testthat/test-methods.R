@@ -339,3 +339,28 @@ test_that("verbose = TRUE shows one progress line for a sweep, and clears it", {
   expect_true(is.finite(r1$best$loglik))
   expect_identical(r1$bic, r2$bic)
 })
+
+test_that("the chosen fit's path says where it started and where refinement began", {
+  f <- gmm(iris[, 1:4])
+  expect_identical(f$model, "VEV")
+  expect_match(f$start, "^the responsibilities of the [A-Z]{3} fit with K = 2 \\(a cross start\\)$")
+  expect_true(f$screened >= 1L && f$screened <= length(f$loglik_trace))
+  expect_true(all(diff(f$loglik_trace) >= -1e-9 * abs(f$loglik)))
+  expect_lte(length(f$loglik_trace), f$iterations + 1L)
+  expect_match(capture.output(print(summary(f))), "started from the responsibilities of the", all = FALSE)
+  g <- gmm(faithful, k = 2, model = "VVV")
+  expect_match(g$start, "^the (VVV|Ward's|VVV and Ward's) trees? cut at 2 groups$")
+  p <- g$parameters
+  h <- gmm(faithful, model = "VVV", init = list(mean = p$mean, sigma = p$sigma, pro = p$pro))
+  expect_identical(h$start, "the parameters given as init")
+  expect_true(is.na(h$screened))   # one cell, one start: nothing to screen
+  r <- gmm(faithful, k = 3, model = "EII", init = "random", n_init = 2)
+  expect_match(r$start, "^a random start [12]$")
+  one <- gmm(faithful$waiting, k = 1)
+  expect_identical(one$start, "all rows in one group")
+  expect_match(gmm(faithful$waiting, k = 3, model = "V")$start, "tree cut at 3 groups|groups cut at the quantiles")
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_invisible(plot(f, what = "loglik"))
+  expect_invisible(plot(h, what = "loglik"))
+})
