@@ -2,12 +2,17 @@
 #'
 #' @param x A `gmm` object.
 #' @param what Which plots, one or more of: `"density"` (1-D: histogram of the data
-#'   with the mixture density and each weighted component; d >= 2: contours of the
-#'   mixture density over the data), `"bic"` (BIC against K for every model
-#'   fitted, smaller is better), `"classification"` (the data coloured by
-#'   component; for d >= 2 with each component's 95% ellipse) and
-#'   `"uncertainty"` (one minus the largest posterior probability), `"loglik"`
-#'   (the log-likelihood after each EM iteration of the chosen fit). With several,
+#'   with the mixture density and each weighted component; d >= 2: in each plane,
+#'   the contours of the mixture density that enclose 25, 50, 75 and 95% of the
+#'   data, labelled, as `densityMclust()`'s highest-density regions), `"bic"` (BIC
+#'   against K for every model fitted, smaller is better, over the range that
+#'   decides the choice, with the legend outside the curves), `"classification"`
+#'   (the data coloured by component; for d >= 2 with each component's 95%
+#'   ellipse), `"uncertainty"` (one minus the largest posterior probability: for
+#'   d >= 2 the points coloured by component, with the ellipses, and sized on an
+#'   absolute scale from 0 to its largest possible value 1 - 1/K, with a legend of
+#'   sizes) and `"loglik"` (the chosen fit's path: how far each step's
+#'   log-likelihood is below the final one, on a log scale). With several,
 #'   each is drawn in turn, asking before each new page in an interactive session.
 #'   Names are matched in any case and by unique prefix, so mclust's `"BIC"`,
 #'   `"classification"`, `"uncertainty"` and `"density"` work as in
@@ -22,6 +27,12 @@
 #'   (`xlab`, `main`, `xlim`, ...), which override the defaults.
 #' @details Axis labels name the variable, with its units when the data gave them
 #'   (a `"units"` attribute on the column, as in [heights]).
+#'
+#'   For d >= 3 the planes of every pair of `dimens` are drawn as a matrix of
+#'   panels with axes on alternate outer sides, as [graphics::pairs()] draws
+#'   them, and the title above. If a layout of several figures is set
+#'   (`par(mfrow =)` or `par(mfcol =)`), each plane is drawn as a figure of its
+#'   own in that layout instead, with its axes and title. `par()` is left as it was.
 #' @return `x`, invisibly.
 #' @export
 #' @examples
@@ -45,7 +56,7 @@ plot.gmm <- function(x, what = c("density", "bic", "classification", "uncertaint
       density = if (x$d == 1L) density_1d(x, col, breaks, ...) else density_nd(x, dimens, ...),
       bic = plot_bic(x, ...),
       classification = if (x$d == 1L) class_1d(x, col, ...) else class_nd(x, dimens, col, ...),
-      uncertainty = if (x$d == 1L) uncert_1d(x, ...) else uncert_nd(x, dimens, ...),
+      uncertainty = if (x$d == 1L) uncert_1d(x, col, ...) else uncert_nd(x, dimens, col, ...),
       loglik = plot_loglik(x, ...)
     )
   }
@@ -147,25 +158,41 @@ density_1d <- function(x, col, breaks = "FD", ...) {
                    legend = c("mixture", sprintf("component %d (%.2f)", seq_len(x$k), p$pro)))
 }
 
+# BIC against K, one curve per model, the chosen cell circled. The y range shows
+# what matters for the choice: from the smallest BIC up to the worst of the models'
+# own best values (at most half the whole range, so that a few very poor cells at
+# K = 1 do not squash the rest into a band); points above it are left out, and the
+# legend sits outside the curves, in the right margin.
 plot_bic <- function(x, ...) {
-  b <- x$bic_table
+  b <- unclass(x$bic_table)
   ks <- as.numeric(rownames(b))
   pch <- seq_len(ncol(b)) %% 25
   col <- rep_len(c(okabe_ito[-8], "grey40"), ncol(b))
   ok <- is.finite(b)
   if (!any(ok)) return(invisible())
-  r <- range(b[ok])
-  ncol_legend <- min(7L, ncol(b))
-  headroom <- 0.08 * ceiling(ncol(b) / ncol_legend) + 0.04   # room above the curves
+  lo <- min(b[ok])
+  best_by_model <- apply(b, 2L, function(v) if (any(is.finite(v))) min(v, na.rm = TRUE) else NA)
+  hi <- min(max(best_by_model, na.rm = TRUE), lo + 0.5 * diff(range(b[ok])))
+  if (hi <= lo) hi <- max(b[ok])
+  if (hi <= lo) hi <- lo + 1
+  pad <- 0.05 * (hi - lo)
+  old <- graphics::par(mar = graphics::par("mar") + c(0, 0, 0, 4.5))
+  on.exit(graphics::par(old))
   draw(graphics::matplot, list(ks, b, type = "b", pch = pch, col = col, lty = 1, xaxt = "n",
-                               ylim = c(r[1], r[2] + headroom * diff(r)),
+                               ylim = c(lo - pad, hi + pad),
                                xlab = "Number of components K",
-                               ylab = "BIC (smaller is better)", main = "BIC by model and K"),
-       ...)
+                               ylab = "BIC (smaller is better)",
+                               main = sprintf("BIC by model and K (chosen: %s, K = %d)",
+                                              x$model, x$k)), ...)
   graphics::axis(1, at = ks)
   graphics::points(x$k, x$bic, cex = 2.5, lwd = 2)
-  graphics::legend("top", legend = colnames(b), col = col, pch = pch, lty = 1,
-                   bty = "n", ncol = ncol_legend, cex = 0.85)
+  graphics::legend("topleft", inset = c(1.01, 0), xpd = TRUE, legend = colnames(b), col = col,
+                   pch = pch, lty = 1, bty = "n", cex = 0.85)
+  if (any(b[ok] > hi + pad)) {
+    graphics::mtext(sprintf("%d value%s above the top, left out", sum(b[ok] > hi + pad),
+                            if (sum(b[ok] > hi + pad) == 1L) " is" else "s are"),
+                    side = 3, line = 0.2, cex = 0.8, col = "grey40")
+  }
 }
 
 class_1d <- function(x, col, ...) {
@@ -178,65 +205,105 @@ class_1d <- function(x, col, ...) {
   graphics::axis(2, at = seq_len(x$k))
 }
 
-uncert_1d <- function(x, ...) {
+uncert_1d <- function(x, col, ...) {
+  keep <- !is.na(x$uncertainty)
   v <- x$data[, 1]
+  u <- x$uncertainty[keep]
   o <- order(v)
-  draw(graphics::plot, list(v[o], x$uncertainty[o], type = "h", col = "grey40",
+  draw(graphics::plot, list(v[o], u[o], type = "h", col = col[x$classification[keep][o]],
                             xlab = axis_label(x, 1L), ylab = "uncertainty (1 - max posterior)",
-                            ylim = c(0, max(1 - 1 / x$k, 1e-3)),
-                            main = "Classification uncertainty"), ...)
+                            ylim = c(0, 1 - 1 / max(x$k, 2L)),
+                            main = sprintf("Classification uncertainty, model %s, K = %d",
+                                           x$model, x$k)), ...)
+  graphics::legend("topright", bty = "n", lty = 1, lwd = 2, col = col,
+                   legend = sprintf("component %d", seq_len(x$k)), cex = 0.85)
 }
 
-# A matrix of panels for the pairs of coordinates in `dimens`; a single panel for two.
-pairs_panels <- function(x, dimens, panel) {
-  vars <- colnames(x$data)
-  if (length(dimens) == 2L) {
-    panel(dimens[1], dimens[2], labels = TRUE)
+# The panels for the pairs of coordinates in `dimens`: one panel for two; for more,
+# a matrix of panels with axes on alternate outer sides and the title above, as
+# pairs() draws them, unless the user has set a layout of several figures
+# (par(mfrow) or par(mfcol)), which a matrix would replace: then one figure per
+# pair, each with its axes and title, filling the user's layout. `panel(i, j,
+# labels)` draws coordinate j against i with limits `lims`; `legend_fn`, if any,
+# draws the legend (on the single panel, or in the top-left corner of the matrix).
+pairs_panels <- function(x, dimens, panel, main, legend_fn = NULL) {
+  if (length(dimens) == 2L || prod(graphics::par("mfrow")) > 1L) {
+    pairs <- utils::combn(dimens, 2L)
+    for (p in seq_len(ncol(pairs))) {
+      panel(pairs[1, p], pairs[2, p], labels = TRUE)
+      graphics::title(main = main)
+      if (!is.null(legend_fn)) legend_fn()
+    }
     return(invisible())
   }
   m <- length(dimens)
-  old <- graphics::par(mfrow = c(m, m), mar = c(0.4, 0.4, 0.4, 0.4), oma = c(3, 3, 3, 3))
+  lims <- var_limits(x)
+  old <- graphics::par(mfrow = c(m, m), mar = rep(0.25, 4), oma = c(4, 4, 5, 4))
   on.exit(graphics::par(old))
   for (a in seq_len(m)) for (b in seq_len(m)) {
+    i <- dimens[b]
+    j <- dimens[a]
     if (a == b) {
       graphics::plot.new()
-      graphics::text(0.5, 0.5, axis_label(x, dimens[a]), cex = 1.3)
+      graphics::plot.window(lims[, i], lims[, i])
+      graphics::box(col = "grey70")
+      graphics::text(mean(lims[, i]), mean(lims[, i]), axis_label(x, i), cex = 1.2)
+      if (a == 1L && !is.null(legend_fn)) legend_fn(small = TRUE)
     } else {
-      panel(dimens[b], dimens[a], labels = FALSE)
+      panel(i, j, labels = FALSE)
     }
+    # axes on the outer sides, alternating as pairs() does
+    if (a == m && b %% 2L == 1L) graphics::axis(1)
+    if (a == 1L && b %% 2L == 0L) graphics::axis(3)
+    if (b == 1L && a %% 2L == 0L) graphics::axis(2)
+    if (b == m && a %% 2L == 1L) graphics::axis(4)
   }
+  graphics::mtext(main, side = 3, outer = TRUE, line = 2.5, font = 2, cex = 1.1)
 }
 
-# The scatter of coordinates i and j; axes and titles only on a single panel.
-panel_plot <- function(x, i, j, labels, main, ...) {
-  defaults <- list(x$data[, i], x$data[, j],
+# Axis limits for each coordinate: the data and every component's 95% ellipse
+# (mean +- sqrt(qchisq(0.95, 2)) standard deviations), the same in every panel.
+var_limits <- function(x) {
+  p <- x$parameters
+  r <- sqrt(stats::qchisq(0.95, 2))
+  vapply(seq_len(x$d), function(v) {
+    s <- sqrt(p$sigma[v, v, ])
+    range(x$data[, v], p$mean[v, ] - r * s, p$mean[v, ] + r * s)
+  }, numeric(2))
+}
+
+# The scatter of coordinates i and j; axes and labels only when `labels` (a panel
+# of its own), else the matrix draws them on its outer sides.
+panel_plot <- function(x, i, j, labels, ...) {
+  lims <- var_limits(x)
+  defaults <- list(x$data[, i], x$data[, j], xlim = lims[, i], ylim = lims[, j],
                    xlab = if (labels) axis_label(x, i) else "",
                    ylab = if (labels) axis_label(x, j) else "",
                    xaxt = if (labels) "s" else "n", yaxt = if (labels) "s" else "n",
-                   main = if (labels) main else "")
+                   main = "")
   draw(graphics::plot, defaults, ...)
+}
+
+# Each component's 95% ellipse in the plane of coordinates i and j, and its mean.
+draw_ellipses <- function(x, i, j, col) {
+  p <- x$parameters
+  for (c in seq_len(x$k)) {
+    graphics::lines(ellipse_points(p$mean[c(i, j), c], p$sigma[c(i, j), c(i, j), c]),
+                    col = col[c], lwd = 2)
+    graphics::points(p$mean[i, c], p$mean[j, c], pch = 3, cex = 1.5, lwd = 2)
+  }
 }
 
 class_nd <- function(x, dimens, col, ...) {
   p <- x$parameters
+  legend_fn <- function(small = FALSE) {
+    graphics::legend("topleft", bty = "n", pch = 16, col = col, cex = if (small) 0.7 else 0.85,
+                     legend = sprintf("component %d (%.2f)", seq_len(x$k), p$pro))
+  }
   pairs_panels(x, dimens, function(i, j, labels) {
-    ell <- lapply(seq_len(x$k), function(c) {
-      ellipse_points(p$mean[c(i, j), c], p$sigma[c(i, j), c(i, j), c])
-    })
-    around <- do.call(rbind, c(list(x$data[, c(i, j)]), ell))   # axes hold the ellipses too
-    panel_plot(x, i, j, labels, sprintf("Classification, model %s", x$model),
-               col = col[x$classification], pch = 16, cex = 0.6,
-               xlim = range(around[, 1]), ylim = range(around[, 2]), ...)
-    for (c in seq_len(x$k)) {
-      e <- ell[[c]]
-      graphics::lines(e, col = col[c], lwd = 2)
-      graphics::points(p$mean[i, c], p$mean[j, c], pch = 3, cex = 1.5, lwd = 2)
-    }
-    if (labels) {
-      graphics::legend("topleft", bty = "n", pch = 16, col = col, cex = 0.85,
-                       legend = sprintf("component %d (%.2f)", seq_len(x$k), p$pro))
-    }
-  })
+    panel_plot(x, i, j, labels, col = col[x$classification], pch = 16, cex = 0.6, ...)
+    draw_ellipses(x, i, j, col)
+  }, sprintf("Classification, model %s, K = %d", x$model, x$k), legend_fn)
 }
 
 # Boundary of the region holding 95% of a bivariate normal.
@@ -247,31 +314,48 @@ ellipse_points <- function(mu, S, level = 0.95) {
   sweep(circle %*% chol(S), 2L, mu, "+")
 }
 
+# Contours of the mixture density in each plane (the marginal mixture of the two
+# coordinates) at its highest-density-region levels: the density values that 25%,
+# 50%, 75% and 95% of the data points exceed (as densityMclust()'s "hdr" levels),
+# so that each labelled contour encloses about that share of the data.
 density_nd <- function(x, dimens, ...) {
   p <- x$parameters
+  probs <- c(0.25, 0.5, 0.75, 0.95)
   pairs_panels(x, dimens, function(i, j, labels) {
-    gx <- pretty_grid(x$data[, i])
-    gy <- pretty_grid(x$data[, j])
+    lims <- var_limits(x)
+    gx <- seq(lims[1, i], lims[2, i], length.out = 100L)
+    gy <- seq(lims[1, j], lims[2, j], length.out = 100L)
     pts <- as.matrix(expand.grid(gx, gy))
     sub <- list(p$pro, p$mean[c(i, j), , drop = FALSE], p$sigma[c(i, j), c(i, j), , drop = FALSE])
     dens <- exp(.Call(C_gmm_estep, pts, sub[[1]], sub[[2]], sub[[3]])$logdens)
-    panel_plot(x, i, j, labels, sprintf("Mixture density, model %s, K = %d", x$model, x$k),
-               col = "grey60", pch = 16, cex = 0.5, ...)
-    graphics::contour(gx, gy, matrix(dens, length(gx)), add = TRUE, drawlabels = FALSE,
-                      nlevels = 12, col = "#0072B2")
-  })
+    at_data <- exp(.Call(C_gmm_estep, x$data[, c(i, j)], sub[[1]], sub[[2]], sub[[3]])$logdens)
+    levels <- stats::quantile(at_data, 1 - probs, names = FALSE)
+    panel_plot(x, i, j, labels, col = "grey65", pch = 16, cex = 0.5, ...)
+    graphics::contour(gx, gy, matrix(dens, length(gx)), add = TRUE, levels = levels,
+                      labels = sprintf("%d%%", round(100 * probs)), labcex = 0.7,
+                      col = "#0072B2", lwd = 1.5)
+  }, sprintf("Mixture density, model %s, K = %d: regions holding 25, 50, 75 and 95%% of the data",
+             x$model, x$k))
 }
 
-pretty_grid <- function(v, n = 80L) {
-  r <- range(v)
-  seq(r[1] - 0.1 * diff(r), r[2] + 0.1 * diff(r), length.out = n)
-}
-
-uncert_nd <- function(x, dimens, ...) {
-  u <- x$uncertainty
+# Points coloured by component, with the classification's ellipses, and sized by
+# their uncertainty on an absolute scale (from 0 to its largest possible value,
+# 1 - 1/K), so that a fit with no uncertain point shows only small points.
+uncert_nd <- function(x, dimens, col, ...) {
+  u <- x$uncertainty[!is.na(x$uncertainty)]
+  umax <- 1 - 1 / x$k
+  size <- function(v) 0.3 + 2.7 * v / umax
+  shown <- c(0.01, 0.1, 0.3)
+  shown <- shown[shown < umax]
+  legend_fn <- function(small = FALSE) {
+    graphics::legend("topleft", bty = "n", pch = 1, pt.cex = size(shown), col = "grey30",
+                     cex = if (small) 0.7 else 0.85, title = "uncertainty",
+                     legend = format(shown))
+  }
   pairs_panels(x, dimens, function(i, j, labels) {
-    panel_plot(x, i, j, labels, "Classification uncertainty (larger, darker = less certain)",
-               pch = 16, cex = 0.3 + 2.5 * u / max(u, 1e-12),
-               col = grDevices::gray(0.8 * (1 - u / max(u, 1e-12))), ...)
-  })
+    panel_plot(x, i, j, labels, col = col[x$classification[!is.na(x$classification)]],
+               pch = 1, cex = size(u), ...)
+    draw_ellipses(x, i, j, col)
+  }, sprintf("Classification uncertainty, model %s, K = %d (largest %.2g)", x$model, x$k,
+             max(u)), legend_fn)
 }

@@ -364,3 +364,22 @@ test_that("the chosen fit's path says where it started and where refinement bega
   expect_invisible(plot(f, what = "loglik"))
   expect_invisible(plot(h, what = "loglik"))
 })
+
+test_that("plots keep to the user's par(mfrow) layout and restore par", {
+  pdf(NULL)
+  on.exit(dev.off())
+  f <- gmm(iris[1:4], k = 2, model = "VEV")
+  op <- par(mfrow = c(1, 2))
+  plot(f, what = "classification")          # 6 pairs, one per figure: 3 pages of 2
+  expect_identical(par("mfrow"), c(1L, 2L))
+  expect_identical(par("mfg")[1:2], c(1L, 2L))
+  plot(f, what = "uncertainty", dimens = 1:3)   # 3 more figures: the last on the left
+  expect_identical(par("mfg")[1:2], c(1L, 1L))
+  par(op)
+  mar <- par("mar")
+  plot(f, what = "bic")
+  expect_identical(par("mar"), mar)
+  plot(f, what = "density")                 # the matrix of panels, then par as it was
+  expect_identical(par("mfrow"), c(1L, 1L))
+  expect_identical(par("mar"), mar)
+})
