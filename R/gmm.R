@@ -110,10 +110,10 @@
 #'   [stats::na.fail()] is an error. A function or its name. The dropped rows are
 #'   kept in the result's `na.action`, and `weights` are for the input rows.
 #' @param verbose Whether to show progress: for a sweep that runs longer than 2
-#'   seconds (the option `gaussmix.progress_after`), one line on the console,
-#'   redrawn in place, with the phase of the sweep (fitting the cells, cross
-#'   starts, refining the best), its cells done and the time left in it at the
-#'   rate so far; the line is cleared at the end. By default on in interactive
+#'   seconds (the option `gaussmix.progress_after`), a progress bar on one line of
+#'   the console, redrawn in place, with the phase of the sweep (fitting the cells,
+#'   cross starts, refining the best), its cells done and the time left in it at
+#'   the rate so far; the line is cleared at the end. By default on in interactive
 #'   sessions and off otherwise (for scripts and knitted documents); the option
 #'   `gaussmix.verbose` sets the default. Interrupts work with or without it.
 #' @param threads Number of threads, by default [gmm_threads()] (one per physical

@@ -136,7 +136,9 @@ progress_line <- function() {
     }
     if (now - t0 < after) return(invisible())
     left <- if (done > 0L && done < total) (now - phase_t0) / done * (total - done) else NA
-    show(sprintf("gmm: %s, %d of %d done, %s elapsed%s", labels[phase], done, total,
+    filled <- if (total > 0L) round(20 * done / total) else 20L
+    show(sprintf("gmm: %s [%s%s] %d of %d done, %s elapsed%s", labels[phase],
+                 strrep("=", filled), strrep(" ", 20L - filled), done, total,
                  format_seconds(now - t0),
                  if (is.na(left)) "" else paste0(", about ", format_seconds(left), " left")))
     invisible()

@@ -307,7 +307,7 @@ test_that("verbose = TRUE shows one progress line for a sweep, and clears it", {
   on.exit(options(old), add = TRUE)
   out <- capture.output(f <- gmm(iris[1:4], verbose = TRUE, threads = 1))
   txt <- paste(out, collapse = "\n")
-  expect_match(txt, "gmm: fitting the cells, [0-9]+ of 126 done")
+  expect_match(txt, "gmm: fitting the cells \\[[= ]{20}\\] [0-9]+ of 126 done")
   expect_match(txt, "gmm: refining the best cells")
   expect_match(txt, "\r *\r$")   # cleared at the end
   # the same fit as without progress
