@@ -140,7 +140,8 @@ progress_line <- function() {
     show(sprintf("gmm: %s [%s%s] %d of %d done, %s elapsed%s", labels[phase],
                  strrep("=", filled), strrep(" ", 20L - filled), done, total,
                  format_seconds(now - t0),
-                 if (is.na(left)) "" else paste0(", about ", format_seconds(left), " left")))
+                 if (is.na(left)) "" else if (left < 1) ", under 1 s left"
+                 else paste0(", about ", format_seconds(left), " left")))
     invisible()
   }
   attr(f, "done") <- function() if (width > 0L) cat("\r", strrep(" ", width), "\r", sep = "")
@@ -148,5 +149,5 @@ progress_line <- function() {
 }
 
 format_seconds <- function(s) {
-  if (s < 1) "under 1 s" else if (s < 60) sprintf("%.0f s", s) else sprintf("%d min %02.0f s", as.integer(s %/% 60), s %% 60)
+  if (s < 60) sprintf("%.0f s", s) else sprintf("%d min %02.0f s", as.integer(s %/% 60), s %% 60)
 }
