@@ -116,6 +116,13 @@
 #'   the rate so far; the line is cleared at the end. By default on in interactive
 #'   sessions and off otherwise (for scripts and knitted documents); the option
 #'   `gaussmix.verbose` sets the default. Interrupts work with or without it.
+#' @param criterion What chooses K and the model, smaller being better for each
+#'   (R's sign, as [stats::BIC()] and [stats::AIC()]): `"bic"` (the default),
+#'   `"icl"` (BIC plus twice the entropy of the responsibilities, which favours
+#'   well separated clusters; Biernacki, Celeux and Govaert 2000) or `"aic"`
+#'   (\eqn{-2 \log L + 2 df}, which favours more components). The cells near the
+#'   best by that criterion are the ones refined to `tol`; the tables of all three
+#'   are kept.
 #' @param threads Number of threads, by default [gmm_threads()] (one per physical
 #'   core, at most 2 under `R CMD check`; see there for the option that sets it).
 #'   On data with few rows the (K, model) cells are fitted side by side, one per
@@ -149,8 +156,10 @@
 #'     models as column names; `NA` where a fit failed, with the reasons in its
 #'     attribute `"reasons"` (a character matrix of the same shape). It has class
 #'     `gmm_bic_table` only for printing; `unclass()` gives the plain matrix.}
-#'   \item{icl_table}{the ICL of every cell, in the same layout (`NA` where the
-#'     fit failed).}
+#'   \item{icl_table, aic_table}{the ICL and the AIC of every cell, in the same
+#'     layout (`NA` where the fit failed).}
+#'   \item{aic}{the chosen fit's AIC, \eqn{-2 \log L + 2 df}.}
+#'   \item{criterion}{the criterion the fit was chosen by.}
 #'   \item{start}{where the chosen fit's EM started, in words: a cut of a
 #'     hierarchical tree, a random start, the parameters given, or the
 #'     responsibilities of another model's fit (a cross start).}
@@ -198,8 +207,10 @@
 #'     init = list(mean = c(170, 190), sd = c(5, 5), pro = c(0.5, 0.5)))
 gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 1,
                 control = gmm_control(), threads = gmm_threads(), na.action = NULL,
-                verbose = getOption("gaussmix.verbose", interactive())) {
+                verbose = getOption("gaussmix.verbose", interactive()),
+                criterion = c("bic", "icl", "aic")) {
   call <- match.call()
+  criterion <- match.arg(tolower(criterion[1]), c("bic", "icl", "aic"))
   control <- as_control(control)
   units <- data_units(x)
   vname <- vector_name(substitute(x))
@@ -248,7 +259,8 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   pos <- w > 0
   xf <- if (all(pos)) x else x[pos, , drop = FALSE]
   if (!isTRUE(verbose) && !isFALSE(verbose)) stop("`verbose` must be TRUE or FALSE.", call. = FALSE)
-  grid <- fit_grid(xf, ws$w[pos], k, model, start, n_init, control, threads, ws, verbose)
+  grid <- fit_grid(xf, ws$w[pos], k, model, start, n_init, control, threads, ws, verbose,
+                   criterion)
   if (!all(pos) && !is.null(grid$best)) {
     p <- grid$best
     z <- tryCatch(.Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)$z, error = function(e) {
@@ -268,6 +280,9 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   }
   fit <- new_gmm(grid$best, x = x, w = w, call = call, bic_table = grid$bic_table,
                  icl_table = grid$icl_table, control = control, init = init)
+  fit$aic_table <- grid$aic_table
+  fit$aic <- -2 * fit$loglik + 2 * fit$df
+  fit$criterion <- criterion
   if (any(!is.na(units))) fit$units <- stats::setNames(units, colnames(x))
   if (!is.null(omitted)) {
     fit$na.action <- omitted

@@ -24,6 +24,9 @@ print.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
   cat(sprintf("%s, d = %d, log-likelihood = %.3f, df = %d, BIC = %.3f\n", n, x$d,
               x$loglik, x$df, x$bic))
   if (!is.null(x$na.action)) cat("(", stats::naprint(x$na.action), ")\n", sep = "")
+  if (!is.null(x$criterion) && x$criterion != "bic") {
+    cat(sprintf("Chosen by %s = %.3f\n", toupper(x$criterion), x[[x$criterion]]))
+  }
   cat("Mixing proportions:\n")
   print(x$parameters$pro, digits = digits)
   if (!x$converged) cat("EM did not converge (", x$iterations, " iterations).\n", sep = "")
@@ -38,8 +41,9 @@ summary.gmm <- function(object, ...) {
     model = object$model, description = model_description(object$model),
     k = object$k, n = object$n, d = object$d, nobs = nobs(object),
     loglik = object$loglik, df = object$df, bic = object$bic, icl = object$icl,
+    aic = object$aic, criterion = if (is.null(object$criterion)) "bic" else object$criterion,
     converged = object$converged, iterations = object$iterations,
-    start = object$start, screened = object$screened,
+    start = object$start, screened = object$screened, ntrace = length(object$loglik_trace),
     table = table_weighted(stats::na.omit(object$classification), object$weights, object$k),
     na.action = object$na.action,
     pro = p$pro, mean = p$mean
@@ -54,15 +58,18 @@ summary.gmm <- function(object, ...) {
 print.summary.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
   cat(sprintf("Gaussian mixture model fitted by EM\n\nModel %s (%s) with %d component%s\n\n",
               x$model, x$description, x$k, if (x$k > 1L) "s" else ""))
-  crit <- data.frame(logLik = x$loglik, n = x$nobs, df = x$df, BIC = x$bic, ICL = x$icl)
-  crit[c("logLik", "BIC", "ICL")] <- lapply(crit[c("logLik", "BIC", "ICL")], sprintf, fmt = "%.3f")
+  crit <- data.frame(logLik = x$loglik, n = x$nobs, df = x$df, BIC = x$bic, ICL = x$icl,
+                     AIC = x$aic)
+  num <- c("logLik", "BIC", "ICL", "AIC")
+  crit[num] <- lapply(crit[num], sprintf, fmt = "%.3f")
   print(crit, row.names = FALSE)
+  cat(sprintf("(K and the model chosen by %s)\n", toupper(x$criterion)))
   if (!is.null(x$na.action)) cat("(", stats::naprint(x$na.action), ")\n", sep = "")
   cat(sprintf("\nEM %s after %d iteration%s%s.\n",
               if (x$converged) "converged" else "did NOT converge", x$iterations,
               if (x$iterations == 1L) "" else "s",
               if (is.null(x$start)) "" else paste(", started from", x$start)))
-  if (length(x$screened) && !is.na(x$screened)) {
+  if (length(x$screened) && !is.na(x$screened) && x$screened < x$ntrace) {
     cat(sprintf("The first %d log-likelihood values are the fit to the screening tolerance, the rest its refinement.\n",
                 x$screened))
   }

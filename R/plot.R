@@ -21,6 +21,8 @@
 #'   default, as a matrix of panels.
 #' @param col Colours of the components; the default is the colour-blind-safe
 #'   palette of Okabe and Ito.
+#' @param criterion For `what = "bic"`, which table to draw: `"bic"`, `"icl"` or
+#'   `"aic"`; by default the criterion the fit was chosen by.
 #' @param breaks For `what = "density"` with 1-D data, the histogram's breaks, as
 #'   in [graphics::hist()].
 #' @param ... Further graphical arguments passed to the main plotting call
@@ -42,7 +44,9 @@
 #' h <- gmm(c(rnorm(200, 0), rnorm(100, 4)), k = 2)
 #' plot(h, what = "density")
 plot.gmm <- function(x, what = c("density", "bic", "classification", "uncertainty", "loglik"),
-                     dimens = NULL, col = NULL, breaks = "FD", ...) {
+                     dimens = NULL, col = NULL, breaks = "FD",
+                     criterion = if (is.null(x$criterion)) "bic" else x$criterion, ...) {
+  criterion <- match.arg(tolower(criterion), c("bic", "icl", "aic"))
   if (!missing(what)) what <- match_what(what)
   if (is.null(col)) col <- okabe_ito
   col <- rep_len(col, x$k)
@@ -54,7 +58,7 @@ plot.gmm <- function(x, what = c("density", "bic", "classification", "uncertaint
   for (w in what) {
     switch(w,
       density = if (x$d == 1L) density_1d(x, col, breaks, ...) else density_nd(x, dimens, ...),
-      bic = plot_bic(x, ...),
+      bic = plot_bic(x, criterion, ...),
       classification = if (x$d == 1L) class_1d(x, col, ...) else class_nd(x, dimens, col, ...),
       uncertainty = if (x$d == 1L) uncert_1d(x, col, ...) else uncert_nd(x, dimens, col, ...),
       loglik = plot_loglik(x, ...)
@@ -163,8 +167,12 @@ density_1d <- function(x, col, breaks = "FD", ...) {
 # own best values (at most half the whole range, so that a few very poor cells at
 # K = 1 do not squash the rest into a band); points above it are left out, and the
 # legend sits outside the curves, in the right margin.
-plot_bic <- function(x, ...) {
-  b <- unclass(x$bic_table)
+plot_bic <- function(x, criterion = "bic", ...) {
+  b <- unclass(x[[paste0(criterion, "_table")]])
+  if (is.null(b)) b <- unclass(x$bic_table)   # a fit from before AIC tables were kept
+  attr(b, "reasons") <- NULL
+  name <- toupper(criterion)
+  chosen <- x[[criterion]]
   ks <- as.numeric(rownames(b))
   pch <- seq_len(ncol(b)) %% 25
   col <- rep_len(c(okabe_ito[-8], "grey40"), ncol(b))
@@ -181,11 +189,11 @@ plot_bic <- function(x, ...) {
   draw(graphics::matplot, list(ks, b, type = "b", pch = pch, col = col, lty = 1, xaxt = "n",
                                ylim = c(lo - pad, hi + pad),
                                xlab = "Number of components K",
-                               ylab = "BIC (smaller is better)",
-                               main = sprintf("BIC by model and K (chosen: %s, K = %d)",
-                                              x$model, x$k)), ...)
+                               ylab = sprintf("%s (smaller is better)", name),
+                               main = sprintf("%s by model and K (chosen: %s, K = %d)",
+                                              name, x$model, x$k)), ...)
   graphics::axis(1, at = ks)
-  graphics::points(x$k, x$bic, cex = 2.5, lwd = 2)
+  if (length(chosen)) graphics::points(x$k, chosen, cex = 2.5, lwd = 2)
   graphics::legend("topleft", inset = c(1.01, 0), xpd = TRUE, legend = colnames(b), col = col,
                    pch = pch, lty = 1, bty = "n", cex = 0.85)
   if (any(b[ok] > hi + pad)) {

@@ -4,7 +4,7 @@
 # the cells, with the cross starts and the refinement of the best ones, and chooses.
 
 fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
-                     verbose = FALSE) {
+                     verbose = FALSE, criterion = "bic") {
   dn <- list(as.character(ks), models)
   # Cells with as many free parameters as distinct rows are not fitted.
   df <- outer(ks, models, Vectorize(function(k, m) model_df(m, ncol(x), k)))
@@ -21,10 +21,12 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
     x, w, as.integer(ks), models, !spurious, starts,
     if (!is.null(sub)) x[sub, , drop = FALSE], if (!is.null(sub)) w[sub], priors,
     control_vector(control, threads),
-    c(control$screen_tol, control$refine_bic, control$cross_starts, ws$scale, ws$logn),
+    c(control$screen_tol, control$refine_bic, control$cross_starts, ws$scale, ws$logn,
+      match(criterion, c("bic", "icl", "aic")) - 1),
     as.integer(threads), progress))
   bic <- matrix(res$bic, length(ks), dimnames = dn)
   icl <- matrix(res$icl, length(ks), dimnames = dn)
+  aic <- matrix(-2 * res$loglik + 2 * df, length(ks), dimnames = dn)
   reasons <- matrix(NA_character_, length(ks), length(models), dimnames = dn)
   reasons[spurious] <- sprintf("%g free parameters, not fewer than the %d distinct rows (a fit would be spurious)",
                                df[spurious], nd)
@@ -39,7 +41,7 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
                   else sprintf("the responsibilities of the %s fit with K = %d (a cross start)",
                                models[-best$origin], ks[r])
   }
-  list(best = best, bic_table = with_reasons(bic, reasons), icl_table = icl)
+  list(best = best, bic_table = with_reasons(bic, reasons), icl_table = icl, aic_table = aic)
 }
 
 # The number of distinct rows of x among the rows of positive weight, or enough + 1

@@ -13,11 +13,13 @@
  *      K once more; a cell keeps the result when it is higher (a cell that failed
  *      takes the first that works);
  *   3. when there is more than one fit to compare (cells, or starts of one cell) and
- *      screen_tol > tol, phases 1 and 2 run to screen_tol, and the cells whose BIC is
- *      within refine_bic of the best continue to tol from their parameters (a cell
- *      that breaks down on the way fails);
- *   4. the cell with the smallest BIC is chosen; if it was not refined (its refined
- *      rivals all broke down), it is refined in turn, until a refined cell is best.
+ *      screen_tol > tol, phases 1 and 2 run to screen_tol, and the cells whose
+ *      criterion (BIC, ICL or AIC, the one the choice is by) is within refine_bic of
+ *      the best continue to tol from their parameters (a cell that breaks down on the
+ *      way fails);
+ *   4. the cell with the smallest criterion is chosen; if it was not refined (its
+ *      refined rivals all broke down), it is refined in turn, until a refined cell is
+ *      best.
  *
  * With few rows (n * K small) a phase's cells run side by side, one per thread, each
  * fit on one thread; otherwise the cells run one after the other and each pass splits
@@ -87,6 +89,7 @@ typedef struct {
   int *has_prior;
   gm_ctrl C;            /* the final tolerance */
   double screen_tol, refine_bic, scale, logn;
+  int crit;             /* the criterion the choice is by: 0 BIC, 1 ICL, 2 AIC */
   int screening, cross;
   sw_thread *T;
   int side_ok;          /* a workspace per thread: phases may run cells side by side */
@@ -369,7 +372,18 @@ static void choose_donors(sw_sweep *S)
   }
 }
 
-/* The cell (index) with the smallest BIC, the first in K-then-model order on ties;
+/* A fitted cell's value of the criterion the choice is by, in R's sign (smaller is
+ * better): BIC; ICL, BIC plus twice the entropy of the responsibilities; or AIC. */
+static double criterion(const sw_sweep *S, const sw_cell *c)
+{
+  switch (S->crit) {
+  case 1: return c->bic + 2.0 * c->entropy;
+  case 2: return -2.0 * c->loglik + 2.0 * gm_model_df(c->M, S->D.d, c->k);
+  default: return c->bic;
+  }
+}
+
+/* The cell (index) with the smallest criterion, the first in K-then-model order on ties;
  * -1 when none holds a fit. */
 static int best_cell(const sw_sweep *S)
 {
@@ -377,7 +391,9 @@ static int best_cell(const sw_sweep *S)
   for (int r = 0; r < S->nk; r++)
     for (int m = 0; m < S->nm; m++) {
       const int i = r + m * S->nk;
-      if (S->cells[i].ok && (best < 0 || S->cells[i].bic < S->cells[best].bic)) best = i;
+      if (S->cells[i].ok &&
+          (best < 0 || criterion(S, S->cells + i) < criterion(S, S->cells + best)))
+        best = i;
     }
   return best;
 }
@@ -412,11 +428,11 @@ static SEXP sweep_body(void *arg)
   /* 3: refine the cells near the best */
   int best = best_cell(S);
   if (S->screening && best >= 0) {
-    const double cut = S->cells[best].bic + S->refine_bic;
+    const double cut = criterion(S, S->cells + best) + S->refine_bic;
     S->phase = 3;
     S->ntask = 0;
     for (int i = 0; i < ncell; i++)
-      if (S->cells[i].ok && S->cells[i].bic <= cut) S->task[S->ntask++] = i;
+      if (S->cells[i].ok && criterion(S, S->cells + i) <= cut) S->task[S->ntask++] = i;
     run_phase(S);
   }
   /* 4: the choice, always of a cell refined to tol */
@@ -692,7 +708,8 @@ static SEXP sweep_out(sw_sweep *S, int best)
  *   sub_x, sub_w  the subset the kind-1 starts partition, or NULL;
  *   priors        per K, NULL or list(kappa, nu, mean, scale);
  *   control       as gmm_fit reads it, with the final tol;
- *   sweep         c(screen_tol, refine_bic, cross_starts, scale, logn): scale turns the
+ *   sweep         c(screen_tol, refine_bic, cross_starts, scale, logn, criterion),
+ *                 criterion 0 (BIC), 1 (ICL) or 2 (AIC); scale turns the
  *                 log-likelihood into the units of the user's weights, logn is the log
  *                 of their sum;
  *   threads       the number of threads;
@@ -742,16 +759,18 @@ SEXP gmm_sweep(SEXP args)
     S->C = C;
   }
   S->C.prior = NULL;
-  const double *sw = gm_real_arg(VECTOR_ELT(args, 10), "sweep", 5);
+  const double *sw = gm_real_arg(VECTOR_ELT(args, 10), "sweep", 6);
   S->screen_tol = sw[0];
   S->refine_bic = sw[1];
   S->cross = sw[2] != 0.0;
   S->scale = sw[3];
   S->logn = sw[4];
+  S->crit = (int) sw[5];
   if (!(S->screen_tol >= 0.0) || !(S->refine_bic >= 0.0) || !(S->scale > 0.0) ||
       !isfinite(S->scale) || !isfinite(S->logn) || !isfinite(S->screen_tol) ||
-      !isfinite(S->refine_bic))
-    error("'sweep' must hold screen_tol >= 0, refine_bic >= 0, cross_starts, scale > 0, logn");
+      !isfinite(S->refine_bic) || !(sw[5] == 0.0 || sw[5] == 1.0 || sw[5] == 2.0))
+    error("'sweep' must hold screen_tol >= 0, refine_bic >= 0, cross_starts, scale > 0, logn "
+          "and criterion 0, 1 or 2");
   SEXP th = VECTOR_ELT(args, 11);
   if (TYPEOF(th) != INTSXP || LENGTH(th) != 1 || INTEGER(th)[0] < 1 ||
       INTEGER(th)[0] > GM_MAX_THREADS)

@@ -326,7 +326,7 @@ test_that("verbose = TRUE shows one progress line for a sweep, and clears it", {
   starts <- list(list(list(0L, .Call(gaussmix:::C_gmm_suff, x, w, z))))
   models <- gmm_models(d = 4)$model
   args <- list(x, w, 3L, models, matrix(TRUE, 1, 14), starts, NULL, NULL, list(NULL),
-               gaussmix:::control_vector(gmm_control(), 2L), c(1e-5, 10, 1, 1, log(150)), 2L,
+               gaussmix:::control_vector(gmm_control(), 2L), c(1e-5, 10, 1, 1, log(150), 0), 2L,
                function(phase, done, total) if (done >= 2) stop("stop here"))
   expect_error(.Call(gaussmix:::C_gmm_sweep, args), "stop here")
   args[[13]] <- 3
@@ -382,4 +382,37 @@ test_that("plots keep to the user's par(mfrow) layout and restore par", {
   plot(f, what = "density")                 # the matrix of panels, then par as it was
   expect_identical(par("mfrow"), c(1L, 1L))
   expect_identical(par("mar"), mar)
+})
+
+test_that("gmm(criterion =) chooses by BIC, ICL or AIC and keeps all three tables", {
+  fits <- lapply(c(bic = "bic", icl = "icl", aic = "aic"), function(cr) gmm(faithful, criterion = cr))
+  for (cr in names(fits)) {
+    f <- fits[[cr]]
+    expect_identical(f$criterion, cr)
+    tab <- unclass(f[[paste0(cr, "_table")]])
+    attr(tab, "reasons") <- NULL
+    at <- which(tab == min(tab, na.rm = TRUE), arr.ind = TRUE)
+    expect_identical(c(rownames(tab)[at[1, 1]], colnames(tab)[at[1, 2]]),
+                     c(as.character(f$k), f$model), label = cr)
+    expect_equal(f[[cr]], min(tab, na.rm = TRUE), tolerance = 1e-6)
+    # AIC as stats::AIC() has it, for the fit and, by the same formula, the table
+    expect_equal(f$aic, AIC(f))
+    df <- outer(as.integer(rownames(tab)), colnames(tab),
+                Vectorize(function(k, m) gmm_models(d = 2, k = k)$df[gmm_models(d = 2)$model == m]))
+    expect_equal(unclass(f$aic_table), unclass(f$bic_table) - df * log(272) + 2 * df,
+                 ignore_attr = TRUE)
+  }
+  # ICL with the entropy of the returned responsibilities
+  fi <- fits$icl
+  z <- fi$z
+  expect_equal(fi$icl, fi$bic - 2 * sum(ifelse(z > 0, z * log(z), 0)), tolerance = 1e-8)
+  # AIC penalises less: at least as many free parameters as BIC's choice
+  expect_gte(fits$aic$df, fits$bic$df)
+  expect_match(capture.output(print(fi)), "Chosen by ICL", all = FALSE)
+  expect_match(capture.output(print(summary(fi))), "chosen by ICL", all = FALSE)
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_invisible(plot(fi, what = "bic"))
+  expect_invisible(plot(fi, what = "bic", criterion = "aic"))
+  expect_error(gmm(faithful, criterion = "cv"), "'arg' should be one of")
 })
