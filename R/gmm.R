@@ -123,6 +123,15 @@
 #'   (\eqn{-2 \log L + 2 df}, which favours more components). The cells near the
 #'   best by that criterion are the ones refined to `tol`; the tables of all three
 #'   are kept.
+#' @param labels Optional known classes of some rows, `NA` for the others
+#'   (semi-supervised fitting; McLachlan and Peel 2000, section 2.19): a factor or
+#'   a vector turned into one, one entry per row of `x`. Component j is the j-th
+#'   class (`levels(fit$labels)[j]`), K is the number of classes, and every E-step
+#'   keeps a labelled row's responsibilities at its class, so its term of the
+#'   log-likelihood is \eqn{\log \pi_j f_j(x_i)}. EM starts from the labelled
+#'   rows, the others each in the class of nearest mean. With every row labelled
+#'   the fit is the one M-step of the classes (as [gmm_da()]'s `"EDDA"` fit, with
+#'   the class proportions), and with none it is the usual fit.
 #' @param threads Number of threads, by default [gmm_threads()] (one per physical
 #'   core, at most 2 under `R CMD check`; see there for the option that sets it).
 #'   On data with few rows the (K, model) cells are fitted side by side, one per
@@ -160,6 +169,8 @@
 #'     layout (`NA` where the fit failed).}
 #'   \item{aic}{the chosen fit's AIC, \eqn{-2 \log L + 2 df}.}
 #'   \item{criterion}{the criterion the fit was chosen by.}
+#'   \item{labels}{with `labels`, the classes as a factor: component j is
+#'     `levels(labels)[j]`; absent otherwise.}
 #'   \item{start}{where the chosen fit's EM started, in words: a cut of a
 #'     hierarchical tree, a random start, the parameters given, or the
 #'     responsibilities of another model's fit (a cross start).}
@@ -208,18 +219,23 @@
 gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 1,
                 control = gmm_control(), threads = gmm_threads(), na.action = NULL,
                 verbose = getOption("gaussmix.verbose", interactive()),
-                criterion = c("bic", "icl", "aic")) {
+                criterion = c("bic", "icl", "aic"), labels = NULL) {
   call <- match.call()
   criterion <- match.arg(tolower(criterion[1]), c("bic", "icl", "aic"))
   control <- as_control(control)
   units <- data_units(x)
   vname <- vector_name(substitute(x))
   omitted <- NULL
+  if (!is.null(labels) && length(labels) != NROW(x)) {
+    stop(sprintf("`labels` must have one label (or NA) per row (%d), not %d.", NROW(x),
+                 length(labels)), call. = FALSE)
+  }
   if (!is.null(na.action)) {
     kept <- apply_na_action(x, weights, na.action)
     x <- kept$x
     weights <- kept$weights
     omitted <- kept$omitted
+    if (!is.null(omitted) && !is.null(labels)) labels <- labels[-omitted]
   }
   x <- as_data_matrix(x, vector_name = vname)
   n <- nrow(x)
@@ -234,6 +250,21 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   }
   start <- check_init(init, d)
   npos <- sum(w > 0)
+  lab <- NULL
+  if (!is.null(labels) && !all(is.na(labels))) {   # partly or wholly labelled rows
+    labels <- droplevels(as.factor(labels))
+    lab <- as.integer(labels)
+    lab[is.na(lab)] <- 0L
+    if (!missing(k) && !identical(as.numeric(k), as.numeric(nlevels(labels)))) {
+      stop(sprintf("with `labels`, `k` is the number of their classes (%d), not %s.",
+                   nlevels(labels), paste(k, collapse = ", ")), call. = FALSE)
+    }
+    if (!is.character(init) || !identical(init, "hc") || is.list(start)) {
+      warning("`init` is ignored with `labels`: EM starts from the labelled rows.", call. = FALSE)
+    }
+    k <- nlevels(labels)
+    start <- "hc"
+  }
   if (missing(k)) {
     k <- if (is.list(start)) start$k else seq_len(min(9L, npos))
   } else if (is.list(start) && !identical(as.numeric(k), as.numeric(start$k))) {
@@ -260,7 +291,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   xf <- if (all(pos)) x else x[pos, , drop = FALSE]
   if (!isTRUE(verbose) && !isFALSE(verbose)) stop("`verbose` must be TRUE or FALSE.", call. = FALSE)
   grid <- fit_grid(xf, ws$w[pos], k, model, start, n_init, control, threads, ws, verbose,
-                   criterion)
+                   criterion, if (!is.null(lab)) lab[pos])
   if (!all(pos) && !is.null(grid$best)) {
     p <- grid$best
     z <- tryCatch(.Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)$z, error = function(e) {
@@ -283,6 +314,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   fit$aic_table <- grid$aic_table
   fit$aic <- -2 * fit$loglik + 2 * fit$df
   fit$criterion <- criterion
+  if (!is.null(lab)) fit$labels <- labels
   if (any(!is.na(units))) fit$units <- stats::setNames(units, colnames(x))
   if (!is.null(omitted)) {
     fit$na.action <- omitted

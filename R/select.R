@@ -4,15 +4,20 @@
 # the cells, with the cross starts and the refinement of the best ones, and chooses.
 
 fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
-                     verbose = FALSE, criterion = "bic") {
+                     verbose = FALSE, criterion = "bic", labels = NULL) {
   dn <- list(as.character(ks), models)
   # Cells with as many free parameters as distinct rows are not fitted.
   df <- outer(ks, models, Vectorize(function(k, m) model_df(m, ncol(x), k)))
   dimnames(df) <- dn
   nd <- if (control$keep_degenerate) Inf else distinct_rows(x, w, max(df))
   spurious <- df >= nd
-  prep <- prepare_starts(x, w, start, control, max(ks))
-  starts <- lapply(ks, function(k) make_starts(prep, x, w, k, n_init, control))
+  if (is.null(labels)) {
+    prep <- prepare_starts(x, w, start, control, max(ks))
+    starts <- lapply(ks, function(k) make_starts(prep, x, w, k, n_init, control))
+  } else {   # K is the number of label classes: one start, from the labels
+    prep <- list()
+    starts <- list(label_start(x, w, labels, ks))
+  }
   priors <- lapply(ks, function(k) resolve_prior(control$prior, x, w, k))
   sub <- prep$hc$sub
   progress <- if (verbose) progress_line()
@@ -23,7 +28,7 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
     control_vector(control, threads),
     c(control$screen_tol, control$refine_bic, control$cross_starts, ws$scale, ws$logn,
       match(criterion, c("bic", "icl", "aic")) - 1),
-    as.integer(threads), progress))
+    as.integer(threads), progress, labels))
   bic <- matrix(res$bic, length(ks), dimnames = dn)
   icl <- matrix(res$icl, length(ks), dimnames = dn)
   aic <- matrix(-2 * res$loglik + 2 * df, length(ks), dimnames = dn)
@@ -152,4 +157,23 @@ progress_line <- function() {
 
 format_seconds <- function(s) {
   if (s < 60) sprintf("%.0f s", s) else sprintf("%d min %02.0f s", as.integer(s %/% 60), s %% 60)
+}
+
+# The start of a fit with known labels (integer, 0 unknown): the labelled rows in
+# their classes and every other row in the class with the nearest mean (on the
+# columns scaled to unit variance), as sufficient statistics for the sweep.
+label_start <- function(x, w, labels, k) {
+  s <- sqrt(pmax(apply(x, 2L, stats::var), .Machine$double.eps))
+  xs <- sweep(x, 2L, s, "/")
+  known <- labels > 0L
+  centres <- rowsum(xs[known, , drop = FALSE], labels[known]) / as.vector(table(labels[known]))
+  part <- labels
+  if (any(!known)) {
+    d2 <- vapply(seq_len(k), function(j) {
+      rowSums(sweep(xs[!known, , drop = FALSE], 2L, centres[j, ])^2)
+    }, numeric(sum(!known)))
+    part[!known] <- max.col(-matrix(d2, ncol = k), ties.method = "first")
+  }
+  list("the labelled rows, and each other row in the class of nearest mean" =
+         list(0L, .Call(C_gmm_suff, x, w, hard_z(part, k))))
 }

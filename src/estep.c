@@ -203,9 +203,9 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
  * the factors 1 / sum that normalise them (block_stats applies them as it reads z).
  * Returns GM_NONFINITE when a row's log density is not finite. */
 GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
-                                  const double *lz, double *zb, double *rowll, double *ll,
-                                  double *ent, double *mx, double *s, double *u, double *tc,
-                                  double *kp, int scale)
+                                  const int *lab, const double *lz, double *zb,
+                                  double *rowll, double *ll, double *ent, double *mx,
+                                  double *s, double *u, double *tc, double *kp, int scale)
 {
   GM_SIMD
   for (int b = 0; b < m; b++) mx[b] = lz[b];
@@ -301,6 +301,18 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
     s[b] = 1.0 / sb;
     u[b] = logs - u[b] * s[b];
   }
+  /* A row of known component L (lab[b] = L > 0) keeps responsibility 1 for it: its
+   * term of the log-likelihood is log(pi_L f_L(x)), it adds no entropy, and its
+   * normalising factor is 1 (McLachlan and Peel 2000, section 2.19). */
+  if (lab)
+    for (int b = 0; b < m; b++) {
+      const int L = lab[b];
+      if (L <= 0) continue;
+      for (int c = 0; c < k; c++) zb[(size_t) c * n + b] = c == L - 1 ? 1.0 : 0.0;
+      mx[b] = lz[(size_t) (L - 1) * m + b];
+      s[b] = 1.0;
+      u[b] = 0.0;
+    }
   /* mx now holds log p(x_i). */
   if (rowll) memcpy(rowll, mx, (size_t) m * sizeof(double));
   double acc = 0.0, h = 0.0;
@@ -530,7 +542,8 @@ static void chunk_task(void *arg, int ch, int thread)
     double *zb = X->z ? X->z + i0 : zs;
     if (X->estep) {
       block_logdens(D, P, i0, m, lz, r, pw->diag);
-      pw->status[ch] = block_normalise(m, k, zst, D->w ? D->w + i0 : NULL, lz, zb,
+      pw->status[ch] = block_normalise(m, k, zst, D->w ? D->w + i0 : NULL,
+                                       D->lab ? D->lab + i0 : NULL, lz, zb,
                                        X->rowll ? X->rowll + i0 : NULL, acc, pw->ent + ch,
                                        mx, sm, u, tc, kp, X->stats == NULL);
       if (pw->status[ch]) return;

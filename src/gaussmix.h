@@ -94,6 +94,8 @@ typedef struct {
   const double *w;      /* n frequency weights */
   double wsum;          /* sum of w: the effective sample size */
   int unit;             /* every weight is 1 */
+  const int *lab;       /* n known components (1-based; 0 unknown), or NULL: a labelled
+                         * row's responsibilities are fixed at its label */
   const double *colvar; /* d weighted column variances, the scale for singularity checks */
 } gm_data;
 

@@ -604,7 +604,11 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
   SEXP ord = allocVector(INTSXP, k);
   SET_VECTOR_ELT(out, 17, ord);
   int *o = INTEGER(ord);
-  canonical_order(d, k, c->mean, o);
+  if (S->D.lab) {   /* with labels, component j stays the label j */
+    for (int i = 0; i < k; i++) o[i] = i;
+  } else {
+    canonical_order(d, k, c->mean, o);
+  }
   const size_t dd = (size_t) d * d;
   for (int i = 0; i < k; i++) {
     P.pro[i] = c->pro[o[i]];
@@ -698,7 +702,7 @@ static SEXP sweep_out(sw_sweep *S, int best)
 }
 
 /* gmm_sweep(args), args = list(x, w, ks, models, fit, starts, sub_x, sub_w, priors,
- * control, sweep, threads, progress):
+ * control, sweep, threads, progress, labels):
  *   x, w          the rows of positive weight, weights of mean 1 (see R's weight_scale);
  *   ks, models    the grid's K values (integer) and model names;
  *   fit           logical length(ks) x length(models): the cells to fit;
@@ -714,13 +718,15 @@ static SEXP sweep_out(sw_sweep *S, int best)
  *                 of their sum;
  *   threads       the number of threads;
  *   progress      NULL, or an R function(phase, done, total) called now and then from
- *                 R's thread as the phases' tasks finish (see report()).
+ *                 R's thread as the phases' tasks finish (see report());
+ *   labels        NULL, or an integer per row: its known component (1-based), 0 where
+ *                 unknown; every E-step keeps a labelled row at its component.
  * Returns the tables (bic, icl, loglik, and for failed cells status, bad, iterations,
  * value and whether it failed while refining; origin of each fit), and `best`, the
  * chosen cell's fit (NULL when no cell could be fitted). */
 SEXP gmm_sweep(SEXP args)
 {
-  if (TYPEOF(args) != VECSXP || LENGTH(args) != 13) error("'args' must be a list of 13");
+  if (TYPEOF(args) != VECSXP || LENGTH(args) != 14) error("'args' must be a list of 14");
   sw_sweep *S = (sw_sweep *) R_alloc(1, sizeof(sw_sweep));
   memset(S, 0, sizeof *S);
   gm_data_arg(VECTOR_ELT(args, 0), VECTOR_ELT(args, 1), &S->D, 1);
@@ -776,6 +782,16 @@ SEXP gmm_sweep(SEXP args)
       INTEGER(th)[0] > GM_MAX_THREADS)
     error("'threads' must be a whole number from 1 to %d", GM_MAX_THREADS);
   S->threads = INTEGER(th)[0];
+  SEXP lab = VECTOR_ELT(args, 13);
+  if (lab != R_NilValue) {
+    if (TYPEOF(lab) != INTSXP || XLENGTH(lab) != n) error("'labels' must be an integer vector of length %d", n);
+    int kmin = S->ks[0];
+    for (int r = 1; r < S->nk; r++) kmin = S->ks[r] < kmin ? S->ks[r] : kmin;
+    for (int i = 0; i < n; i++)
+      if (INTEGER(lab)[i] < 0 || INTEGER(lab)[i] > kmin)
+        error("'labels' must lie between 0 (unknown) and the smallest K, %d", kmin);
+    S->D.lab = INTEGER(lab);
+  }
   S->progress = VECTOR_ELT(args, 12);
   if (S->progress != R_NilValue && !isFunction(S->progress))
     error("'progress' must be NULL or a function");

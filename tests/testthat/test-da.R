@@ -122,3 +122,46 @@ test_that("bad input gets clear errors", {
   cl <- factor(c(rep("big", 147), rep("tiny", 3)))
   expect_error(gmm_da(x, cl, type = "general", model = "VVV"), "class 'tiny'")
 })
+
+test_that("semi-supervised gmm(labels =): fixed labelled rows, the DA fit when all are labelled", {
+  x <- as.matrix(iris[1:4])
+  sp <- iris$Species
+  for (m in c("VVV", "EEE", "VEV")) {
+    f <- gmm(x, labels = sp, model = m)
+    da <- gmm_da(x, sp, type = "EDDA", model = m)
+    expect_identical(f$k, 3L)
+    expect_equal(unname(f$parameters$mean), unname(da$models$mean), tolerance = 1e-10, label = m)
+    # (VEV's M-step iterates; EM's second M-step from the same classes goes on from
+    # the first, so it may settle a little further than gmm_da()'s one M-step)
+    expect_equal(as.vector(f$parameters$sigma), as.vector(da$models$sigma), tolerance = 1e-6,
+                 label = m)
+    expect_equal(unname(f$parameters$pro), rep(1 / 3, 3), tolerance = 1e-12)
+    expect_identical(unname(f$classification), as.integer(sp))
+  }
+  # some rows labelled: theirs fixed, the log-likelihood explicit
+  set.seed(1)
+  part <- sp
+  part[sample(150, 110)] <- NA
+  g <- gmm(x, labels = part, model = "VVV")
+  lab <- as.integer(part)
+  known <- !is.na(lab)
+  expect_identical(unname(g$z[known, ]), diag(3)[lab[known], ])
+  p <- g$parameters
+  lf <- sapply(1:3, function(j) {
+    r <- sweep(x, 2, p$mean[, j])
+    S <- p$sigma[, , j]
+    log(p$pro[j]) - 0.5 * (4 * log(2 * pi) + log(det(S)) + rowSums((r %*% solve(S)) * r))
+  })
+  ll <- sum(lf[cbind(which(known), lab[known])]) + sum(log(rowSums(exp(lf[!known, ]))))
+  expect_equal(g$loglik, ll, tolerance = 1e-10)
+  expect_true(all(diff(g$loglik_trace) >= -1e-9 * abs(g$loglik)))
+  expect_gte(mean(levels(g$labels)[g$classification] == sp), 0.95)
+  # none labelled: the usual fit
+  n0 <- gmm(x, k = 3, model = "VVV")
+  n1 <- gmm(x, k = 3, model = "VVV", labels = rep(NA, 150))
+  expect_identical(n0$parameters, n1$parameters)
+  # bad input
+  expect_error(gmm(x, labels = sp[-1]), "one label \\(or NA\\) per row \\(150\\)")
+  expect_error(gmm(x, k = 2, labels = sp), "the number of their classes \\(3\\)")
+  expect_warning(gmm(x, labels = sp, model = "VVV", init = "kmeans++"), "`init` is ignored")
+})

@@ -327,17 +327,20 @@ test_that("verbose = TRUE shows one progress line for a sweep, and clears it", {
   models <- gmm_models(d = 4)$model
   args <- list(x, w, 3L, models, matrix(TRUE, 1, 14), starts, NULL, NULL, list(NULL),
                gaussmix:::control_vector(gmm_control(), 2L), c(1e-5, 10, 1, 1, log(150), 0), 2L,
-               function(phase, done, total) if (done >= 2) stop("stop here"))
+               function(phase, done, total) if (done >= 2) stop("stop here"), NULL)
   expect_error(.Call(gaussmix:::C_gmm_sweep, args), "stop here")
   args[[13]] <- 3
   expect_error(.Call(gaussmix:::C_gmm_sweep, args), "'progress' must be NULL or a function")
-  args[[13]] <- NULL
   args[13] <- list(NULL)
   r1 <- .Call(gaussmix:::C_gmm_sweep, args)
   args[[12]] <- 1L
   r2 <- .Call(gaussmix:::C_gmm_sweep, args)
   expect_true(is.finite(r1$best$loglik))
   expect_identical(r1$bic, r2$bic)
+  args[[14]] <- rep(4L, 150)
+  expect_error(.Call(gaussmix:::C_gmm_sweep, args), "'labels' must lie between 0 \\(unknown\\) and the smallest K, 3")
+  args[[14]] <- 1:3
+  expect_error(.Call(gaussmix:::C_gmm_sweep, args), "'labels' must be an integer vector of length 150")
 })
 
 test_that("the chosen fit's path says where it started and where refinement began", {
