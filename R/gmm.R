@@ -299,6 +299,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
            call. = FALSE)
     })
     dimnames(z) <- list(rownames(x), colnames(p$z))
+    if (!is.null(lab)) z[lab > 0L, ] <- diag(ncol(z))[lab[lab > 0L], ]   # labelled rows keep their class
     cu <- .Call(C_gmm_classify, z)
     grid$best[c("classification", "uncertainty")] <- lapply(cu, stats::setNames, rownames(x))
     grid$best$z <- z

@@ -160,6 +160,12 @@ test_that("semi-supervised gmm(labels =): fixed labelled rows, the DA fit when a
   n0 <- gmm(x, k = 3, model = "VVV")
   n1 <- gmm(x, k = 3, model = "VVV", labels = rep(NA, 150))
   expect_identical(n0$parameters, n1$parameters)
+  # a labelled row of weight 0 keeps its class too
+  lab0 <- which(!is.na(part))[c(1, 25)]
+  w <- replace(rep(1, 150), lab0, 0)
+  h <- gmm(x, labels = part, model = "VVV", weights = w)
+  expect_identical(unname(h$classification[lab0]), as.integer(part[lab0]))
+  expect_identical(unname(h$z[lab0, ]), diag(3)[as.integer(part[lab0]), ])
   # bad input
   expect_error(gmm(x, labels = sp[-1]), "one label \\(or NA\\) per row \\(150\\)")
   expect_error(gmm(x, k = 2, labels = sp), "the number of their classes \\(3\\)")
