@@ -58,7 +58,7 @@ gmm_da <- function(x, class, type = c("general", "EDDA"), model = NULL, k = 1:5,
                    threads = gmm_threads()) {
   type <- match.arg(type)
   control <- as_control(control)
-  x <- as_data_matrix(x)
+  x <- as_data_matrix(x, na_hint = FALSE)
   n <- nrow(x)
   d <- ncol(x)
   class <- check_class(class, n)

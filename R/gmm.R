@@ -385,7 +385,7 @@ degenerate_reason <- function(fit, x, w, ord, control) {
 # ---- validation of the data ------------------------------------------------------
 
 # x as a double matrix with column names, or an error saying what is wrong with it.
-as_data_matrix <- function(x, arg = "x", vector_name = "x") {
+as_data_matrix <- function(x, arg = "x", vector_name = "x", na_hint = arg == "x") {
   if (is.data.frame(x)) {
     bad <- !vapply(x, function(col) is.numeric(col) && is.null(dim(col)), logical(1))
     if (any(bad)) {
@@ -419,7 +419,7 @@ as_data_matrix <- function(x, arg = "x", vector_name = "x") {
       na <- rows_with(is.na(x))
       stop(sprintf("`%s` has missing values (NA or NaN) in %d row(s), the first row %d; %s",
                    arg, length(na), na[1],
-                   if (arg == "x") "drop them with na.action = na.omit (or na.exclude, which keeps their places in z, classification and uncertainty), or remove them first."
+                   if (na_hint) "drop them with na.action = na.omit (or na.exclude, which keeps their places in z, classification and uncertainty), or remove them first."
                    else "remove them first, e.g. with na.omit()."), call. = FALSE)
     }
     inf <- rows_with(is.infinite(x))

@@ -112,6 +112,7 @@ test_that("print, summary and plot", {
 test_that("bad input gets clear errors", {
   x <- iris[1:4]
   expect_error(gmm_da(x, iris$Species[-1]), "one label per row \\(150\\), not 149")
+  expect_error(gmm_da(replace(x, cbind(4, 2), NA), iris$Species), "missing values .* remove them first")
   expect_error(gmm_da(x, replace(iris$Species, 7, NA)), "missing labels in 1 row\\(s\\), the first row 7")
   expect_error(gmm_da(x, rep("a", 150)), "at least two classes")
   expect_error(gmm_da(x, c(rep("a", 149), "b")), "class 'b' has fewer than 2 rows")
