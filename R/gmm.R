@@ -290,6 +290,9 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   pos <- w > 0
   xf <- if (all(pos)) x else x[pos, , drop = FALSE]
   if (!isTRUE(verbose) && !isFALSE(verbose)) stop("`verbose` must be TRUE or FALSE.", call. = FALSE)
+  if (!is.null(lab) && !all(seq_len(k) %in% lab[pos])) {
+    stop("every class of `labels` needs a labelled row of positive weight.", call. = FALSE)
+  }
   grid <- fit_grid(xf, ws$w[pos], k, model, start, n_init, control, threads, ws, verbose,
                    criterion, if (!is.null(lab)) lab[pos])
   if (!all(pos) && !is.null(grid$best)) {

@@ -1,6 +1,6 @@
 # The K x model grid. R prepares what the C sweep needs (the starts of every K, the
 # priors, which cells have too many parameters to be fitted) and turns its result
-# into the BIC and ICL tables with the reasons of the failed cells; src/sweep.c fits
+# into the BIC, ICL and AIC tables with the reasons of the failed cells; src/sweep.c fits
 # the cells, with the cross starts and the refinement of the best ones, and chooses.
 
 fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,

@@ -171,4 +171,8 @@ test_that("semi-supervised gmm(labels =): fixed labelled rows, the DA fit when a
   expect_error(gmm(x, labels = sp[-1]), "one label \\(or NA\\) per row \\(150\\)")
   expect_error(gmm(x, k = 2, labels = sp), "the number of their classes \\(3\\)")
   expect_warning(gmm(x, labels = sp, model = "VVV", init = "kmeans++"), "`init` is ignored")
+  only <- replace(rep(NA, 150), 1, "a")
+  only[2] <- "b"
+  expect_error(gmm(x, labels = only, weights = replace(rep(1, 150), 2, 0)),
+               "every class of `labels` needs a labelled row of positive weight")
 })
