@@ -132,6 +132,17 @@
 #'   rows, the others each in the class of nearest mean. With every row labelled
 #'   the fit is the one M-step of the classes (as [gmm_da()]'s `"EDDA"` fit, with
 #'   the class proportions), and with none it is the usual fit.
+#' @param noise A uniform noise component besides the Gaussians (Banfield and
+#'   Raftery 1993), for data with scattered outliers: `NULL` or `FALSE` for none;
+#'   `TRUE` to start it from the rows that nearest-neighbour cleaning (Byers and
+#'   Raftery 1998: the distance to the 5th nearest neighbour, as a mixture of two
+#'   Poisson processes; O(n^2) time) marks as noise; or a logical vector with one
+#'   entry per row marking the rows it starts with. The component is uniform over
+#'   the bounding box of the data (rows of positive weight), its density one over
+#'   the box's volume. The Gaussians start from the other rows; EM then places
+#'   every row. It counts two parameters in df (its proportion and the volume, as
+#'   mclust counts them), and its rows have class 0. With noise EM is not
+#'   accelerated.
 #' @param threads Number of threads, by default [gmm_threads()] (one per physical
 #'   core, at most 2 under `R CMD check`; see there for the option that sets it).
 #'   On data with few rows the (K, model) cells are fitted side by side, one per
@@ -171,6 +182,11 @@
 #'   \item{criterion}{the criterion the fit was chosen by.}
 #'   \item{labels}{with `labels`, the classes as a factor: component j is
 #'     `levels(labels)[j]`; absent otherwise.}
+#'   \item{noise}{with `noise`, a list of its `proportion`, the `hypervolume` of
+#'     the box it is uniform over, the `box` (the columns' ranges) and the rows it
+#'     started with (`start`); `z` then has a last column `"noise"`,
+#'     `parameters$pro` holds the Gaussians' proportions (summing to 1 less the
+#'     noise's), and noise rows have `classification` 0. Absent otherwise.}
 #'   \item{start}{where the chosen fit's EM started, in words: a cut of a
 #'     hierarchical tree, a random start, the parameters given, or the
 #'     responsibilities of another model's fit (a cross start).}
@@ -219,7 +235,7 @@
 gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 1,
                 control = gmm_control(), threads = gmm_threads(), na.action = NULL,
                 verbose = getOption("gaussmix.verbose", interactive()),
-                criterion = c("bic", "icl", "aic"), labels = NULL) {
+                criterion = c("bic", "icl", "aic"), labels = NULL, noise = NULL) {
   call <- match.call()
   criterion <- match.arg(tolower(criterion[1]), c("bic", "icl", "aic"))
   control <- as_control(control)
@@ -293,11 +309,13 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   if (!is.null(lab) && !all(seq_len(k) %in% lab[pos])) {
     stop("every class of `labels` needs a labelled row of positive weight.", call. = FALSE)
   }
+  nz <- if (is.null(noise) || isFALSE(noise)) NULL else check_noise(noise, x, w)
   grid <- fit_grid(xf, ws$w[pos], k, model, start, n_init, control, threads, ws, verbose,
-                   criterion, if (!is.null(lab)) lab[pos])
+                   criterion, if (!is.null(lab)) lab[pos],
+                   if (!is.null(nz)) list(rows = nz$rows[pos], logv = nz$logv))
   if (!all(pos) && !is.null(grid$best)) {
     p <- grid$best
-    z <- tryCatch(.Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)$z, error = function(e) {
+    z <- tryCatch(estep_all(x, p$pro, p$mean, p$sigma, nz$logv)$z, error = function(e) {
       stop("`x` has rows of weight 0 so far from every component that their density cannot be represented; drop them.",
            call. = FALSE)
     })
@@ -315,6 +333,14 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   }
   fit <- new_gmm(grid$best, x = x, w = w, call = call, bic_table = grid$bic_table,
                  icl_table = grid$icl_table, control = control, init = init)
+  if (!is.null(nz)) {   # the noise proportion apart from the Gaussians'; noise rows class 0
+    kk <- fit$k
+    fit$noise <- list(proportion = unname(grid$best$pro[kk + 1L]), hypervolume = exp(nz$logv),
+                      box = nz$box, start = nz$rows)
+    cl <- fit$classification
+    cl[!is.na(cl) & cl == kk + 1L] <- 0L
+    fit$classification <- cl
+  }
   fit$aic_table <- grid$aic_table
   fit$aic <- -2 * fit$loglik + 2 * fit$df
   fit$criterion <- criterion
@@ -327,6 +353,89 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   }
   if (!is.null(fit$degenerate)) warning(fit$degenerate, call. = FALSE)
   fit
+}
+
+# The noise guess: the rows a uniform noise component starts with (`noise` TRUE: by
+# nearest-neighbour cleaning; or a logical vector) and the log of the volume of the
+# data's bounding box, over which that component is uniform.
+check_noise <- function(noise, x, w) {
+  n <- nrow(x)
+  if (isTRUE(noise)) {
+    rows <- rep(FALSE, n)
+    rows[w > 0] <- nn_clean(x[w > 0, , drop = FALSE])
+  } else if (is.logical(noise) && length(noise) == n && !anyNA(noise)) {
+    rows <- noise
+  } else {
+    stop(sprintf("`noise` must be NULL, TRUE or FALSE, or a logical vector with one entry per row (%d) marking the rows it starts with.", n),
+         call. = FALSE)
+  }
+  if (all(rows[w > 0])) {
+    stop("`noise` covers every row (of positive weight): leave some rows to the Gaussian components.",
+         call. = FALSE)
+  }
+  box <- apply(x[w > 0, , drop = FALSE], 2L, range)
+  logv <- sum(log(box[2, ] - box[1, ]))
+  if (!is.finite(logv)) stop("the data's bounding box has no volume, so no noise density is defined.", call. = FALSE)
+  list(rows = rows, logv = logv, box = box)
+}
+
+# Nearest-neighbour cleaning (Byers and Raftery 1998, JASA 93:577-584): the distance
+# D of each row to its k-th nearest neighbour is modelled as a mixture of two
+# Poisson processes of different intensities (D^d scaled by the intensity and the
+# unit ball's volume is Gamma(k, 1)), fitted by EM; rows more likely from the
+# sparser one are the noise guess. Distances are computed in blocks, O(n^2 d).
+nn_clean <- function(x, k = 5L) {
+  n <- nrow(x)
+  d <- ncol(x)
+  k <- min(k, n - 1L)
+  if (k < 1L) return(rep(FALSE, n))
+  sq <- rowSums(x^2)
+  dk <- numeric(n)
+  for (b0 in seq(1L, n, by = 512L)) {
+    idx <- b0:min(n, b0 + 511L)
+    d2 <- outer(sq[idx], sq, "+") - 2 * x[idx, , drop = FALSE] %*% t(x)
+    d2[cbind(seq_along(idx), idx)] <- Inf   # not its own neighbour
+    dk[idx] <- sqrt(pmax(apply(d2, 1L, function(r) sort(r, partial = k)[k]), 0))
+  }
+  alpha <- pi^(d / 2) / gamma(d / 2 + 1)
+  v <- pmax(dk, .Machine$double.xmin)^d
+  logf <- function(lambda) k * log(lambda * alpha) + (k - 1) * log(v) - lambda * alpha * v -
+    lgamma(k)   # log density of v = D^d
+  big <- v > stats::quantile(v, 0.9)
+  lambda <- c(k / (alpha * mean(v[!big])), k / (alpha * mean(v[big])))
+  p <- 0.9
+  old <- -Inf
+  for (it in seq_len(500L)) {
+    l1 <- log(p) + logf(lambda[1])
+    l2 <- log(1 - p) + logf(lambda[2])
+    top <- pmax(l1, l2)
+    ll <- sum(top + log(exp(l1 - top) + exp(l2 - top)))
+    z2 <- exp(l2 - top) / (exp(l1 - top) + exp(l2 - top))
+    p <- 1 - mean(z2)
+    if (p <= 0 || p >= 1) break
+    lambda <- c(k * sum(1 - z2) / (alpha * sum((1 - z2) * v)), k * sum(z2) / (alpha * sum(z2 * v)))
+    if (abs(ll - old) <= 1e-10 * abs(ll)) break
+    old <- ll
+  }
+  sparse <- which.min(lambda)   # the lower intensity: the noise
+  post <- if (sparse == 2L) z2 else 1 - z2
+  post > 0.5
+}
+
+# Responsibilities and log mixture density of rows under Gaussians (pro holding their
+# proportions, then the noise's when logv is given) and a uniform noise component of
+# log density -logv.
+estep_all <- function(x, pro, mean, sigma, logv = NULL) {
+  k <- ncol(mean)
+  if (is.null(logv)) return(.Call(C_gmm_estep, x, pro[seq_len(k)], mean, sigma))
+  sg <- sum(pro[seq_len(k)])   # the Gaussians' share: the C E-step takes proportions summing to 1
+  e <- .Call(C_gmm_estep, x, pro[seq_len(k)] / sg, mean, sigma)
+  lg <- log(e$z) + e$logdens + log(sg)
+  ln <- log(pro[k + 1L]) - logv
+  top <- pmax(apply(lg, 1L, max), ln)
+  tot <- top + log(rowSums(exp(lg - top)) + exp(ln - top))
+  z <- cbind(exp(lg - tot), exp(ln - tot))
+  list(z = z, logdens = tot)
 }
 
 # x (and weights) after the user's na.action (a function or its name, as in
@@ -559,7 +668,7 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
   dimnames(mean) <- list(vars, comps)
   sigma <- fit$sigma
   dimnames(sigma) <- list(vars, vars, comps)
-  pro <- stats::setNames(fit$pro, comps)
+  pro <- stats::setNames(fit$pro[seq_along(ord)], comps)   # the Gaussians' (noise apart)
   if (!fit$converged) {
     warning(sprintf("EM did not converge for model %s with K = %d within max_iter = %d iterations; see gmm_control().",
                     fit$model, length(ord), control$max_iter), call. = FALSE)

@@ -24,6 +24,10 @@ print.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
   cat(sprintf("%s, d = %d, log-likelihood = %.3f, df = %d, BIC = %.3f\n", n, x$d,
               x$loglik, x$df, x$bic))
   if (!is.null(x$na.action)) cat("(", stats::naprint(x$na.action), ")\n", sep = "")
+  if (!is.null(x$noise)) {
+    cat(sprintf("Noise component: proportion %.4f, uniform over the data's bounding box (volume %.4g)\n",
+                x$noise$proportion, x$noise$hypervolume))
+  }
   if (!is.null(x$criterion) && x$criterion != "bic") {
     cat(sprintf("Chosen by %s = %.3f\n", toupper(x$criterion), x[[x$criterion]]))
   }
@@ -44,7 +48,9 @@ summary.gmm <- function(object, ...) {
     aic = object$aic, criterion = if (is.null(object$criterion)) "bic" else object$criterion,
     converged = object$converged, iterations = object$iterations,
     start = object$start, screened = object$screened, ntrace = length(object$loglik_trace),
-    table = table_weighted(stats::na.omit(object$classification), object$weights, object$k),
+    table = table_weighted(stats::na.omit(object$classification), object$weights, object$k,
+                           noise = !is.null(object$noise)),
+    noise = object$noise,
     na.action = object$na.action,
     pro = p$pro, mean = p$mean
   )
@@ -93,8 +99,9 @@ print.summary.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
 }
 
 # Counts of each class, weighted; with unit weights, the plain table.
-table_weighted <- function(cl, w, k) {
-  counts <- vapply(seq_len(k), function(j) sum(w[cl == j]), numeric(1))
+table_weighted <- function(cl, w, k, noise = FALSE) {
+  lev <- c(seq_len(k), if (noise) 0L)
+  counts <- vapply(lev, function(j) sum(w[cl == j]), numeric(1))
   if (all(w == round(w)) && all(counts <= .Machine$integer.max)) counts <- as.integer(counts)
-  stats::setNames(counts, seq_len(k))
+  stats::setNames(counts, c(seq_len(k), if (noise) "noise"))
 }

@@ -70,7 +70,7 @@ fitted.gmm <- function(object, method = c("means", "classes"), ...) {
   method <- match.arg(method)
   cl <- object$classification   # padded with NA under na.exclude
   if (method == "classes") return(cl)
-  m <- t(object$parameters$mean)[cl, , drop = FALSE]
+  m <- t(object$parameters$mean)[replace(cl, cl %in% 0L, NA), , drop = FALSE]   # noise: NA
   rownames(m) <- names(cl)
   m
 }
@@ -80,7 +80,7 @@ fitted.gmm <- function(object, method = c("means", "classes"), ...) {
 residuals.gmm <- function(object, ...) {
   cl <- object$classification
   cl <- cl[!is.na(cl)]   # the fitted rows (na.exclude pads the others with NA)
-  r <- object$data - t(object$parameters$mean)[cl, , drop = FALSE]
+  r <- object$data - t(object$parameters$mean)[replace(cl, cl == 0L, NA), , drop = FALSE]
   stats::naresid(object$na.action, r)
 }
 
@@ -92,8 +92,9 @@ residuals.gmm <- function(object, ...) {
 #'   is an error; a missing or empty name counts as `x<column number>`, as in
 #'   [gmm()]); without names, by position. A plain vector for a 1-D fit.
 #'   Missing means the data the model was fitted to.
-#' @param type `"class"`: the component of highest posterior probability;
-#'   `"prob"`: the n x K matrix of posterior probabilities; `"density"`: the
+#' @param type `"class"`: the component of highest posterior probability (0
+#'   for the noise component of a fit with `noise`); `"prob"`: the n x K matrix of
+#'   posterior probabilities (a last column `"noise"` with noise); `"density"`: the
 #'   mixture density at each row; `"logdensity"`: its logarithm, computed in log
 #'   space, so it stays finite where the density underflows to 0.
 #' @param ... Unused.
@@ -115,12 +116,18 @@ predict.gmm <- function(object, newdata, type = c("class", "prob", "density", "l
   }
   x <- match_newdata(newdata, object$data)
   p <- object$parameters
-  e <- .Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)
+  nz <- object$noise
+  e <- if (is.null(nz)) .Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)
+       else estep_all(x, c(p$pro, nz$proportion), p$mean, p$sigma, log(nz$hypervolume))
   rn <- rownames(x)
   switch(type,
-    class = stats::setNames(.Call(C_gmm_classify, e$z)$classification, rn),
+    class = {   # 0 for the noise
+      cl <- .Call(C_gmm_classify, e$z)$classification
+      if (!is.null(nz)) cl[cl == object$k + 1L] <- 0L
+      stats::setNames(cl, rn)
+    },
     prob = {
-      dimnames(e$z) <- list(rn, names(p$pro))
+      dimnames(e$z) <- list(rn, c(names(p$pro), if (!is.null(nz)) "noise"))
       e$z
     },
     density = stats::setNames(exp(e$logdens), rn),
@@ -205,9 +212,16 @@ simulate.gmm <- function(object, nsim = 1, seed = NULL, n = NULL, ...) {
   p <- object$parameters
   d <- object$d
   roots <- lapply(seq_len(object$k), function(j) chol(matrix(p$sigma[, , j], d, d)))
+  nz <- object$noise
   draw <- function() {
-    cl <- sample.int(object$k, n, replace = TRUE, prob = p$pro)
+    cl <- if (is.null(nz)) sample.int(object$k, n, replace = TRUE, prob = p$pro)
+          else sample.int(object$k + 1L, n, replace = TRUE, prob = c(p$pro, nz$proportion)) %% (object$k + 1L)
     out <- matrix(0, n, d, dimnames = list(NULL, rownames(p$mean)))
+    if (any(cl == 0L)) {   # the noise: uniform over the data's bounding box
+      i0 <- which(cl == 0L)
+      out[i0, ] <- vapply(seq_len(d), function(j) stats::runif(length(i0), nz$box[1, j], nz$box[2, j]),
+                          numeric(length(i0)))
+    }
     for (j in seq_len(object$k)) {
       idx <- which(cl == j)
       if (!length(idx)) next

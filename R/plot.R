@@ -124,6 +124,9 @@ plot_loglik <- function(x, ...) {
   }
 }
 
+# Colours of points by component; the noise component's (class 0) grey.
+point_col <- function(cl, col) ifelse(cl %in% 0L, "grey55", col[pmax(cl, 1L)])
+
 okabe_ito <- c("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7",
                "#F0E442", "#000000")
 
@@ -206,7 +209,7 @@ plot_bic <- function(x, criterion = "bic", ...) {
 class_1d <- function(x, col, ...) {
   v <- x$data[, 1]
   jitter <- stats::runif(length(v), -0.15, 0.15)
-  draw(graphics::plot, list(v, x$classification + jitter, col = col[x$classification],
+  draw(graphics::plot, list(v, x$classification + jitter, col = point_col(x$classification, col),
                             pch = 16, cex = 0.6, yaxt = "n", xlab = axis_label(x, 1L),
                             ylab = "component",
                             main = sprintf("Classification, model %s", x$model)), ...)
@@ -218,7 +221,7 @@ uncert_1d <- function(x, col, ...) {
   v <- x$data[, 1]
   u <- x$uncertainty[keep]
   o <- order(v)
-  draw(graphics::plot, list(v[o], u[o], type = "h", col = col[x$classification[keep][o]],
+  draw(graphics::plot, list(v[o], u[o], type = "h", col = point_col(x$classification[keep][o], col),
                             xlab = axis_label(x, 1L), ylab = "uncertainty (1 - max posterior)",
                             ylim = c(0, 1 - 1 / max(x$k, 2L)),
                             main = sprintf("Classification uncertainty, model %s, K = %d",
@@ -305,11 +308,16 @@ draw_ellipses <- function(x, i, j, col) {
 class_nd <- function(x, dimens, col, ...) {
   p <- x$parameters
   legend_fn <- function(small = FALSE) {
-    graphics::legend("topleft", bty = "n", pch = 16, col = col, cex = if (small) 0.7 else 0.85,
-                     legend = sprintf("component %d (%.2f)", seq_len(x$k), p$pro))
+    nz <- x$noise
+    graphics::legend("topleft", bty = "n", pch = c(rep(16, x$k), if (!is.null(nz)) 4),
+                     col = c(col[seq_len(x$k)], if (!is.null(nz)) "grey55"),
+                     cex = if (small) 0.7 else 0.85,
+                     legend = c(sprintf("component %d (%.2f)", seq_len(x$k), p$pro),
+                                if (!is.null(nz)) sprintf("noise (%.2f)", nz$proportion)))
   }
   pairs_panels(x, dimens, function(i, j, labels) {
-    panel_plot(x, i, j, labels, col = col[x$classification], pch = 16, cex = 0.6, ...)
+    panel_plot(x, i, j, labels, col = point_col(x$classification, col),
+               pch = ifelse(x$classification %in% 0L, 4, 16), cex = 0.6, ...)
     draw_ellipses(x, i, j, col)
   }, sprintf("Classification, model %s, K = %d", x$model, x$k), legend_fn)
 }
@@ -361,7 +369,7 @@ uncert_nd <- function(x, dimens, col, ...) {
                      legend = format(shown))
   }
   pairs_panels(x, dimens, function(i, j, labels) {
-    panel_plot(x, i, j, labels, col = col[x$classification[!is.na(x$classification)]],
+    panel_plot(x, i, j, labels, col = point_col(x$classification[!is.na(x$classification)], col),
                pch = 1, cex = size(u), ...)
     draw_ellipses(x, i, j, col)
   }, sprintf("Classification uncertainty, model %s, K = %d (largest %.2g)", x$model, x$k,

@@ -4,14 +4,22 @@
 # the cells, with the cross starts and the refinement of the best ones, and chooses.
 
 fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
-                     verbose = FALSE, criterion = "bic", labels = NULL) {
+                     verbose = FALSE, criterion = "bic", labels = NULL, noise = NULL) {
   dn <- list(as.character(ks), models)
   # Cells with as many free parameters as distinct rows are not fitted.
-  df <- outer(ks, models, Vectorize(function(k, m) model_df(m, ncol(x), k)))
+  df <- outer(ks, models, Vectorize(function(k, m) model_df(m, ncol(x), k))) +
+    2 * !is.null(noise)   # the noise's proportion and volume, as mclust counts them
   dimnames(df) <- dn
   nd <- if (control$keep_degenerate) Inf else distinct_rows(x, w, max(df))
   spurious <- df >= nd
-  if (is.null(labels)) {
+  if (!is.null(noise)) {   # the Gaussians start from the other rows, on all of them
+    keep <- !noise$rows
+    xn <- x[keep, , drop = FALSE]
+    wn <- w[keep]
+    prep <- prepare_starts(xn, wn, start, control, max(ks))
+    starts <- lapply(ks, function(k) full_starts(make_starts(prep, xn, wn, k, n_init, control), prep, xn, wn, k))
+    if (!is.null(prep$hc)) prep$hc$sub <- NULL
+  } else if (is.null(labels)) {
     prep <- prepare_starts(x, w, start, control, max(ks))
     starts <- lapply(ks, function(k) make_starts(prep, x, w, k, n_init, control))
   } else {   # K is the number of label classes: one start, from the labels
@@ -28,7 +36,8 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
     control_vector(control, threads),
     c(control$screen_tol, control$refine_bic, control$cross_starts, ws$scale, ws$logn,
       match(criterion, c("bic", "icl", "aic")) - 1),
-    as.integer(threads), progress, labels))
+    as.integer(threads), progress, labels,
+    if (!is.null(noise)) c(-noise$logv, sum(w[noise$rows]))))
   bic <- matrix(res$bic, length(ks), dimnames = dn)
   icl <- matrix(res$icl, length(ks), dimnames = dn)
   aic <- matrix(-2 * res$loglik + 2 * df, length(ks), dimnames = dn)
@@ -176,4 +185,19 @@ label_start <- function(x, w, labels, k) {
   }
   list("the labelled rows, and each other row in the class of nearest mean" =
          list(0L, .Call(C_gmm_suff, x, w, hard_z(part, k))))
+}
+
+# Starts that partition a subset (kind 1) made whole: every row of x goes to the
+# group of nearest mean (on the columns scaled to unit variance); the noise fits
+# start from the rows outside the noise guess, which the subset does not cover.
+full_starts <- function(starts, prep, x, w, k) {
+  s <- sqrt(pmax(apply(x, 2L, stats::var), .Machine$double.eps))
+  xs <- sweep(x, 2L, s, "/")
+  lapply(starts, function(st) {
+    if (st[[1]] != 1L) return(st)
+    means <- st[[2]][[2]] / s   # d x k, scaled
+    d2 <- vapply(seq_len(k), function(j) rowSums(sweep(xs, 2L, means[, j])^2), numeric(nrow(x)))
+    part <- max.col(-matrix(d2, ncol = k), ties.method = "first")
+    list(0L, .Call(C_gmm_suff, x, w, hard_z(part, k)))
+  })
 }

@@ -181,8 +181,11 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
   }
   res->status = gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw);
   if (res->status) return;
+  Wk->noise_nk = pw->noise_sum;
   trace_push(trace, ll);
-  const int can_accel = C->accel > 0.0 && !C->prior && P->k > 1;
+  /* (no extrapolation with noise: its proportion is not among the parameters
+   * extrapolated) */
+  const int can_accel = C->accel > 0.0 && !C->prior && P->k > 1 && !P->noise;
   int accel = 0;
   const size_t len = GM_PAR_LEN(D->d, P->k);
   int steps = 0, plain = 0;
@@ -206,6 +209,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
     if (res->status) break;
     res->status = gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw);
     if (res->status) break;
+    Wk->noise_nk = pw->noise_sum;
     trace_push(trace, ll);
     plain++;
     if (fabs(ll - old) <= C->tol * (1.0 + fabs(ll))) {
@@ -244,6 +248,7 @@ void gm_fit_core(const gm_data *D, const gm_model *M, const gm_start *S, const g
   int start = S->kind;
   if (S->kind == GM_FROM_SUFF) {
     memcpy(Wk->nk, S->nk, k * sizeof(double));
+    Wk->noise_nk = S->noise_nk;
     memcpy(P->mean, S->mean, (size_t) d * k * sizeof(double));
     memcpy(Wk->W, S->W, (size_t) d * d * k * sizeof(double));
     if (S->sub) {   /* carried from the subset by its M-step */
@@ -255,7 +260,7 @@ void gm_fit_core(const gm_data *D, const gm_model *M, const gm_start *S, const g
       start = GM_FROM_PAR;
     }
   } else if (S->kind == GM_FROM_PAR) {
-    memmove(P->pro, S->pro, k * sizeof(double));   /* gmm_fit passes P's own */
+    memmove(P->pro, S->pro, (k + P->noise) * sizeof(double));   /* gmm_fit passes P's own */
     memmove(P->mean, S->mean, (size_t) d * k * sizeof(double));
     memmove(P->sigma, S->sigma, (size_t) d * d * k * sizeof(double));
   }
@@ -280,6 +285,7 @@ void gm_fit_core(const gm_data *D, const gm_model *M, const gm_start *S, const g
     res->status = gm_pass(D, P, z, NULL, &ll, &ent, Wk->stats, by_rows ? nrow : NULL, pw);
     pw->full = 0;
     if (res->status) return;
+    Wk->noise_nk = pw->noise_sum;
   }
   if (!check) return;
   if (!by_rows) memcpy(nrow, Wk->stats + 1, k * sizeof(double));
@@ -476,6 +482,8 @@ static void gm_par_alloc(SEXP out, int d, int k, gm_par *P)
   memset(P->sigma, 0, (size_t) d * d * k * sizeof(double));
   P->chol = (double *) R_alloc((size_t) d * d * k, sizeof(double));
   P->logdet = (double *) R_alloc(k, sizeof(double));
+  P->noise = 0;
+  P->lognoise = 0.0;
 }
 
 /* Copies starting parameters supplied from R into the output vectors; `what`

@@ -67,6 +67,8 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
   pw->scratch = (double *) R_alloc(pw->nthreads * scratch_size(d, k), sizeof(double));
   pw->status = (int *) R_alloc(pw->nchunk, sizeof(int));
   pw->ent = (double *) R_alloc(pw->nchunk, sizeof(double));
+  pw->noise_nk = (double *) R_alloc(pw->nchunk, sizeof(double));
+  pw->noise_sum = 0.0;
 }
 
 /* lz (m x k) = log(pi_c) + log N(x_i | mu_c, Sigma_c) for rows i0 .. i0 + m - 1. */
@@ -187,6 +189,11 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
     }
     GM_SIMD
     for (int b = 0; b < m; b++) out[b] = cst - 0.5 * out[b];
+  }
+  if (P->noise) {   /* the uniform component: the same log term for every row */
+    double *out = lz + (size_t) P->k * m;
+    const double cst = log(P->pro[P->k]) + P->lognoise;
+    for (int b = 0; b < m; b++) out[b] = cst;
   }
 }
 
@@ -518,10 +525,10 @@ static void chunk_task(void *arg, int ch, int thread)
   const gm_data *D = X->D;
   const gm_par *P = X->P;
   gm_pass_work *pw = X->pw;
-  const int n = D->n, d = D->d, k = P->k;
-  double *scr = pw->scratch + (size_t) thread * scratch_size(d, k);
+  const int n = D->n, d = D->d, k = P->k, kz = k + P->noise;   /* kz columns of z */
+  double *scr = pw->scratch + (size_t) thread * scratch_size(d, kz);
   double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
-  double *zs = lz + (size_t) GM_BLOCK * k, *g = zs + (size_t) GM_BLOCK * k;
+  double *zs = lz + (size_t) GM_BLOCK * kz, *g = zs + (size_t) GM_BLOCK * kz;
   double *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK, *u = sm + GM_BLOCK, *tc = u + GM_BLOCK;
   double *kp = tc + GM_BLOCK;
   double *acc = pw->chunk + ch * chunk_size(d, k);
@@ -529,6 +536,7 @@ static void chunk_task(void *arg, int ch, int thread)
   memset(acc, 0, chunk_size(d, k) * sizeof(double));
   pw->status[ch] = GM_OK;
   pw->ent[ch] = 0.0;
+  pw->noise_nk[ch] = 0.0;
   if (!X->estep)   /* z is given: the sums scale it by 1 and write it to scratch */
     for (int b = 0; b < GM_BLOCK; b++) sm[b] = 1.0;
   /* An E-step writes the block's responsibilities into z, or into scratch when z is
@@ -542,7 +550,7 @@ static void chunk_task(void *arg, int ch, int thread)
     double *zb = X->z ? X->z + i0 : zs;
     if (X->estep) {
       block_logdens(D, P, i0, m, lz, r, pw->diag);
-      pw->status[ch] = block_normalise(m, k, zst, D->w ? D->w + i0 : NULL,
+      pw->status[ch] = block_normalise(m, kz, zst, D->w ? D->w + i0 : NULL,
                                        D->lab ? D->lab + i0 : NULL, lz, zb,
                                        X->rowll ? X->rowll + i0 : NULL, acc, pw->ent + ch,
                                        mx, sm, u, tc, kp, X->stats == NULL);
@@ -551,6 +559,16 @@ static void chunk_task(void *arg, int ch, int thread)
     if (X->stats)
       block_stats(D, P, i0, m, zb, zst, sm, X->estep ? zb : lz, X->estep ? zst : 0, acc,
                   r, gr, g, pw->diag && !pw->full);
+    if (P->noise && X->estep) {   /* the noise column: normalised, and its size */
+      double *zn = zb + (size_t) k * zst;
+      const double *wb = D->w ? D->w + i0 : NULL;
+      double sn = 0.0;
+      for (int b = 0; b < m; b++) {
+        if (X->stats) zn[b] *= sm[b];   /* block_stats scaled only the Gaussians' */
+        sn += wb ? wb[b] * zn[b] : zn[b];
+      }
+      pw->noise_nk[ch] += sn;
+    }
     if (X->nrow) {   /* after block_stats, zb holds the scaled responsibilities */
       const double *wb = D->w + i0;
       for (int c = 0; c < k; c++) {
@@ -581,19 +599,21 @@ static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
   gm_parallel(pw->nthreads, nchunk, chunk_task, &X, NULL);
   for (int ch = 0; ch < nchunk; ch++)
     if (pw->status[ch]) return pw->status[ch];
-  double total = 0.0, h = 0.0;
+  double total = 0.0, h = 0.0, sn = 0.0;
   if (stats) memset(stats, 0, nst * sizeof(double));
   if (nrow) memset(nrow, 0, k * sizeof(double));
   for (int ch = 0; ch < nchunk; ch++) {
     const double *acc = pw->chunk + ch * csz;
     total += acc[0];
     h += pw->ent[ch];
+    sn += pw->noise_nk[ch];
     if (stats)
       for (size_t e = 1; e < nst; e++) stats[e] += acc[e];
     if (nrow)
       for (int c = 0; c < k; c++) nrow[c] += acc[nst + c];
   }
   if (!estep) return GM_OK;
+  pw->noise_sum = sn;
   if (!isfinite(total)) return GM_NONFINITE;
   *ll = total;
   if (ent) *ent = h;

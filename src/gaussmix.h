@@ -101,11 +101,14 @@ typedef struct {
 
 typedef struct {
   int d, k;
-  double *pro;    /* k */
+  double *pro;    /* k (k + 1 with noise: the noise proportion last) */
   double *mean;   /* d x k */
   double *sigma;  /* d x d x k */
   double *chol;   /* d x d x k, lower Cholesky factors, zero above the diagonal */
   double *logdet; /* k, log det sigma_k */
+  int noise;      /* a uniform noise component besides the k Gaussians (Banfield and
+                   * Raftery 1993): one more column of responsibilities, last */
+  double lognoise;  /* its log density, -log of the data region's volume */
 } gm_par;
 
 /* Everything a covariance update reads and keeps.  Every model's update minimises
@@ -179,6 +182,7 @@ typedef struct {
   double *m;        /* k */
   double *W;        /* d x d x k */
   double *stats;    /* the pass's sums: ll, n_k, s_k, W0_k */
+  double noise_nk;  /* with noise, its weighted size from the same pass */
   double *sq;       /* the accelerated EM step's four parameter vectors and a copy of
                      * the sums (GM_SQ_WORK(d, k)) */
   gm_cov cov;
@@ -209,6 +213,8 @@ typedef struct {
   int diag;         /* diagonal covariances: whitening without the triangular solve,
                      * and only the diagonal of each W0_k summed, */
   int full;         /* unless this is set (the whole W0_k, for other models' starts) */
+  double *noise_nk; /* nchunk partial sums of the noise responsibilities (weighted) */
+  double noise_sum; /* their total after a pass */
 } gm_pass_work;
 int gm_nblocks(int n);
 int gm_nchunks(int nblocks);
@@ -267,6 +273,7 @@ typedef struct {
   const double *nk, *mean, *W;           /* GM_FROM_SUFF */
   const gm_data *sub;                    /* GM_FROM_SUFF: the subset, or NULL */
   const double *pro, *sigma;             /* GM_FROM_PAR, with mean */
+  double noise_nk;                       /* GM_FROM_SUFF with noise: its weighted size */
 } gm_start;
 
 /* Who runs a fit: thread 0 may call R (and checks for interrupts); every thread stops

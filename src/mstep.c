@@ -786,6 +786,7 @@ void gm_mwork_alloc(gm_mwork *Wk, int d, int k, const gm_ctrl *C)
   Wk->m = (double *) R_alloc(k, sizeof(double));
   Wk->W = (double *) R_alloc((size_t) d * d * k, sizeof(double));
   Wk->stats = (double *) R_alloc(1 + (size_t) k * (1 + d + (size_t) d * d), sizeof(double));
+  Wk->noise_nk = 0.0;
   Wk->sq = (double *) R_alloc(GM_SQ_WORK(d, k), sizeof(double));
   gm_cov *c = &Wk->cov;
   c->d = d;
@@ -909,5 +910,7 @@ int gm_mstep_suff(const gm_data *D, const gm_model *M, gm_par *P, const gm_ctrl 
                   gm_mwork *Wk, int *bad)
 {
   if (proportions(D, P, C, Wk->nk, bad)) return GM_COLLAPSE;
+  if (P->noise) P->pro[P->k] = Wk->noise_nk / D->wsum;   /* the Gaussians' and the
+                                                          * noise's sizes sum to wsum */
   return mstep_finish(D, M, P, C, Wk, bad);
 }

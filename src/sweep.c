@@ -58,6 +58,7 @@ typedef struct {
   double loglik, entropy, bic, deg_value;   /* in the units of the user's weights */
   double *pro, *mean, *sigma;               /* its parameters */
   double *snk, *smean, *sW;                 /* sufficient statistics of its responsibilities */
+  double snoise;                            /* and the noise's weighted size */
   double *trace;                            /* malloc'd, internal units */
   int ntrace;
   int origin;           /* 1-based start, or -(column) of the model whose fit started it */
@@ -90,6 +91,10 @@ typedef struct {
   gm_ctrl C;            /* the final tolerance */
   double screen_tol, refine_bic, scale, logn;
   int crit;             /* the criterion the choice is by: 0 BIC, 1 ICL, 2 AIC */
+  int noise;            /* a uniform noise component in every fit */
+  double lognoise;      /* its log density */
+  double noise_nk0;     /* the weighted size of the rows the starts put in it */
+  double *dnoise;       /* nk x 2: the donors' noise sizes */
   int screening, cross;
   sw_thread *T;
   int side_ok;          /* a workspace per thread: phases may run cells side by side */
@@ -133,7 +138,8 @@ static void keep_fit(sw_sweep *S, int th, sw_cell *c, const gm_result *res, int 
 {
   const sw_thread *T = S->T + th;
   const int d = S->D.d, k = c->k;
-  memcpy(c->pro, T->P.pro, k * sizeof(double));
+  memcpy(c->pro, T->P.pro, (k + S->noise) * sizeof(double));
+  c->snoise = T->Wk.noise_nk;
   memcpy(c->mean, T->P.mean, (size_t) d * k * sizeof(double));
   memcpy(c->sigma, T->P.sigma, (size_t) d * d * k * sizeof(double));
   memcpy(c->smean, T->P.mean, (size_t) d * k * sizeof(double));
@@ -149,7 +155,7 @@ static void keep_fit(sw_sweep *S, int th, sw_cell *c, const gm_result *res, int 
     c->trace = tr;
     c->ntrace = base + add;
   }
-  const double df = gm_model_df(c->M, d, k);
+  const double df = gm_model_df(c->M, d, k) + 2.0 * S->noise;   /* noise: its proportion and the region's volume */
   c->ok = 1;
   c->loglik = S->scale * res->loglik;
   if (!isfinite(c->loglik))   /* read by thread 0 after the phase */
@@ -189,6 +195,7 @@ static void start_of(const sw_sweep *S, const sw_start *s, gm_start *st)
     st->mean = s->b;
     st->W = s->c;
     st->sub = s->sub ? &S->sub : NULL;
+    st->noise_nk = S->noise_nk0;
   } else {
     st->pro = s->a;
     st->mean = s->b;
@@ -231,6 +238,7 @@ static void task_cross(sw_sweep *S, sw_cell *c, int th)
     st.nk = ds;
     st.mean = ds + k;
     st.W = ds + k + (size_t) d * k;
+    st.noise_nk = S->dnoise[c->row + (size_t) j * S->nk];
     gm_result res;
     run_fit(S, th, c, &st, tol, S->C.max_iter, &res);
     if (res.status == GM_ABORT) return;
@@ -368,6 +376,7 @@ static void choose_donors(sw_sweep *S)
       memcpy(ds, c->snk, k * sizeof(double));
       memcpy(ds + k, c->smean, (size_t) d * k * sizeof(double));
       memcpy(ds + k + (size_t) d * k, c->sW, (size_t) d * d * k * sizeof(double));
+      S->dnoise[r + (size_t) j * S->nk] = c->snoise;
     }
   }
 }
@@ -378,7 +387,7 @@ static double criterion(const sw_sweep *S, const sw_cell *c)
 {
   switch (S->crit) {
   case 1: return c->bic + 2.0 * c->entropy;
-  case 2: return -2.0 * c->loglik + 2.0 * gm_model_df(c->M, S->D.d, c->k);
+  case 2: return -2.0 * c->loglik + 2.0 * (gm_model_df(c->M, S->D.d, c->k) + 2.0 * S->noise);
   default: return c->bic;
   }
 }
@@ -590,13 +599,13 @@ SEXP gmm_classify(SEXP z)
  * screening, are the fit to screen_tol) and where it started (`origin`). */
 static SEXP best_out(sw_sweep *S, const sw_cell *c)
 {
-  const int d = S->D.d, k = c->k, n = S->D.n;
+  const int d = S->D.d, k = c->k, n = S->D.n, kz = k + S->noise;
   const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
                          "converged", "inner_fail", "inner_converged", "entropy", "df",
                          "bic", "degenerate", "value", "model", "origin", "order",
                          "classification", "uncertainty", "screened"};
   SEXP out = PROTECT(gm_new_list(names, 21));
-  SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
+  SET_VECTOR_ELT(out, 0, allocVector(REALSXP, kz));   /* the noise proportion last */
   SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
   SET_VECTOR_ELT(out, 2, gm_alloc_array3(d, k));
   gm_par P = {d, k, REAL(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)),
@@ -616,14 +625,20 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
     memcpy(P.sigma + i * dd, c->sigma + o[i] * dd, dd * sizeof(double));
     o[i]++;
   }
-  SEXP z = allocMatrix(REALSXP, n, k);
+  if (S->noise) {
+    P.noise = 1;
+    P.lognoise = S->lognoise;
+    P.pro[k] = c->pro[k];
+  }
+  SEXP z = allocMatrix(REALSXP, n, kz);
   SET_VECTOR_ELT(out, 3, z);
-  SEXP dn = PROTECT(allocVector(VECSXP, 2)), cn = PROTECT(allocVector(STRSXP, k));
+  SEXP dn = PROTECT(allocVector(VECSXP, 2)), cn = PROTECT(allocVector(STRSXP, kz));
   for (int i = 0; i < k; i++) {
     char buf[16];
     snprintf(buf, sizeof buf, "%d", i + 1);
     SET_STRING_ELT(cn, i, mkChar(buf));
   }
+  if (S->noise) SET_STRING_ELT(cn, k, mkChar("noise"));
   SET_VECTOR_ELT(dn, 0, S->rownames);
   SET_VECTOR_ELT(dn, 1, cn);
   setAttrib(z, R_DimNamesSymbol, dn);
@@ -639,7 +654,7 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
     error("the chosen fit's responsibilities are not finite");
   SET_VECTOR_ELT(out, 18, allocVector(INTSXP, n));
   SET_VECTOR_ELT(out, 19, allocVector(REALSXP, n));
-  classify(n, k, REAL(z), INTEGER(VECTOR_ELT(out, 18)), REAL(VECTOR_ELT(out, 19)));
+  classify(n, kz, REAL(z), INTEGER(VECTOR_ELT(out, 18)), REAL(VECTOR_ELT(out, 19)));
   if (S->rownames != R_NilValue) {
     setAttrib(VECTOR_ELT(out, 18), R_NamesSymbol, S->rownames);
     setAttrib(VECTOR_ELT(out, 19), R_NamesSymbol, S->rownames);
@@ -653,7 +668,7 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
   SET_VECTOR_ELT(out, 8, ScalarInteger(c->inner_fail));
   SET_VECTOR_ELT(out, 9, ScalarLogical(c->inner_last));
   SET_VECTOR_ELT(out, 10, ScalarReal(c->entropy));
-  SET_VECTOR_ELT(out, 11, ScalarReal(gm_model_df(c->M, d, k)));
+  SET_VECTOR_ELT(out, 11, ScalarReal(gm_model_df(c->M, d, k) + 2.0 * S->noise));
   SET_VECTOR_ELT(out, 12, ScalarReal(c->bic));
   SEXP dg = allocVector(INTSXP, 2);
   SET_VECTOR_ELT(out, 13, dg);
@@ -702,7 +717,7 @@ static SEXP sweep_out(sw_sweep *S, int best)
 }
 
 /* gmm_sweep(args), args = list(x, w, ks, models, fit, starts, sub_x, sub_w, priors,
- * control, sweep, threads, progress, labels):
+ * control, sweep, threads, progress, labels, noise):
  *   x, w          the rows of positive weight, weights of mean 1 (see R's weight_scale);
  *   ks, models    the grid's K values (integer) and model names;
  *   fit           logical length(ks) x length(models): the cells to fit;
@@ -720,13 +735,16 @@ static SEXP sweep_out(sw_sweep *S, int best)
  *   progress      NULL, or an R function(phase, done, total) called now and then from
  *                 R's thread as the phases' tasks finish (see report());
  *   labels        NULL, or an integer per row: its known component (1-based), 0 where
- *                 unknown; every E-step keeps a labelled row at its component.
+ *                 unknown; every E-step keeps a labelled row at its component;
+ *   noise         NULL, or c(log density, weighted size at the start) of a uniform
+ *                 noise component in every fit (the starts' statistics leave out the
+ *                 rows it starts with).
  * Returns the tables (bic, icl, loglik, and for failed cells status, bad, iterations,
  * value and whether it failed while refining; origin of each fit), and `best`, the
  * chosen cell's fit (NULL when no cell could be fitted). */
 SEXP gmm_sweep(SEXP args)
 {
-  if (TYPEOF(args) != VECSXP || LENGTH(args) != 14) error("'args' must be a list of 14");
+  if (TYPEOF(args) != VECSXP || LENGTH(args) != 15) error("'args' must be a list of 15");
   sw_sweep *S = (sw_sweep *) R_alloc(1, sizeof(sw_sweep));
   memset(S, 0, sizeof *S);
   gm_data_arg(VECTOR_ELT(args, 0), VECTOR_ELT(args, 1), &S->D, 1);
@@ -782,6 +800,16 @@ SEXP gmm_sweep(SEXP args)
       INTEGER(th)[0] > GM_MAX_THREADS)
     error("'threads' must be a whole number from 1 to %d", GM_MAX_THREADS);
   S->threads = INTEGER(th)[0];
+  SEXP noise = VECTOR_ELT(args, 14);
+  if (noise != R_NilValue) {
+    const double *nv = gm_real_arg(noise, "noise", 2);
+    if (!isfinite(nv[0]) || !(nv[1] >= 0.0 && nv[1] < S->D.wsum))
+      error("'noise' must be c(log density, weighted size of the noise rows at the start)");
+    S->noise = 1;
+    S->lognoise = nv[0];
+    S->noise_nk0 = nv[1];
+    if (S->have_sub) error("starts on a subset are not used with noise");
+  }
   SEXP lab = VECTOR_ELT(args, 13);
   if (lab != R_NilValue) {
     if (TYPEOF(lab) != INTSXP || XLENGTH(lab) != n) error("'labels' must be an integer vector of length %d", n);
@@ -821,10 +849,10 @@ SEXP gmm_sweep(SEXP args)
       c->fbad = c->deg_bad = -1;
       c->fvalue = c->deg_value = NA_REAL;
       if (!c->fit) continue;
-      double *buf = (double *) R_alloc(k + (size_t) d * k + (size_t) d * d * k + suff_len(d, k),
+      double *buf = (double *) R_alloc(k + 1 + (size_t) d * k + (size_t) d * d * k + suff_len(d, k),
                                        sizeof(double));
       c->pro = buf;
-      c->mean = c->pro + k;
+      c->mean = c->pro + k + 1;   /* room for the noise proportion */
       c->sigma = c->mean + (size_t) d * k;
       c->snk = c->sigma + (size_t) d * d * k;
       c->smean = c->snk + k;
@@ -833,6 +861,7 @@ SEXP gmm_sweep(SEXP args)
   }
   S->donor = (int *) R_alloc(2 * (size_t) S->nk, sizeof(int));
   S->dsuff = (double *) R_alloc(2 * (size_t) S->nk * suff_len(d, S->kmax), sizeof(double));
+  S->dnoise = (double *) R_alloc(2 * (size_t) S->nk, sizeof(double));
 
   /* the threads' workspaces */
   const int side = S->threads > 1 && (double) n * S->kmax <= GM_CELLS_NK;
@@ -843,14 +872,16 @@ SEXP gmm_sweep(SEXP args)
     const int k = S->kmax;
     T->P.d = d;
     T->P.k = k;
-    T->P.pro = (double *) R_alloc(k, sizeof(double));
+    T->P.pro = (double *) R_alloc(k + 1, sizeof(double));
+    T->P.noise = S->noise;
+    T->P.lognoise = S->lognoise;
     T->P.mean = (double *) R_alloc((size_t) d * k, sizeof(double));
     T->P.sigma = (double *) R_alloc((size_t) d * d * k, sizeof(double));
     T->P.chol = (double *) R_alloc((size_t) d * d * k, sizeof(double));
     T->P.logdet = (double *) R_alloc(k, sizeof(double));
     memset(T->P.sigma, 0, (size_t) d * d * k * sizeof(double));
     gm_mwork_alloc(&T->Wk, d, k, &S->C);
-    gm_pass_alloc(&T->pw, n, d, k, t == 0 ? S->threads : 1);
+    gm_pass_alloc(&T->pw, n, d, k + S->noise, t == 0 ? S->threads : 1);
     T->trace.v = (double *) R_alloc((size_t) S->C.max_iter + 1, sizeof(double));
     T->trace.cap = S->C.max_iter + 1;
     T->trace.len = 0;
