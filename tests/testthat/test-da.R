@@ -92,6 +92,16 @@ test_that("cross-validation is stratified, seeded, and near mclust's", {
   expect_lte(abs(da$cv$error - mc$ce), 2 * max(da$cv$se, mc$se, 0.01))
   g <- gmm_da(iris[1:4], iris$Species, cv = 10, seed = 3)
   expect_lte(g$cv$error, 0.1)
+  # the banknote and diabetes data too, EDDA, ten folds each
+  e <- new.env()
+  data(list = c("banknote", "diabetes"), package = "mclust", envir = e)
+  for (set in list(list(e$banknote[-1], e$banknote$Status), list(e$diabetes[-1], e$diabetes$class))) {
+    ours <- gmm_da(set[[1]], set[[2]], type = "EDDA", cv = 10, seed = 3)
+    mm <- mclust::MclustDA(set[[1]], set[[2]], modelType = "EDDA", verbose = FALSE)
+    set.seed(3)
+    theirs <- mclust::cvMclustDA(mm, nfold = 10, verbose = FALSE)
+    expect_lte(abs(ours$cv$error - theirs$ce), 2 * max(ours$cv$se, theirs$se, 0.01))
+  }
 })
 
 test_that("print, summary and plot", {
