@@ -73,7 +73,7 @@ gmm_boot <- function(fit, R = 999, type = c("nonparametric", "parametric", "wlb"
       g <- stats::rexp(n)
       w <- w0 * g / mean(g)
     } else {
-      data <- simulate(fit, n = round(nobs(fit)))[[1]]
+      data <- simulate(fit, rows = round(nobs(fit)))[[1]]
       w <- NULL
     }
     refit <- tryCatch(suppressWarnings(
@@ -269,7 +269,7 @@ gmm_lrt <- function(x, model, max_k = 5L, R = 99, level = 0.05, seed = NULL,
     f1 <- fitk(x, k + 1L)
     obs <- 2 * (f1$loglik - f0$loglik)
     stat <- vapply(seq_len(R), function(r) {
-      d <- simulate(f0, n = round(nobs(f0)))[[1]]
+      d <- simulate(f0, rows = round(nobs(f0)))[[1]]
       l0 <- tryCatch(fitk(d, k)$loglik, error = function(e) NA_real_)
       l1 <- tryCatch(fitk(d, k + 1L)$loglik, error = function(e) NA_real_)
       2 * (l1 - l0)

@@ -167,7 +167,7 @@ match_newdata <- function(newdata, data) {
 #' Simulate data from a fitted Gaussian mixture
 #'
 #' Draws data sets from the fitted mixture, following the contract of
-#' [stats::simulate()]: `nsim` replicates, each of `n` rows (by default as many as
+#' [stats::simulate()]: `nsim` replicates, each of `rows` rows (by default as many as
 #' the fit's observations), with the generator's state recorded in a `"seed"`
 #' attribute. Each row draws a component with the mixing proportions, then a
 #' normal vector from that component.
@@ -176,11 +176,11 @@ match_newdata <- function(newdata, data) {
 #' @param nsim Number of data sets to draw.
 #' @param seed Optional seed for [set.seed()]; the random number generator state
 #'   is restored afterwards, as in [stats::simulate()].
-#' @param n Rows per data set: by default [nobs()] of the fit (rounded, when
+#' @param rows Rows per data set: by default [nobs()] of the fit (rounded, when
 #'   weights that are not whole numbers make it fractional).
 #' @param ... Unused.
 #' @return A list of class `gmm_simulation` of `nsim` numeric matrices named
-#'   `sim_1`, `sim_2`, ..., each with `n` rows, the columns of the data and an
+#'   `sim_1`, `sim_2`, ..., each with `rows` rows, the columns of the data and an
 #'   attribute `"classification"` (the component of each row). Its attribute
 #'   `"seed"` is the generator's state before drawing, as [stats::simulate()]
 #'   records it (the integer `seed` with the generator's kinds, or
@@ -193,13 +193,13 @@ match_newdata <- function(newdata, data) {
 #' head(sims$sim_1)
 #' table(attr(sims$sim_1, "classification"))
 #' # one large sample
-#' big <- simulate(fit, n = 5000, seed = 2)[[1]]
-simulate.gmm <- function(object, nsim = 1, seed = NULL, n = NULL, ...) {
+#' big <- simulate(fit, rows = 5000, seed = 2)[[1]]
+simulate.gmm <- function(object, nsim = 1, seed = NULL, rows = NULL, ...) {
   nsim <- check_whole(nsim, "nsim", min = 1)
   if (length(nsim) != 1L) stop("`nsim` must be a single whole number.", call. = FALSE)
-  if (is.null(n)) n <- round(nobs(object))
-  n <- check_whole(n, "n", min = 0)
-  if (length(n) != 1L) stop("`n` must be a single whole number.", call. = FALSE)
+  n <- if (is.null(rows)) round(nobs(object)) else rows
+  n <- check_whole(n, "rows", min = 0)
+  if (length(n) != 1L) stop("`rows` must be a single whole number.", call. = FALSE)
   if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
   if (is.null(seed)) {
     rng <- get(".Random.seed", envir = globalenv())

@@ -49,8 +49,8 @@ test_that("coef() lays out the parameters", {
 })
 
 test_that("simulate() follows stats::simulate(): nsim data sets of n rows, a seed attribute", {
-  s1 <- simulate(fit, n = 4000, seed = 7)
-  s2 <- simulate(fit, n = 4000, seed = 7)
+  s1 <- simulate(fit, rows = 4000, seed = 7)
+  s2 <- simulate(fit, rows = 4000, seed = 7)
   expect_identical(s1, s2)
   expect_s3_class(s1, "gmm_simulation")
   expect_identical(names(s1), "sim_1")
@@ -79,9 +79,9 @@ test_that("simulate() follows stats::simulate(): nsim data sets of n rows, a see
   set.seed(1); a <- runif(1); set.seed(1); simulate(fit, 5, seed = 3); b <- runif(1)
   expect_identical(a, b)  # the caller's random stream is left alone
   h <- gmm(faithful$waiting, k = 2, model = "V")
-  expect_equal(dim(simulate(h, n = 10, seed = 1)[[1]]), c(10, 1))
+  expect_equal(dim(simulate(h, rows = 10, seed = 1)[[1]]), c(10, 1))
   expect_error(simulate(fit, nsim = 0), "`nsim`")
-  expect_error(simulate(fit, n = -1), "`n`")
+  expect_error(simulate(fit, rows = -1), "`rows`")
 })
 
 test_that("print and summary show the model and return invisibly", {

@@ -73,7 +73,7 @@ test_that("predict(), print, summary, plot and simulate() know the noise", {
   pdf(NULL)
   on.exit(dev.off())
   for (w in c("classification", "uncertainty", "bic", "loglik")) expect_invisible(plot(f, what = w))
-  s <- simulate(f, n = 20000, seed = 1)$sim_1
+  s <- simulate(f, rows = 20000, seed = 1)$sim_1
   expect_equal(mean(attr(s, "classification") == 0L), f$noise$proportion, tolerance = 0.05)
   out <- s[attr(s, "classification") == 0L, ]
   expect_true(all(out[, 1] >= f$noise$box[1, 1] & out[, 1] <= f$noise$box[2, 1]))
