@@ -65,6 +65,8 @@ test_that("replicates are reproducible for any thread count; vcov() and confint(
 
 test_that("the bootstrap LRT: its statistic, and mclust's conclusions on the heights", {
   a <- gmm_lrt(heights$height, model = "V", max_k = 3, R = 29, seed = 1)
+  expect_identical(gmm_lrt(heights$height, model = "V", max_k = 1, R = 9, seed = 4, threads = 1)$boot,
+                   gmm_lrt(heights$height, model = "V", max_k = 1, R = 9, seed = 4, threads = 2)$boot)
   f1 <- gmm(heights$height, k = 1, model = "V")
   f2 <- gmm(heights$height, k = 2, model = "V")
   expect_equal(a$table$statistic[1], 2 * (f2$loglik - f1$loglik))
