@@ -62,7 +62,7 @@ gmm_boot <- function(fit, R = 999, type = c("nonparametric", "parametric", "wlb"
   est <- boot_params(fit)
   scale <- sqrt(pmax(apply(x, 2L, stats::var), .Machine$double.eps))
   reps <- matrix(NA_real_, R, length(est), dimnames = list(NULL, names(est)))
-  progress <- if (isTRUE(verbose)) progress_line() else NULL
+  progress <- if (isTRUE(verbose)) progress_line("bootstrap replicates") else NULL
   if (!is.null(progress)) on.exit(attr(progress, "done")(), add = TRUE)
   for (r in seq_len(R)) {
     data <- x

@@ -136,7 +136,8 @@
 #'   Raftery 1993), for data with scattered outliers: `NULL` or `FALSE` for none;
 #'   `TRUE` to start it from the rows that nearest-neighbour cleaning (Byers and
 #'   Raftery 1998: the distance to the 5th nearest neighbour, as a mixture of two
-#'   Poisson processes; O(n^2) time) marks as noise; or a logical vector with one
+#'   Poisson processes; the distances are to all rows up to 5,000 rows, else to
+#'   a random subset of 5,000) marks as noise; or a logical vector with one
 #'   entry per row marking the rows it starts with. The component is uniform over
 #'   the bounding box of the data (rows of positive weight), its density one over
 #'   the box's volume. The Gaussians start from the other rows; EM then places
@@ -383,18 +384,26 @@ check_noise <- function(noise, x, w) {
 # D of each row to its k-th nearest neighbour is modelled as a mixture of two
 # Poisson processes of different intensities (D^d scaled by the intensity and the
 # unit ball's volume is Gamma(k, 1)), fitted by EM; rows more likely from the
-# sparser one are the noise guess. Distances are computed in blocks, O(n^2 d).
-nn_clean <- function(x, k = 5L) {
+# sparser one are the noise guess. Distances are computed in blocks, to all rows
+# for up to `max_ref` rows (O(n^2 d)), else to a random subset of `max_ref` rows:
+# a thinner reference scales every intensity alike, which EM's two free
+# intensities absorb.
+nn_clean <- function(x, k = 5L, max_ref = 5000L) {
   n <- nrow(x)
   d <- ncol(x)
   k <- min(k, n - 1L)
   if (k < 1L) return(rep(FALSE, n))
+  ref <- if (n > max_ref) sort(sample.int(n, max_ref)) else seq_len(n)
+  xr <- x[ref, , drop = FALSE]
+  sqr <- rowSums(xr^2)
   sq <- rowSums(x^2)
+  self <- match(seq_len(n), ref)   # each row's place in the reference, if it is there
   dk <- numeric(n)
   for (b0 in seq(1L, n, by = 512L)) {
     idx <- b0:min(n, b0 + 511L)
-    d2 <- outer(sq[idx], sq, "+") - 2 * x[idx, , drop = FALSE] %*% t(x)
-    d2[cbind(seq_along(idx), idx)] <- Inf   # not its own neighbour
+    d2 <- outer(sq[idx], sqr, "+") - 2 * x[idx, , drop = FALSE] %*% t(xr)
+    own <- !is.na(self[idx])
+    d2[cbind(which(own), self[idx][own])] <- Inf   # not its own neighbour
     dk[idx] <- sqrt(pmax(apply(d2, 1L, function(r) sort(r, partial = k)[k]), 0))
   }
   alpha <- pi^(d / 2) / gamma(d / 2 + 1)

@@ -131,14 +131,13 @@ print.gmm_bic_table <- function(x, digits = getOption("digits"), ...) {
 # seconds (short sweeps stay silent), then one line, redrawn in place, with the
 # phase, its tasks done and the time left in it at the rate so far; cleared when the
 # sweep ends (the returned function's "done" attribute).
-progress_line <- function() {
+progress_line <- function(labels = c("fitting the cells", "cross starts",
+                                     "refining the best cells", "refining the best cells")) {
   after <- getOption("gaussmix.progress_after", 2)
   t0 <- proc.time()[["elapsed"]]
   phase_t0 <- t0
   phase_now <- 0L
   width <- 0L
-  labels <- c("fitting the cells", "cross starts", "refining the best cells",
-              "refining the best cells")
   show <- function(text) {
     cat("\r", formatC(text, width = -width), sep = "")
     width <<- max(width, nchar(text))
