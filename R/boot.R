@@ -47,15 +47,9 @@ gmm_boot <- function(fit, R = 999, type = c("nonparametric", "parametric", "wlb"
   type <- match.arg(type)
   R <- check_whole(R, "R", min = 2)
   if (length(R) != 1L) stop("`R` must be a single whole number.", call. = FALSE)
-  if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
-  if (is.null(seed)) {
-    rng <- get(".Random.seed", envir = globalenv())
-  } else {
-    old <- get(".Random.seed", envir = globalenv())
-    on.exit(assign(".Random.seed", old, envir = globalenv()))
-    set.seed(seed)
-    rng <- structure(seed, kind = as.list(RNGkind()))
-  }
+  st <- use_seed(seed)
+  on.exit(st$restore(), add = TRUE)
+  rng <- st$rng
   x <- fit$data
   n <- nrow(x)
   w0 <- fit$weights[seq_len(n)]
@@ -253,12 +247,8 @@ gmm_lrt <- function(x, model, max_k = 5L, R = 99, level = 0.05, seed = NULL,
   if (!is.character(model) || length(model) != 1L) stop("`model` must be one model name.", call. = FALSE)
   R <- check_whole(R, "R", min = 1)
   max_k <- check_whole(max_k, "max_k", min = 1)
-  if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
-  if (!is.null(seed)) {
-    old <- get(".Random.seed", envir = globalenv())
-    on.exit(assign(".Random.seed", old, envir = globalenv()))
-    set.seed(seed)
-  }
+  st <- use_seed(seed)
+  on.exit(st$restore(), add = TRUE)
   fitk <- function(data, k) suppressWarnings(gmm(data, k = k, model = model, threads = threads,
                                                  verbose = FALSE))
   rows <- list()

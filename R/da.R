@@ -212,12 +212,8 @@ predict.gmm_da <- function(object, newdata, type = c("class", "prob"), prior = o
 
 # Stratified cross-validation of the chosen models (see ?gmm_da).
 da_cv <- function(object, folds, seed, control, threads) {
-  if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
-  if (!is.null(seed)) {
-    old <- get(".Random.seed", envir = globalenv())
-    on.exit(assign(".Random.seed", old, envir = globalenv()))
-    set.seed(seed)
-  }
+  st <- use_seed(seed)
+  on.exit(st$restore(), add = TRUE)
   class <- object$class
   fold <- integer(length(class))
   for (g in levels(class)) {
@@ -228,8 +224,6 @@ da_cv <- function(object, folds, seed, control, threads) {
   pred <- factor(rep(NA_character_, length(class)), levels = object$classes)
   for (f in seq_len(folds)) {
     train <- fold != f
-    k <- 1:5
-    model <- object$model
     if (object$type == "general") {   # each class's chosen K and model
       fits <- lapply(object$classes, function(g) {
         m <- object$models[[g]]
@@ -241,7 +235,7 @@ da_cv <- function(object, folds, seed, control, threads) {
     } else {
       part <- c(list(type = "EDDA", classes = object$classes),
                 da_fit(object$data[train, , drop = FALSE], droplevels(class[train]), "EDDA",
-                       model, k, control, threads))
+                       object$model, 1L, control, threads))
     }
     part$prior <- object$prior
     part$data <- object$data   # for the column names

@@ -200,15 +200,9 @@ simulate.gmm <- function(object, nsim = 1, seed = NULL, rows = NULL, ...) {
   n <- if (is.null(rows)) round(nobs(object)) else rows
   n <- check_whole(n, "rows", min = 0)
   if (length(n) != 1L) stop("`rows` must be a single whole number.", call. = FALSE)
-  if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
-  if (is.null(seed)) {
-    rng <- get(".Random.seed", envir = globalenv())
-  } else {
-    old <- get(".Random.seed", envir = globalenv())
-    on.exit(assign(".Random.seed", old, envir = globalenv()))
-    set.seed(seed)
-    rng <- structure(seed, kind = as.list(RNGkind()))
-  }
+  st <- use_seed(seed)
+  on.exit(st$restore(), add = TRUE)
+  rng <- st$rng
   p <- object$parameters
   d <- object$d
   roots <- lapply(seq_len(object$k), function(j) chol(matrix(p$sigma[, , j], d, d)))

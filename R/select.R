@@ -171,17 +171,11 @@ format_seconds <- function(s) {
 # their classes and every other row in the class with the nearest mean (on the
 # columns scaled to unit variance), as sufficient statistics for the sweep.
 label_start <- function(x, w, labels, k) {
-  s <- sqrt(pmax(apply(x, 2L, stats::var), .Machine$double.eps))
-  xs <- sweep(x, 2L, s, "/")
+  xs <- unit_columns(x)
   known <- labels > 0L
   centres <- rowsum(xs[known, , drop = FALSE], labels[known]) / as.vector(table(labels[known]))
   part <- labels
-  if (any(!known)) {
-    d2 <- vapply(seq_len(k), function(j) {
-      rowSums(sweep(xs[!known, , drop = FALSE], 2L, centres[j, ])^2)
-    }, numeric(sum(!known)))
-    part[!known] <- max.col(-matrix(d2, ncol = k), ties.method = "first")
-  }
+  if (any(!known)) part[!known] <- nearest_centre(xs[!known, , drop = FALSE], centres)
   list("the labelled rows, and each other row in the class of nearest mean" =
          list(0L, .Call(C_gmm_suff, x, w, hard_z(part, k))))
 }
@@ -190,13 +184,24 @@ label_start <- function(x, w, labels, k) {
 # group of nearest mean (on the columns scaled to unit variance); the noise fits
 # start from the rows outside the noise guess, which the subset does not cover.
 full_starts <- function(starts, prep, x, w, k) {
-  s <- sqrt(pmax(apply(x, 2L, stats::var), .Machine$double.eps))
-  xs <- sweep(x, 2L, s, "/")
+  xs <- unit_columns(x)
+  s <- attr(xs, "scale")
   lapply(starts, function(st) {
     if (st[[1]] != 1L) return(st)
-    means <- st[[2]][[2]] / s   # d x k, scaled
-    d2 <- vapply(seq_len(k), function(j) rowSums(sweep(xs, 2L, means[, j])^2), numeric(nrow(x)))
-    part <- max.col(-matrix(d2, ncol = k), ties.method = "first")
+    part <- nearest_centre(xs, t(st[[2]][[2]] / s))   # the groups' means, scaled
     list(0L, .Call(C_gmm_suff, x, w, hard_z(part, k)))
   })
+}
+
+# x's columns divided by their standard deviations (kept as the "scale" attribute).
+unit_columns <- function(x) {
+  s <- sqrt(pmax(apply(x, 2L, stats::var), .Machine$double.eps))
+  structure(sweep(x, 2L, s, "/"), scale = s)
+}
+
+# For each row of xs, the row of `centres` nearest to it (the first of equal ones).
+nearest_centre <- function(xs, centres) {
+  d2 <- vapply(seq_len(nrow(centres)), function(j) rowSums(sweep(xs, 2L, centres[j, ])^2),
+               numeric(nrow(xs)))
+  max.col(-matrix(d2, ncol = nrow(centres)), ties.method = "first")
 }

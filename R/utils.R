@@ -28,3 +28,16 @@ check_whole <- function(x, arg, min = 1) {
   }
   as.integer(x)
 }
+
+# The random number generator for a function with a `seed` argument, as
+# stats::simulate() handles it: with a seed, the generator is set from it and
+# `restore()` (to be called on exit) puts the caller's state back; `rng` is what
+# was used, the seed with the generator's kinds or .Random.seed as it was.
+use_seed <- function(seed) {
+  if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
+  old <- get(".Random.seed", envir = globalenv())
+  if (is.null(seed)) return(list(rng = old, restore = function() invisible()))
+  set.seed(seed)
+  list(rng = structure(seed, kind = as.list(RNGkind())),
+       restore = function() assign(".Random.seed", old, envir = globalenv()))
+}
