@@ -114,7 +114,7 @@ make_starts <- function(prep, x, w, k, n_init, control) {
     return(list("the parameters given as init" = list(2L, list(s$pro, s$mean, s$sigma))))
   }
   n <- nrow(x)
-  suff <- function(cl) list(0L, .Call(C_gmm_suff, x, w, hard_z(cl, k)))
+  suff <- function(cl) list(0L, part_suff(x, w, cl, k))
   if (k == 1L) return(list("all rows in one group" = suff(rep(1L, n))))
   random <- unlist(lapply(setdiff(prep$methods, "hc"), function(method) {
     parts <- switch(method,
@@ -143,7 +143,7 @@ make_starts <- function(prep, x, w, k, n_init, control) {
     } else {
       xs <- x[hc$sub, , drop = FALSE]
       ws <- w[hc$sub]
-      lapply(cuts, function(cl) list(1L, .Call(C_gmm_suff, xs, ws, hard_z(cl, k))))
+      lapply(cuts, function(cl) list(1L, part_suff(xs, ws, cl, k)))
     }
     starts <- c(stats::setNames(hc_starts, labels), starts)
     if (ncol(x) == 1L) {
@@ -232,8 +232,8 @@ random_partition <- function(x, w, k) {
   max.col(-matrix(d2, nrow(x)), ties.method = "first")
 }
 
-hard_z <- function(cl, k) {
-  z <- matrix(0, length(cl), k)
-  z[cbind(seq_along(cl), cl)] <- 1
-  z
+# The sufficient statistics list(nk, mean, scatter) of the partition cl (groups 1 .. k)
+# of the rows of x.
+part_suff <- function(x, w, cl, k) {
+  .Call(C_gmm_suff, x, w, as.integer(cl), as.integer(k))
 }

@@ -177,7 +177,7 @@ label_start <- function(x, w, labels, k) {
   part <- labels
   if (any(!known)) part[!known] <- nearest_centre(xs[!known, , drop = FALSE], centres)
   list("the labelled rows, and each other row in the class of nearest mean" =
-         list(0L, .Call(C_gmm_suff, x, w, hard_z(part, k))))
+         list(0L, part_suff(x, w, part, k)))
 }
 
 # Starts that partition a subset (kind 1) made whole: every row of x goes to the
@@ -189,7 +189,7 @@ full_starts <- function(starts, prep, x, w, k) {
   lapply(starts, function(st) {
     if (st[[1]] != 1L) return(st)
     part <- nearest_centre(xs, t(st[[2]][[2]] / s))   # the groups' means, scaled
-    list(0L, .Call(C_gmm_suff, x, w, hard_z(part, k)))
+    list(0L, part_suff(x, w, part, k))
   })
 }
 

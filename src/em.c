@@ -728,16 +728,36 @@ SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior)
   return out;
 }
 
-/* gmm_suff(x, w, z): the sufficient statistics list(nk, mean, scatter) of
- * responsibilities z, to start every model of a K from one partition. */
-SEXP gmm_suff(SEXP x, SEXP w, SEXP z)
+/* gmm_suff(x, w, z, k): the sufficient statistics list(nk, mean, scatter) of
+ * responsibilities z (an n x k matrix; k NULL), or of the partition z (an integer
+ * vector of groups 1 .. k) as the matrix of its 0/1 indicators, to start every model of
+ * a K from one partition. */
+SEXP gmm_suff(SEXP x, SEXP w, SEXP z, SEXP kk)
 {
   gm_data D;
   gm_data_arg(x, w, &D, 0);
   int nr, k;
-  gm_matrix_dims(z, "z", &nr, &k);
-  if (nr != D.n) error("'z' must have %d rows", D.n);
-  if (!gm_all_finite(REAL(z), (R_xlen_t) nr * k, 1)) error("'z' must be finite and non-negative");
+  const double *zp;
+  if (kk == R_NilValue) {
+    gm_matrix_dims(z, "z", &nr, &k);
+    if (nr != D.n) error("'z' must have %d rows", D.n);
+    if (!gm_all_finite(REAL(z), (R_xlen_t) nr * k, 1)) error("'z' must be finite and non-negative");
+    zp = REAL(z);
+  } else {
+    if (TYPEOF(kk) != INTSXP || LENGTH(kk) != 1 || INTEGER(kk)[0] < 1)
+      error("'k' must be a positive integer");
+    k = INTEGER(kk)[0];
+    if (TYPEOF(z) != INTSXP || XLENGTH(z) != D.n)
+      error("the groups 'z' must be an integer vector of length %d", D.n);
+    const int *g = INTEGER(z);
+    double *hz = (double *) R_alloc((size_t) D.n * k, sizeof(double));
+    memset(hz, 0, (size_t) D.n * k * sizeof(double));
+    for (int i = 0; i < D.n; i++) {
+      if (g[i] < 1 || g[i] > k) error("the groups 'z' must be in 1 .. %d", k);
+      hz[i + (size_t) (g[i] - 1) * D.n] = 1.0;
+    }
+    zp = hz;
+  }
   const int d = D.d;
   const char *names[] = {"nk", "mean", "scatter"};
   SEXP out = PROTECT(gm_new_list(names, 3));
@@ -747,7 +767,7 @@ SEXP gmm_suff(SEXP x, SEXP w, SEXP z)
   gm_pass_work pw;
   gm_pass_alloc(&pw, D.n, d, k, 1);
   double *stats = (double *) R_alloc(1 + (size_t) k * (1 + d + (size_t) d * d), sizeof(double));
-  gm_suff_from_z(&D, REAL(z), k, REAL(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)),
+  gm_suff_from_z(&D, zp, k, REAL(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)),
                  REAL(VECTOR_ELT(out, 2)), stats, &pw);
   UNPROTECT(1);
   return out;

@@ -70,6 +70,7 @@ typedef struct {
   int n, p;
   double alpha;     /* alpha' in the units of the scaled data */
   double logs;      /* (2p - 2) K log 2, added to log det */
+  double scale2;    /* s^(2p - 2) = 2^((2p - 2) K) when |(2p - 2) K| <= 400, else 0 */
   double *cost;     /* packed: pair (lo, hi), lo < hi, at hi (hi - 1) / 2 + lo */
   double *best;     /* best[q]: cheapest cost of slot q with a slot below it */
   int *bestlo;      /*   and that slot (the largest of equal ones) */
@@ -92,19 +93,33 @@ static double log_add(double a, double b)
   return b == R_NegInf ? a : a + log1p(exp(b - a));
 }
 
-/* log det of the symmetric p x p matrix M (upper triangle used, overwritten), or -Inf
- * when it is not numerically positive definite. */
-static double log_det(int p, double *M)
+/* C = n log(det(W / n) + beta (tr + alpha') / n), from log det W (-Inf: none). */
+static double crit_of(const hc_state *S, double n, double logdet, double tr)
 {
-  double ld = 0.0;
+  const double lt = log(HC_BETA * (tr + S->alpha) / n);
+  if (logdet == R_NegInf || n - 1.0 < S->p - 1e-9) return n * lt;
+  return n * log_add(logdet - S->p * log(n) + S->logs, lt);
+}
+
+/* C of a cluster of size n, trace tr and stand-in W = M (upper triangle used,
+ * overwritten by its Cholesky factor); det W counts as 0 when a pivot falls below
+ * 1e-13 of its diagonal.  det(W / n) s^(2p - 2) is formed as a product of the pivots
+ * over n, scaled by the exact power of two, so that C takes one logarithm; when that
+ * product would leave the range of doubles, the logarithms of the pivots are added
+ * instead (crit_of). */
+static double crit_matrix(const hc_state *S, double n, double *M, double tr)
+{
+  const int p = S->p;
+  if (n - 1.0 < p - 1e-9) return crit_of(S, n, R_NegInf, tr);
+  double q = 1.0;
   for (int j = 0; j < p; j++) {
     double *mj = M + (size_t) j * p;
     const double diag = mj[j];
     double s = diag;
     for (int k = 0; k < j; k++) s -= mj[k] * mj[k];
-    if (!(s > 1e-13 * diag)) return R_NegInf;
+    if (!(s > 1e-13 * diag)) return crit_of(S, n, R_NegInf, tr);
     const double ljj = sqrt(s);
-    ld += 2.0 * log(ljj);
+    q *= s / n;
     mj[j] = ljj;
     for (int i = j + 1; i < p; i++) {
       double *mi = M + (size_t) i * p;
@@ -113,15 +128,11 @@ static double log_det(int p, double *M)
       mi[j] = t / ljj;
     }
   }
-  return ld;
-}
-
-/* C = n log(det(W / n) + beta (tr + alpha') / n), from log det W (-Inf: none). */
-static double crit_of(const hc_state *S, double n, double logdet, double tr)
-{
-  const double lt = log(HC_BETA * (tr + S->alpha) / n);
-  if (logdet == R_NegInf || n - 1.0 < S->p - 1e-9) return n * lt;
-  return n * log_add(logdet - S->p * log(n) + S->logs, lt);
+  if (S->scale2 > 0.0 && q > 1e-140 && q < 1e140)   /* q s^(2p - 2) a normal double */
+    return n * log(q * S->scale2 + HC_BETA * (tr + S->alpha) / n);
+  double ld = 0.0;
+  for (int j = 0; j < p; j++) ld += 2.0 * log(M[j + (size_t) j * p]);
+  return crit_of(S, n, ld, tr);
 }
 
 /* Adds to M (upper triangle) the stand-in B of the cluster in slot k (see above). */
@@ -152,8 +163,7 @@ static double merge_cost(hc_state *S, int a, int k)
     dd += db * db;
     for (int c = 0; c <= b; c++) M[c + (size_t) b * p] += h * (ma[c] - mk[c]) * db;
   }
-  const double ld = nn - 1.0 >= p - 1e-9 ? log_det(p, M) : R_NegInf;
-  return crit_of(S, nn, ld, S->tr[a] + S->tr[k] + h * dd) - S->crit[a] - S->crit[k];
+  return crit_matrix(S, nn, M, S->tr[a] + S->tr[k] + h * dd) - S->crit[a] - S->crit[k];
 }
 
 /* r: the first row of F with a positive diagonal, divided by its root. */
@@ -343,7 +353,9 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax)
   S.p = p;
   S.alpha = HC_ALPHA * trw / (N * p);
   if (!(S.alpha > 0.0 && isfinite(S.alpha))) S.alpha = 1.0;
-  S.logs = (2.0 * p - 2.0) * K * log(2.0);
+  const double pow2 = (2.0 * p - 2.0) * K;
+  S.logs = pow2 * log(2.0);
+  S.scale2 = fabs(pow2) <= 400.0 ? ldexp(1.0, (int) pow2) : 0.0;
   const size_t npair = (size_t) n * (n - 1) / 2;
   S.cost = (double *) R_alloc(npair > 0 ? npair : 1, sizeof(double));
   S.best = (double *) R_alloc(n, sizeof(double));

@@ -142,7 +142,7 @@ test_that("a start from sufficient statistics is the start from the responsibili
   w <- rep(c(1, 3), 40)
   z <- matrix(runif(160), 80)
   z <- z / rowSums(z)
-  s <- .Call(gaussmix:::C_gmm_suff, x, w, z)
+  s <- .Call(gaussmix:::C_gmm_suff, x, w, z, NULL)
   # Explicit weighted sums in R.
   for (j in 1:2) {
     g <- w * z[, j]
@@ -152,6 +152,12 @@ test_that("a start from sufficient statistics is the start from the responsibili
     expect_equal(s$mean[, j], mu, tolerance = 1e-13)
     expect_equal(s$scatter[, , j], crossprod(xc * sqrt(g)), tolerance = 1e-12)
   }
+  # A partition given as groups is its matrix of 0/1 indicators, to the bit.
+  cl <- max.col(z)
+  expect_identical(.Call(gaussmix:::C_gmm_suff, x, w, cl, 2L),
+                   .Call(gaussmix:::C_gmm_suff, x, w, diag(2)[cl, ], NULL))
+  expect_error(.Call(gaussmix:::C_gmm_suff, x, w, replace(cl, 3, 3L), 2L), "1 .. 2")
+  expect_error(.Call(gaussmix:::C_gmm_suff, x, w, cl[-1], 2L), "length 80")
   cv <- gaussmix:::control_vector(gmm_control(), 1L)
   for (model in c("VII", "EVE", "VVV")) {
     a <- .Call(gaussmix:::C_gmm_fit, x, w, model, z, NULL, cv, NULL)
@@ -160,7 +166,7 @@ test_that("a start from sufficient statistics is the start from the responsibili
     expect_equal(b$mean, a$mean, tolerance = 1e-8)
     expect_identical(b$iterations, a$iterations)
     # What a fit returns is the statistics of its final responsibilities.
-    expect_equal(b$suff, .Call(gaussmix:::C_gmm_suff, x, w, b$z), tolerance = 1e-10)
+    expect_equal(b$suff, .Call(gaussmix:::C_gmm_suff, x, w, b$z, NULL), tolerance = 1e-10)
   }
   bad <- s
   bad$nk[1] <- -1
@@ -169,7 +175,7 @@ test_that("a start from sufficient statistics is the start from the responsibili
   bad$scatter <- bad$scatter[, , 1]
   expect_error(.Call(gaussmix:::C_gmm_fit, x, w, "VVV", bad, NULL, cv, NULL), "scatter")
   # An empty component fails the fit at the start with its reason.
-  s0 <- .Call(gaussmix:::C_gmm_suff, x, w, cbind(z, 0))
+  s0 <- .Call(gaussmix:::C_gmm_suff, x, w, cbind(z, 0), NULL)
   f <- .Call(gaussmix:::C_gmm_fit, x, w, "VVV", s0, NULL, cv, NULL)
   expect_identical(c(f$status, f$bad, f$iterations), c(2L, 3L, 0L))
 })

@@ -323,7 +323,7 @@ test_that("verbose = TRUE shows one progress line for a sweep, and clears it", {
   x <- as.matrix(iris[1:4])
   w <- rep(1, 150)
   z <- diag(3)[rep(1:3, each = 50), ]
-  starts <- list(list(list(0L, .Call(gaussmix:::C_gmm_suff, x, w, z))))
+  starts <- list(list(list(0L, .Call(gaussmix:::C_gmm_suff, x, w, z, NULL))))
   models <- gmm_models(d = 4)$model
   args <- list(x, w, 3L, models, matrix(TRUE, 1, 14), starts, NULL, NULL, list(NULL),
                gaussmix:::control_vector(gmm_control(), 2L), c(1e-5, 10, 1, 1, log(150), 0), 2L,
