@@ -43,12 +43,14 @@ static double *alloc_aligned(size_t n)
   return (double *) (p + ((64 - ((uintptr_t) p & 63)) & 63));
 }
 
-/* Per-thread scratch: residuals (B x d), weighted residuals (B x d), log densities
- * (B x k), the block's responsibilities when z is not kept (B x k), weights (B), row
- * maxima, sums, entropy terms, clamped log terms and their 0/1 masks (B each). */
+/* Per-thread scratch: the block's rows (B x d, copied so that the kernels read them
+ * from aligned memory whatever the alignment of x), residuals (B x d), weighted
+ * residuals (B x d), log densities (B x k), the block's responsibilities when z is not
+ * kept (B x k), weights (B), row maxima, sums, entropy terms, clamped log terms and
+ * their 0/1 masks (B each). */
 static size_t scratch_size(int d, int k)
 {
-  return (size_t) GM_BLOCK * (2 * (size_t) d + 2 * (size_t) k + 6);   /* whole lines */
+  return (size_t) GM_BLOCK * (3 * (size_t) d + 2 * (size_t) k + 6);   /* whole lines */
 }
 
 /* The number of blocks of GM_BLOCK rows in n rows, formed in R_xlen_t: n + GM_BLOCK - 1
@@ -88,10 +90,10 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
 }
 
 /* lz (m x k) = log(pi_c) + log N(x_i | mu_c, Sigma_c) for rows i0 .. i0 + m - 1. */
-GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
+GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double *xb, int m,
                                  double *lz, double *r, int diag)
 {
-  const int n = D->n, d = D->d;
+  const int d = D->d;
   for (int c = 0; c < P->k; c++) {
     const double *L = P->chol + (size_t) c * d * d;
     const double *mu = P->mean + (size_t) c * d;
@@ -99,7 +101,7 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
     double *out = lz + (size_t) c * m;
     /* One and two dimensions: the same arithmetic in a single loop, in registers. */
     if (d == 1) {
-      const double *x0 = D->x + i0, m0 = mu[0], inv0 = 1.0 / L[0];
+      const double *x0 = xb, m0 = mu[0], inv0 = 1.0 / L[0];
       GM_SIMD
       for (int b = 0; b < m; b++) {
         const double r0 = (x0[b] - m0) * inv0;
@@ -108,7 +110,7 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
       continue;
     }
     if (d == 2) {
-      const double *x0 = D->x + i0, *x1 = x0 + n, m0 = mu[0], m1 = mu[1];
+      const double *x0 = xb, *x1 = x0 + GM_BLOCK, m0 = mu[0], m1 = mu[1];
       const double inv0 = 1.0 / L[0], l10 = L[1], inv1 = 1.0 / L[3];
       GM_SIMD
       for (int b = 0; b < m; b++) {
@@ -121,7 +123,7 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
     for (int b = 0; b < m; b++) out[b] = 0.0;
     if (diag) {   /* L is diagonal: its zeros would change nothing */
       for (int j = 0; j < d; j++) {
-        const double *xj = D->x + (size_t) j * n + i0;
+        const double *xj = xb + (size_t) j * GM_BLOCK;
         const double mj = mu[j], inv = 1.0 / L[j + (size_t) j * d];
         GM_SIMD
         for (int b = 0; b < m; b++) {
@@ -135,7 +137,7 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
       int j = 0;
       for (; j + 2 <= d; j += 2) {
         double *rj = r + (size_t) j * m, *rk = rj + m;
-        const double *xj = D->x + (size_t) j * n + i0, *xk = xj + n;
+        const double *xj = xb + (size_t) j * GM_BLOCK, *xk = xj + GM_BLOCK;
         const double mj = mu[j], mk = mu[j + 1];
         GM_SIMD
         for (int b = 0; b < m; b++) {
@@ -176,7 +178,7 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, R_xlen_t i0,
       }
       if (j < d) {   /* an odd last column */
         double *rj = r + (size_t) j * m;
-        const double *xj = D->x + (size_t) j * n + i0;
+        const double *xj = xb + (size_t) j * GM_BLOCK;
         const double mj = mu[j];
         GM_SIMD
         for (int b = 0; b < m; b++) rj[b] = xj[b] - mj;
@@ -366,12 +368,13 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
 /* Adds the block's n_k, s_k and W0_k (lower triangle) about the current means.  The
  * block's responsibilities are zb (column c at zb + c zstride) scaled row by row by
  * sc; they are written, scaled, to zo (column c at zo + c ostride), which may be zb. */
-GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t i0, int m,
+GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const double *xb,
+                               R_xlen_t i0, int m,
                                const double *zb, size_t zstride, const double *sc,
                                double *zo, size_t ostride, double *acc, double *r,
                                double *gr, double *g, int diag)
 {
-  const int n = D->n, d = D->d, k = P->k;
+  const int d = D->d, k = P->k;
   double *nk = acc + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
   for (int c = 0; c < k; c++) {
     const double *mu = P->mean + (size_t) c * d;
@@ -380,7 +383,7 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t 
     const double *wb = D->w + i0;
     double *Wc = W0 + (size_t) c * d * d;
     if (d <= 2) {  /* one loop, in registers */
-      const double *x0 = D->x + i0, *x1 = d == 2 ? x0 + n : x0;
+      const double *x0 = xb, *x1 = d == 2 ? x0 + GM_BLOCK : x0;
       const double m0 = mu[0], m1 = mu[d - 1];
       double sg = 0.0, f0 = 0.0, f1 = 0.0, w00 = 0.0, w10 = 0.0, w11 = 0.0;
       GM_SUMS_SIMD(sg, f0, f1, w00, w10, w11)
@@ -416,7 +419,7 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t 
     nk[c] += sg;
     if (diag) {   /* only the diagonal of W0_k: one loop per column */
       for (int j = 0; j < d; j++) {
-        const double *xj = D->x + (size_t) j * n + i0;
+        const double *xj = xb + (size_t) j * GM_BLOCK;
         const double mj = mu[j];
         double first = 0.0, second = 0.0;
         GM_SUMS_SIMD(first, second)
@@ -431,7 +434,7 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, R_xlen_t 
       continue;
     }
     for (int j = 0; j < d; j++) {
-      const double *xj = D->x + (size_t) j * n + i0;
+      const double *xj = xb + (size_t) j * GM_BLOCK;
       double *rj = r + (size_t) j * m, *grj = gr + (size_t) j * m;
       const double mj = mu[j];
       double first = 0.0;
@@ -543,7 +546,7 @@ static void chunk_task(void *arg, int ch, int thread)
   gm_pass_work *pw = X->pw;
   const int n = D->n, d = D->d, k = P->k, kz = k + P->noise;   /* kz columns of z */
   double *scr = pw->scratch + (size_t) thread * scratch_size(d, kz);
-  double *r = scr, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
+  double *xb = scr, *r = xb + (size_t) GM_BLOCK * d, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
   double *zs = lz + (size_t) GM_BLOCK * kz, *g = zs + (size_t) GM_BLOCK * kz;
   double *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK, *u = sm + GM_BLOCK, *tc = u + GM_BLOCK;
   double *kp = tc + GM_BLOCK;
@@ -564,8 +567,10 @@ static void chunk_task(void *arg, int ch, int thread)
     const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
     const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
     double *zb = X->z ? X->z + i0 : zs;
+    for (int j = 0; j < d; j++)
+      memcpy(xb + (size_t) j * GM_BLOCK, D->x + (size_t) j * n + i0, m * sizeof(double));
     if (X->estep) {
-      block_logdens(D, P, i0, m, lz, r, pw->diag);
+      block_logdens(D, P, xb, m, lz, r, pw->diag);
       pw->status[ch] = block_normalise(m, kz, zst, D->w ? D->w + i0 : NULL,
                                        D->lab ? D->lab + i0 : NULL, lz, zb,
                                        X->rowll ? X->rowll + i0 : NULL, acc, pw->ent + ch,
@@ -573,7 +578,7 @@ static void chunk_task(void *arg, int ch, int thread)
       if (pw->status[ch]) return;
     }
     if (X->stats)
-      block_stats(D, P, i0, m, zb, zst, sm, X->estep ? zb : lz, X->estep ? zst : 0, acc,
+      block_stats(D, P, xb, i0, m, zb, zst, sm, X->estep ? zb : lz, X->estep ? zst : 0, acc,
                   r, gr, g, pw->diag && !pw->full);
     if (P->noise && X->estep) {   /* the noise column: normalised, and its size */
       double *zn = zb + (size_t) k * zst;
