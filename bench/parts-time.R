@@ -1,0 +1,42 @@
+# Times the parts of bench/speed.R's workloads that the third speed session changed,
+# in one process, for the installed gaussmix or the one in a given library, so that
+# two versions can be compared in interleaved runs:
+#   Rscript bench/parts-time.R [lib]
+# - tree: the VVV hierarchical start on workload 2's data (2,000 rows, d = 2), as
+#   gmm() runs it (mclust's "SVD" transformation, then the agglomeration); median of 5;
+# - VVV iteration: one plain EM iteration at workload 1's size (n = 2e5, d = 10,
+#   K = 10, gmm_threads() threads), the difference between the medians of five fits
+#   of 21 and of 1 iterations, divided by 20;
+# - sweep: workload 2's default gmm(x), median of 5.
+lib <- commandArgs(TRUE)[1]
+suppressPackageStartupMessages({
+  library(gaussmix, lib.loc = if (!is.na(lib) && nzchar(lib)) lib else NULL)
+})
+ns <- asNamespace("gaussmix")
+workload <- function(n, d, k, seed) {   # as data_code() in bench/speed.R
+  set.seed(seed)
+  centres <- matrix(rnorm(d * k, sd = 1.5), d)
+  cl <- sample.int(k, n, replace = TRUE)
+  x <- t(centres[, cl]) + matrix(rnorm(n * d), n)
+  colnames(x) <- paste0("v", seq_len(d))
+  list(x = x, start = list(mean = centres + 0.5, sigma = array(diag(d), c(d, d, k)),
+                           pro = rep(1 / k, k)))
+}
+med <- function(reps, f) median(vapply(seq_len(reps), function(i) system.time(f())[["elapsed"]], 0))
+
+x2 <- workload(10000, 2, 4, 2)$x
+set.seed(1)
+sub <- x2[sort(sample.int(10000, 2000)), ]
+w <- rep(1, 2000)
+tree <- med(5, function() .Call(ns$C_gmm_hcvvv, ns$svd_scaled(sub, w), w, 9L))
+
+w1 <- workload(2e5, 10, 10, 1)
+fit_iter <- function(it) function() {
+  suppressWarnings(gmm(w1$x, k = 10, model = "VVV", init = w1$start,
+                       control = gmm_control(max_iter = it, tol = 0, accelerate = FALSE)))
+}
+iter <- (med(5, fit_iter(21)) - med(5, fit_iter(1))) / 20
+
+sweep <- med(5, function() suppressWarnings(gmm(x2)))
+cat(sprintf("%-45s tree %.3f s   VVV iteration %.4f s   sweep %.3f s\n",
+            dirname(find.package("gaussmix")), tree, iter, sweep))
