@@ -34,9 +34,10 @@ static size_t chunk_stride(int d, int k)
   return (chunk_size(d, k) + 7) / 8 * 8;
 }
 
-/* n doubles of R_alloc memory starting on a 64-byte boundary.  R's vectors start 16
- * bytes past one, or 48, as the heap happens to fall; vector loads that straddle cache
- * lines made the same pass up to 40% slower from one process to the next. */
+/* n doubles of R_alloc memory starting on a 64-byte boundary.  R's allocator promises
+ * no such alignment, so where a vector starts depends on the heap; vector loads that
+ * straddle cache lines made the same pass up to 40% slower from one process to the
+ * next (bench/README.md). */
 static double *alloc_aligned(size_t n)
 {
   char *p = R_alloc(n * sizeof(double) + 64, 1);
