@@ -18,7 +18,7 @@ cat > "$work/R/Makevars" <<MK
 CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS = -fsanitize=address,undefined
 MK
-R_MAKEVARS_USER="$work/R/Makevars" R CMD INSTALL --preclean --no-test-load -l "$work/lib" . > "$work/install.log" 2>&1 ||
+R_MAKEVARS_USER="$work/R/Makevars" R CMD INSTALL --preclean --clean --no-test-load -l "$work/lib" . > "$work/install.log" 2>&1 ||
   { cat "$work/install.log"; exit 1; }
 asan=$(gcc -print-file-name=libasan.so)
 ubsan=$(gcc -print-file-name=libubsan.so)
