@@ -50,9 +50,9 @@ gmm_boot <- function(fit, R = 999, type = c("nonparametric", "parametric", "wlb"
   st <- use_seed(seed)
   on.exit(st$restore(), add = TRUE)
   rng <- st$rng
-  x <- fit$data
+  x <- fit_data(fit)
   n <- nrow(x)
-  w0 <- fit$weights[seq_len(n)]
+  w0 <- fit_weights(fit)
   est <- boot_params(fit)
   scale <- sqrt(pmax(apply(x, 2L, stats::var), .Machine$double.eps))
   reps <- matrix(NA_real_, R, length(est), dimnames = list(NULL, names(est)))

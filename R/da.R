@@ -197,7 +197,7 @@ da_loglik <- function(object, x, class) {
 predict.gmm_da <- function(object, newdata, type = c("class", "prob"), prior = object$prior,
                            ...) {
   type <- match.arg(type)
-  x <- if (missing(newdata)) object$data else match_newdata(newdata, object$data)
+  x <- if (missing(newdata)) object$data else match_newdata(newdata, colnames(object$data))
   if (is.null(prior)) prior <- object$prior
   prior <- check_class_prior(prior, object$classes, NULL)
   lp <- sweep(da_logdens(object, x), 2L, log(prior), "+")

@@ -25,5 +25,5 @@
 #' Association*, 97(458), 611--631.
 #' @keywords internal
 #' @useDynLib gaussmix, .registration = TRUE, .fixes = "C_"
-#' @importFrom stats coef confint fitted logLik nobs predict residuals simulate vcov
+#' @importFrom stats coef confint fitted logLik nobs predict residuals simulate vcov weights
 "_PACKAGE"

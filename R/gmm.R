@@ -151,9 +151,11 @@
 #'   result is bitwise the same for any number of threads.
 #' @return An object of class `gmm`, a list with:
 #'   \item{call}{the matched call.}
-#'   \item{data}{the data as a numeric matrix, with the row names of `x` if it
-#'     has any (a data frame's automatic row names are not made into strings,
-#'     as in [as.matrix()]).}
+#'   \item{data}{the data as a numeric matrix: `x` itself when it is a double
+#'     matrix (not copied, so with its own column names, or none; the fit's
+#'     column names are the row names of `parameters$mean`), else `x` converted,
+#'     with the row names of `x` if it has any (a data frame's automatic row names
+#'     are not made into strings, as in [as.matrix()]).}
 #'   \item{n, d, k}{rows, dimension and number of components of the chosen fit.}
 #'   \item{model}{name of the chosen covariance model.}
 #'   \item{parameters}{list of `pro` (K mixing proportions), `mean` (d x K) and
@@ -163,8 +165,11 @@
 #'   \item{z}{n x K matrix of responsibilities (posterior probabilities), with
 #'     the data's row names.}
 #'   \item{classification}{the component of largest responsibility for each row
-#'     (the first of equal ones), named by the data's row names.}
-#'   \item{uncertainty}{one minus the largest responsibility, named likewise.}
+#'     (the first of equal ones), named by the data's row names. It is derived
+#'     from `z` when read (as `fit$classification` or `fit[["classification"]]`),
+#'     not stored, so that the object holds no more per row than the data and `z`.}
+#'   \item{uncertainty}{one minus the largest responsibility, named and derived
+#'     likewise.}
 #'   \item{iterations, converged}{EM iterations (M-steps) of the chosen fit, from
 #'     its start through screening and refinement, and whether it met the
 #'     tolerance.}
@@ -194,7 +199,8 @@
 #'   \item{screened}{how many of the first entries of `loglik_trace` are the fit
 #'     to `control$screen_tol`, after which it was refined to `tol`; `NA` when the
 #'     fit was not screened (one cell with one start).}
-#'   \item{weights}{the frequency weights (all 1 when none were given).}
+#'   \item{weights}{the frequency weights given, or `NULL` when none were
+#'     ([weights.gmm()] then gives 1 per row).}
 #'   \item{na.action}{with a `na.action` that dropped rows, those rows (as
 #'     [stats::na.omit()] records them); absent otherwise.}
 #'   \item{control, init}{the settings used, and `init` as given (a method name or
@@ -254,14 +260,15 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
     omitted <- kept$omitted
     if (!is.null(omitted) && !is.null(labels)) labels <- labels[-omitted]
   }
-  x <- as_data_matrix(x, vector_name = vname)
+  x <- as_data_matrix(x, vector_name = vname, keep = TRUE)
+  vars <- column_names(colnames(x), ncol(x))
   n <- nrow(x)
   d <- ncol(x)
   w <- check_weights(weights, n)
   ws <- weight_scale(w, given = !is.null(weights))
-  check_columns(x, ws$w, control$reg)
+  check_columns(x, ws$w, control$reg, vars)
   if (inherits(init, "gmm")) {   # a warm start from a fit: its parameters, K and model
-    init <- warm_start(init, x)
+    init <- warm_start(init, vars)
     if (is.null(model)) model <- init$model
     init <- init[c("mean", "sigma", "pro")]
   }
@@ -322,8 +329,6 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
     })
     dimnames(z) <- list(rownames(x), colnames(p$z))
     if (!is.null(lab)) z[lab > 0L, ] <- diag(ncol(z))[lab[lab > 0L], ]   # labelled rows keep their class
-    cu <- .Call(C_gmm_classify, z)
-    grid$best[c("classification", "uncertainty")] <- lapply(cu, stats::setNames, rownames(x))
     grid$best$z <- z
   }
   if (is.null(grid$best)) {
@@ -332,25 +337,23 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
          "\nTry fewer components, other models, gmm_control(reg = ...) or, to fit cells that would be spurious, gmm_control(keep_degenerate = TRUE).",
          call. = FALSE)
   }
-  fit <- new_gmm(grid$best, x = x, w = w, call = call, bic_table = grid$bic_table,
-                 icl_table = grid$icl_table, control = control, init = init)
-  if (!is.null(nz)) {   # the noise proportion apart from the Gaussians'; noise rows class 0
-    kk <- fit$k
-    fit$noise <- list(proportion = unname(grid$best$pro[kk + 1L]), hypervolume = exp(nz$logv),
+  fit <- new_gmm(grid$best, x = x, vars = vars, w = if (!is.null(weights)) w, call = call,
+                 bic_table = grid$bic_table, icl_table = grid$icl_table, control = control,
+                 init = init)
+  if (!is.null(nz)) {   # the noise proportion apart from the Gaussians'
+    fit$noise <- list(proportion = unname(grid$best$pro[fit$k + 1L]), hypervolume = exp(nz$logv),
                       box = nz$box, start = nz$rows)
-    cl <- fit$classification
-    cl[!is.na(cl) & cl == kk + 1L] <- 0L
-    fit$classification <- cl
   }
   fit$aic_table <- grid$aic_table
   fit$aic <- -2 * fit$loglik + 2 * fit$df
   fit$criterion <- criterion
   if (!is.null(lab)) fit$labels <- labels
-  if (any(!is.na(units))) fit$units <- stats::setNames(units, colnames(x))
+  if (any(!is.na(units))) fit$units <- stats::setNames(units, vars)
   if (!is.null(omitted)) {
     fit$na.action <- omitted
-    # na.exclude: the per-row results are padded with NA back to the input rows
-    for (e in c("z", "classification", "uncertainty")) fit[[e]] <- stats::naresid(omitted, fit[[e]])
+    # na.exclude: the responsibilities (and so the classification and uncertainty
+    # derived from them) are padded with NA back to the input rows
+    fit$z <- stats::naresid(omitted, fit$z)
   }
   if (!is.null(fit$degenerate)) warning(fit$degenerate, call. = FALSE)
   fit
@@ -471,12 +474,12 @@ apply_na_action <- function(x, weights, na.action) {
 }
 
 # The parameters, K and model of a fit given as `init`, checked against the data.
-warm_start <- function(fit, x) {
-  vars <- colnames(fit$data)
-  if (ncol(x) != length(vars) || !identical(colnames(x), vars)) {
+warm_start <- function(fit, names) {
+  vars <- data_vars(fit)
+  if (!identical(names, vars)) {
     stop(sprintf("`init` is a fit to the columns %s, but `x` has %s.",
                  paste0("'", vars, "'", collapse = ", "),
-                 paste0("'", colnames(x), "'", collapse = ", ")), call. = FALSE)
+                 paste0("'", names, "'", collapse = ", ")), call. = FALSE)
   }
   p <- fit$parameters
   list(mean = unname(p$mean), sigma = unname(p$sigma), pro = unname(p$pro), model = fit$model)
@@ -506,7 +509,10 @@ degenerate_reason <- function(fit, x, w, ord, control) {
 # ---- validation of the data ------------------------------------------------------
 
 # x as a double matrix with column names, or an error saying what is wrong with it.
-as_data_matrix <- function(x, arg = "x", vector_name = "x", na_hint = arg == "x") {
+# With `keep`, a double matrix (of no class) is returned as it is, whatever its
+# names, so that it is not copied (column_names() gives the names a fit uses).
+as_data_matrix <- function(x, arg = "x", vector_name = "x", na_hint = arg == "x",
+                           keep = FALSE) {
   if (is.data.frame(x)) {
     bad <- !vapply(x, function(col) is.numeric(col) && is.null(dim(col)), logical(1))
     if (any(bad)) {
@@ -531,7 +537,8 @@ as_data_matrix <- function(x, arg = "x", vector_name = "x", na_hint = arg == "x"
   # this form is not copied.
   if (!is.double(x)) storage.mode(x) <- "double"
   dn <- list(rownames(x), nm)   # row names kept when there are any
-  if (!identical(attributes(x), list(dim = dim(x), dimnames = dn))) {
+  if (!(keep && is.null(attr(x, "class"))) &&
+      !identical(attributes(x), list(dim = dim(x), dimnames = dn))) {
     attributes(x) <- list(dim = dim(x), dimnames = dn)   # nothing else
   }
   if (!.Call(C_gmm_finite, x)) {   # the details only when something is wrong
@@ -625,7 +632,7 @@ weight_scale <- function(w, given = TRUE) {
 # Rejects data on which no mixture has a density: fewer than two rows
 # carrying weight, a column that is constant (unless the ridge `reg` makes the
 # covariances positive definite anyway), or one whose spread over- or underflows.
-check_columns <- function(x, w, reg) {
+check_columns <- function(x, w, reg, vars = colnames(x)) {
   pos <- w > 0
   if (sum(pos) < 2L) {
     stop(sprintf("`x` must have at least 2 rows with positive weight, not %d.", sum(pos)),
@@ -635,14 +642,14 @@ check_columns <- function(x, w, reg) {
   const <- cs$constant
   if (any(const) && reg == 0) {
     stop(sprintf("`x` %s constant, so no Gaussian has a density there; drop %s, or add a ridge with control = gmm_control(reg = ...).",
-                 columns_are(colnames(x)[const]), if (sum(const) > 1L) "them" else "it"),
+                 columns_are(vars[const]), if (sum(const) > 1L) "them" else "it"),
          call. = FALSE)
   }
   v <- cs$var
   bad <- !const & !(v > 1e-250 & v < 1e250)
   if (any(bad)) {
     stop(sprintf("`x` %s outside 1e-250 to 1e250 in variance (%s), where covariances cannot be represented in double precision; rescale first (e.g. with scale()).",
-                 columns_are(colnames(x)[bad]),
+                 columns_are(vars[bad]),
                  paste(format(v[bad], digits = 3), collapse = ", ")), call. = FALSE)
   }
   invisible()
@@ -668,10 +675,12 @@ check_k <- function(k, npos) {
 # Builds the gmm object from the chosen cell's fit; the only place that does.
 # `fit` is the C sweep's chosen fit, its components already in canonical order (by
 # ascending mean, first coordinate first; fit$order says where each was in the fit)
-# and its responsibilities, classification and uncertainty computed in C.
-new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
+# and its responsibilities computed in C. The object holds x as it was given (not a
+# copy: `vars` are the column names the fit uses), the weights only when they were
+# given, and, per row, only the responsibilities: `$.gmm` derives the classification
+# and the uncertainty from them.
+new_gmm <- function(fit, x, vars, w, call, bic_table, icl_table, control, init) {
   ord <- fit$order
-  vars <- colnames(x)
   comps <- as.character(seq_along(ord))
   mean <- fit$mean
   dimnames(mean) <- list(vars, comps)
@@ -699,8 +708,6 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
     bic = fit$bic,
     icl = fit$bic + 2 * fit$entropy,   # the entropy summed by the E-step (weight 0 adds 0)
     z = fit$z,
-    classification = fit$classification,
-    uncertainty = fit$uncertainty,
     iterations = fit$iterations,
     converged = fit$converged,
     inner_fail = fit$inner_fail,
@@ -713,7 +720,59 @@ new_gmm <- function(fit, x, w, call, bic_table, icl_table, control, init) {
     control = control,
     init = init
   ), class = "gmm")
-  out$degenerate <- degenerate_reason(fit, x, w, ord, control)
+  out$degenerate <- degenerate_reason(fit, x, if (is.null(w)) rep(1, nrow(x)) else w, ord,
+                                      control)
   out
 }
 
+# The per-row results that a gmm object derives from its responsibilities rather
+# than store: `classification` (the component of largest responsibility, 0 for the
+# noise component, NA for rows padded by na.exclude) and `uncertainty` (1 minus
+# the largest responsibility). Every other element is read as from a list.
+
+#' @export
+`$.gmm` <- function(x, name) {
+  derived <- c("classification", "uncertainty")
+  full <- c(names(x), derived)
+  hit <- full[pmatch(name, full)]   # as `$` on a list: exact, else a unique partial match
+  if (!is.na(hit) && hit %in% derived) return(derived_rows(x, hit))
+  .subset2(x, name, exact = FALSE)
+}
+
+#' @export
+`[[.gmm` <- function(x, i, ...) {
+  if (is.character(i) && length(i) == 1L && i %in% c("classification", "uncertainty")) {
+    return(derived_rows(x, i))
+  }
+  .subset2(x, i, ...)
+}
+
+derived_rows <- function(x, name) {
+  stored <- .subset2(x, name)   # objects built by other functions (gmm_da's plot) may hold it
+  if (!is.null(stored)) return(stored)
+  z <- .subset2(x, "z")
+  if (is.null(z)) return(NULL)
+  out <- .Call(C_gmm_classify, z)[[name]]
+  if (name == "classification" && !is.null(.subset2(x, "noise"))) out[out %in% ncol(z)] <- 0L
+  stats::setNames(out, rownames(z))
+}
+
+# The column names of the data a fit was fitted to.
+data_vars <- function(fit) {
+  vars <- rownames(fit$parameters$mean)
+  if (is.null(vars)) colnames(fit$data) else vars
+}
+
+# The fit's data with the column names the fit uses (a copy when x had others).
+fit_data <- function(fit) {
+  x <- fit$data
+  vars <- data_vars(fit)
+  if (!identical(colnames(x), vars)) colnames(x) <- vars
+  x
+}
+
+# The fit's frequency weights: 1 for every fitted row when none were given.
+fit_weights <- function(fit) {
+  w <- fit$weights
+  if (is.null(w)) rep(1, fit$n) else w
+}

@@ -19,7 +19,7 @@
 print.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
   cat(sprintf("Gaussian mixture fitted by EM: model %s (%s), K = %d\n", x$model,
               model_description(x$model), x$k))
-  n <- if (all(x$weights == 1)) sprintf("n = %d", x$n)
+  n <- if (is.null(x$weights)) sprintf("n = %d", x$n)
        else sprintf("n = %d rows (weighted n = %s)", x$n, format(sum(x$weights)))
   cat(sprintf("%s, d = %d, log-likelihood = %.3f, df = %d, BIC = %.3f\n", n, x$d,
               x$loglik, x$df, x$bic))
@@ -98,9 +98,10 @@ print.summary.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
   invisible(x)
 }
 
-# Counts of each class, weighted; with unit weights, the plain table.
+# Counts of each class, weighted (w NULL: every row counts 1).
 table_weighted <- function(cl, w, k, noise = FALSE) {
   lev <- c(seq_len(k), if (noise) 0L)
+  if (is.null(w)) w <- rep(1, length(cl))
   counts <- vapply(lev, function(j) sum(w[cl == j]), numeric(1))
   if (all(w == round(w)) && all(counts <= .Machine$integer.max)) counts <- as.integer(counts)
   stats::setNames(counts, c(seq_len(k), if (noise) "noise"))

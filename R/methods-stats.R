@@ -7,7 +7,9 @@
 #' @param object A `gmm` object.
 #' @param ... Unused.
 #' @return `logLik()`: a `"logLik"` object. `nobs()`: the sum of the weights (the
-#'   number of rows when no weights were given). `coef()`: a matrix with one
+#'   number of rows when no weights were given). `weights()`: the frequency weights
+#'   of the fitted rows (1 for each when none were given; NA for the rows that
+#'   `na.action = na.exclude` set aside). `coef()`: a matrix with one
 #'   column per component and the rows `pro`, the means (`mean.<variable>`) and
 #'   the upper triangle of each covariance (`var.<variable>` on the diagonal,
 #'   `cov.<variable>.<variable>` off it).
@@ -18,6 +20,7 @@
 #' AIC(fit)
 #' BIC(fit)
 #' nobs(fit)
+#' head(weights(fit))
 #' coef(fit)
 logLik.gmm <- function(object, ...) {
   structure(object$loglik, df = object$df, nobs = nobs(object), class = "logLik")
@@ -25,7 +28,13 @@ logLik.gmm <- function(object, ...) {
 
 #' @rdname logLik.gmm
 #' @export
-nobs.gmm <- function(object, ...) sum(object$weights)
+nobs.gmm <- function(object, ...) {
+  if (is.null(object$weights)) as.double(object$n) else sum(object$weights)
+}
+
+#' @rdname logLik.gmm
+#' @export
+weights.gmm <- function(object, ...) stats::naresid(object$na.action, fit_weights(object))
 
 #' @rdname logLik.gmm
 #' @export
@@ -80,7 +89,7 @@ fitted.gmm <- function(object, method = c("means", "classes"), ...) {
 residuals.gmm <- function(object, ...) {
   cl <- object$classification
   cl <- cl[!is.na(cl)]   # the fitted rows (na.exclude pads the others with NA)
-  r <- object$data - t(object$parameters$mean)[replace(cl, cl == 0L, NA), , drop = FALSE]
+  r <- fit_data(object) - t(object$parameters$mean)[replace(cl, cl == 0L, NA), , drop = FALSE]
   stats::naresid(object$na.action, r)
 }
 
@@ -111,10 +120,10 @@ predict.gmm <- function(object, newdata, type = c("class", "prob", "density", "l
                         ...) {
   type <- match.arg(type)
   if (missing(newdata)) {   # the fitted rows, padded back under na.exclude
-    out <- stats::predict(object, object$data, type = type)
+    out <- stats::predict(object, fit_data(object), type = type)
     return(stats::napredict(object$na.action, out))
   }
-  x <- match_newdata(newdata, object$data)
+  x <- match_newdata(newdata, data_vars(object))
   p <- object$parameters
   nz <- object$noise
   e <- if (is.null(nz)) .Call(C_gmm_estep, x, p$pro, p$mean, p$sigma)
@@ -135,8 +144,7 @@ predict.gmm <- function(object, newdata, type = c("class", "prob", "density", "l
   )
 }
 
-match_newdata <- function(newdata, data) {
-  vars <- colnames(data)
+match_newdata <- function(newdata, vars) {
   if (is.numeric(newdata) && is.null(dim(newdata)) && length(vars) > 1L) {
     stop(sprintf("`newdata` must have %d columns (%s), not be a vector.", length(vars),
                  paste(vars, collapse = ", ")), call. = FALSE)

@@ -89,7 +89,7 @@ draw <- function(fun, defaults, ...) do.call(fun, utils::modifyList(defaults, li
 
 # "height (cm)" where the units of column j are known, else the column name.
 axis_label <- function(x, j) {
-  v <- colnames(x$data)[j]
+  v <- data_vars(x)[j]
   u <- if (is.null(x$units)) NA else x$units[[j]]
   if (is.na(u)) v else sprintf("%s (%s)", v, u)
 }
@@ -131,7 +131,7 @@ okabe_ito <- c("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7",
                "#F0E442", "#000000")
 
 check_dimens <- function(dimens, x) {
-  vars <- colnames(x$data)
+  vars <- data_vars(x)
   if (is.null(dimens)) return(seq_along(vars))
   if (is.character(dimens)) dimens <- match(dimens, vars)
   if (!is.numeric(dimens) || anyNA(dimens) || any(!dimens %in% seq_along(vars)) ||

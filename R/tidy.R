@@ -33,7 +33,7 @@ NULL
 #' @exportS3Method generics::tidy
 tidy.gmm <- function(x, ...) {
   p <- x$parameters
-  vars <- colnames(x$data)
+  vars <- data_vars(x)
   sds <- vapply(seq_len(x$k), function(j) sqrt(diag(matrix(p$sigma[, , j], x$d, x$d))),
                 numeric(x$d))
   out <- data.frame(
@@ -68,7 +68,7 @@ augment.gmm <- function(x, data = NULL, newdata = NULL, ...) {
     out <- as.data.frame(newdata)
   } else {
     cu <- list(classification = x$classification, uncertainty = x$uncertainty)
-    out <- if (is.null(data)) as.data.frame(x$data) else as.data.frame(data)
+    out <- if (is.null(data)) as.data.frame(fit_data(x)) else as.data.frame(data)
     if (nrow(out) != length(cu$classification)) {
       stop(sprintf("`data` has %d rows, but the fit classified %d.", nrow(out),
                    length(cu$classification)), call. = FALSE)

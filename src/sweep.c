@@ -567,18 +567,22 @@ static void classify(int n, int k, const double *z, int *cls, double *unc)
 {
   for (int i = 0; i < n; i++) {
     double top = z[i];
-    int at = 0;
-    for (int c = 1; c < k; c++)
-      if (z[i + (size_t) c * n] > top) {
-        top = z[i + (size_t) c * n];
+    int at = 0, na = ISNAN(top);
+    for (int c = 1; c < k; c++) {
+      const double v = z[i + (size_t) c * n];
+      na |= ISNAN(v);
+      if (v > top) {
+        top = v;
         at = c;
       }
-    cls[i] = at + 1;
-    unc[i] = 1.0 - top;
+    }
+    cls[i] = na ? NA_INTEGER : at + 1;
+    unc[i] = na ? NA_REAL : 1.0 - top;
   }
 }
 
-/* gmm_classify(z): list(classification, uncertainty) of responsibilities z. */
+/* gmm_classify(z): list(classification, uncertainty) of responsibilities z; NA for a
+ * row with NA (the rows na.exclude pads). */
 SEXP gmm_classify(SEXP z)
 {
   int n, k;
@@ -594,7 +598,7 @@ SEXP gmm_classify(SEXP z)
 
 /* The chosen cell's fit as R reads it: its components in canonical order (`order`
  * gives, for each, its place in the fit), their responsibilities from one E-step
- * (columns named 1 .. K), each row's classification and uncertainty, its
+ * (columns named 1 .. K; R derives each row's classification from them), its
  * log-likelihood path (`trace`, of which the first `screened` entries, NA without
  * screening, are the fit to screen_tol) and where it started (`origin`). */
 static SEXP best_out(sw_sweep *S, const sw_cell *c)
@@ -603,8 +607,8 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
   const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
                          "converged", "inner_fail", "inner_converged", "entropy", "df",
                          "bic", "degenerate", "value", "model", "origin", "order",
-                         "classification", "uncertainty", "screened"};
-  SEXP out = PROTECT(gm_new_list(names, 21));
+                         "screened"};
+  SEXP out = PROTECT(gm_new_list(names, 19));
   SET_VECTOR_ELT(out, 0, allocVector(REALSXP, kz));   /* the noise proportion last */
   SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
   SET_VECTOR_ELT(out, 2, gm_alloc_array3(d, k));
@@ -652,13 +656,6 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
   S->T[0].pw.diag = c->M->diag;
   if (gm_pass(&S->D, &P, REAL(z), NULL, &ll, &ent, NULL, NULL, &S->T[0].pw))
     error("the chosen fit's responsibilities are not finite");
-  SET_VECTOR_ELT(out, 18, allocVector(INTSXP, n));
-  SET_VECTOR_ELT(out, 19, allocVector(REALSXP, n));
-  classify(n, kz, REAL(z), INTEGER(VECTOR_ELT(out, 18)), REAL(VECTOR_ELT(out, 19)));
-  if (S->rownames != R_NilValue) {
-    setAttrib(VECTOR_ELT(out, 18), R_NamesSymbol, S->rownames);
-    setAttrib(VECTOR_ELT(out, 19), R_NamesSymbol, S->rownames);
-  }
   SEXP tr = allocVector(REALSXP, c->ntrace);
   SET_VECTOR_ELT(out, 5, tr);
   for (int i = 0; i < c->ntrace; i++) REAL(tr)[i] = S->scale * c->trace[i];
@@ -677,7 +674,7 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
   SET_VECTOR_ELT(out, 14, ScalarReal(c->deg_value));
   SET_VECTOR_ELT(out, 15, mkString(c->M->name));
   SET_VECTOR_ELT(out, 16, ScalarInteger(c->origin));
-  SET_VECTOR_ELT(out, 20, ScalarInteger(c->nscreen >= 0 ? c->nscreen : NA_INTEGER));
+  SET_VECTOR_ELT(out, 18, ScalarInteger(c->nscreen >= 0 ? c->nscreen : NA_INTEGER));
   UNPROTECT(1);
   return out;
 }

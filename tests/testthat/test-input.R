@@ -128,8 +128,9 @@ test_that("column names: duplicates are refused; missing ones are named by posit
     y <- x
     colnames(y) <- nm
     f <- gmm(y, k = 2, model = "VVV")
-    expect_identical(colnames(f$data),
+    expect_identical(rownames(f$parameters$mean),
                      if (is.null(nm)) c("x1", "x2") else ifelse(is.na(nm) | nm == "", c("x1", "x2"), nm))
+    expect_identical(f$data, y)   # kept as given, not renamed in a copy
     expect_equal(predict(f, y, type = "prob"), f$z, tolerance = 1e-12)
     expect_equal(predict(f, type = "prob"), f$z, tolerance = 1e-12)
   }
@@ -145,4 +146,27 @@ test_that("column names: duplicates are refused; missing ones are named by posit
   # Duplicated names among columns the fit does not use are no matter.
   extra <- cbind(x, a = 1, a = 2)
   expect_equal(predict(f, extra, type = "prob"), f$z, tolerance = 1e-12)
+})
+
+test_that("a double matrix is not copied, and the object holds x, z and no per-row extras", {
+  set.seed(3)
+  x <- matrix(rnorm(4000), ncol = 2)   # no column names: the fit names them, not x
+  x[1:1000, ] <- x[1:1000, ] + 4
+  if (capabilities("profmem")) {
+    tracemem(x)
+    expect_output(f <- gmm(x, k = 2, model = "VVV"), NA)   # tracemem prints on a copy
+    untracemem(x)
+  } else {
+    f <- gmm(x, k = 2, model = "VVV")
+  }
+  expect_identical(f$data, x)
+  expect_null(f[["weights"]])
+  expect_identical(weights(f), rep(1, 2000))
+  expect_identical(nobs(f), 2000)
+  stored <- vapply(unclass(f), function(e) length(e) >= 2000, logical(1))
+  expect_identical(names(stored)[stored], c("data", "z"))
+  # the derived per-row results, against the responsibilities by explicit algebra
+  expect_identical(f$classification, max.col(f$z, ties.method = "first"))
+  expect_identical(f[["uncertainty"]], 1 - apply(f$z, 1, max))
+  expect_identical(f$class, f$classification)   # `$` still matches partially
 })
