@@ -41,6 +41,7 @@ gmm_boot <- function(fit, R = 999, type = c("nonparametric", "parametric", "wlb"
                      seed = NULL, threads = gmm_threads(),
                      verbose = getOption("gaussmix.verbose", interactive())) {
   if (!inherits(fit, "gmm")) stop("`fit` must be a gmm fit.", call. = FALSE)
+  need_rows(fit, "gmm_boot()")
   if (!is.null(fit$noise) || !is.null(fit$labels)) {
     stop("gmm_boot() does not yet handle fits with `noise` or `labels`.", call. = FALSE)
   }

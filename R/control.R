@@ -218,12 +218,13 @@ gmm_prior <- function(shrinkage = 0.01, mean = NULL, dof = NULL, scale = NULL) {
             class = "gmm_prior")
 }
 
-# The prior for K components on data x with weights w, as the C core reads it:
+# The prior for K components on data x with weights w (or, for rows out of memory,
+# their moments `mom` from source_moments()), as the C core reads it:
 # list(kappa, nu, mean, scale), or NULL.
-resolve_prior <- function(prior, x, w, k) {
+resolve_prior <- function(prior, x, w, k, mom = NULL) {
   if (is.null(prior)) return(NULL)
   d <- ncol(x)
-  m <- colSums(x * w) / sum(w)
+  m <- if (is.null(mom)) colSums(x * w) / sum(w) else mom$mean
   mean <- if (is.null(prior$mean)) m else prior$mean
   if (length(mean) != d) {
     stop(sprintf("the prior's `mean` must have length %d, not %d.", d, length(mean)), call. = FALSE)
@@ -231,8 +232,8 @@ resolve_prior <- function(prior, x, w, k) {
   dof <- if (is.null(prior$dof)) d + 2 else prior$dof
   if (dof <= d - 1) stop(sprintf("the prior's `dof` must exceed d - 1 = %d.", d - 1), call. = FALSE)
   if (is.null(prior$scale)) {
-    xc <- sweep(x, 2L, m)
-    scale <- crossprod(xc * sqrt(w)) / (sum(w) - 1) / k^(2 / d)
+    cov <- if (is.null(mom)) crossprod(sweep(x, 2L, m) * sqrt(w)) / (sum(w) - 1) else mom$cov
+    scale <- cov / k^(2 / d)
   } else {
     scale <- matrix(as.double(prior$scale), d, d)
     if (length(prior$scale) != d * d || max(abs(scale - t(scale))) > 1e-8 * max(abs(scale)) ||

@@ -246,6 +246,14 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   call <- match.call()
   criterion <- match.arg(tolower(criterion[1]), c("bic", "icl", "aic"))
   control <- as_control(control)
+  src <- as_source(x)
+  if (!is.null(src)) {
+    return(gmm_source(src, call, k, if (!missing(k)) k, model, init, n_init, control, threads,
+                      verbose, criterion,
+                      given = c(weights = !is.null(weights), labels = !is.null(labels),
+                                noise = !(is.null(noise) || isFALSE(noise)),
+                                na.action = !is.null(na.action))))
+  }
   units <- data_units(x)
   vname <- vector_name(substitute(x))
   omitted <- NULL
@@ -297,23 +305,14 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   }
   k <- check_k(k, npos)
   model <- check_model(model, d)
-  n_init <- check_whole(n_init, "n_init", min = 1)
-  if (length(n_init) != 1L) stop("`n_init` must be a single whole number.", call. = FALSE)
-  if (n_init > 1L && !any(c("kmeans++", "random") %in% start)) {
-    warning(sprintf("`n_init` (%d) is ignored: it counts the random starts of init = \"kmeans++\" or \"random\", and %s.",
-                    n_init, if (is.list(start)) "`init` gives parameters"
-                            else "init = \"hc\" is deterministic"), call. = FALSE)
-  }
-  threads <- check_whole(threads, "threads", min = 1)
-  if (length(threads) != 1L || threads > 1024L) {
-    stop("`threads` must be a single whole number from 1 to 1024.", call. = FALSE)
-  }
+  n_init <- check_n_init(n_init, start)
+  threads <- check_threads(threads)
+  check_verbose(verbose)
 
   # Rows of weight 0 play no part in the fit; their responsibilities come from one
   # E-step at the end.
   pos <- w > 0
   xf <- if (all(pos)) x else x[pos, , drop = FALSE]
-  if (!isTRUE(verbose) && !isFALSE(verbose)) stop("`verbose` must be TRUE or FALSE.", call. = FALSE)
   if (!is.null(lab) && !all(seq_len(k) %in% lab[pos])) {
     stop("every class of `labels` needs a labelled row of positive weight.", call. = FALSE)
   }
@@ -355,6 +354,89 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
     # derived from them) are padded with NA back to the input rows
     fit$z <- stats::naresid(omitted, fit$z)
   }
+  if (!is.null(fit$degenerate)) warning(fit$degenerate, call. = FALSE)
+  fit
+}
+
+check_n_init <- function(n_init, start) {
+  n_init <- check_whole(n_init, "n_init", min = 1)
+  if (length(n_init) != 1L) stop("`n_init` must be a single whole number.", call. = FALSE)
+  if (n_init > 1L && !any(c("kmeans++", "random") %in% start)) {
+    warning(sprintf("`n_init` (%d) is ignored: it counts the random starts of init = \"kmeans++\" or \"random\", and %s.",
+                    n_init, if (is.list(start)) "`init` gives parameters"
+                            else "init = \"hc\" is deterministic"), call. = FALSE)
+  }
+  n_init
+}
+
+check_threads <- function(threads) {
+  threads <- check_whole(threads, "threads", min = 1)
+  if (length(threads) != 1L || threads > 1024L) {
+    stop("`threads` must be a single whole number from 1 to 1024.", call. = FALSE)
+  }
+  threads
+}
+
+check_verbose <- function(verbose) {
+  if (!isTRUE(verbose) && !isFALSE(verbose)) stop("`verbose` must be TRUE or FALSE.", call. = FALSE)
+}
+
+# gmm() on rows out of memory (a big.matrix or gmm_shards(), see R/source.R): the
+# same sweep, with the starts from a subset of the rows and every pass over all of
+# them. The subset is the one an in-memory fit's hierarchical start draws (all rows
+# when there are at most hc_max_n), so that on the same rows the fit is the
+# in-memory fit, to rounding. `k` is NULL when not given; `given` says which of the
+# arguments this path does not take were given.
+gmm_source <- function(src, call, k, k_given, model, init, n_init, control, threads, verbose,
+                       criterion, given) {
+  if (any(given)) {
+    stop(sprintf("a %s is fitted without %s.", if (src$kind == "shards") "gmm_shards() object"
+                                                else "big.matrix",
+                 paste0("`", names(given)[given], "`", collapse = ", ")), call. = FALSE)
+  }
+  n <- src$n
+  d <- src$d
+  vars <- src$names
+  if (n < 2L) stop(sprintf("`x` must have at least 2 rows, not %d.", n), call. = FALSE)
+  if (inherits(init, "gmm")) {
+    init <- warm_start(init, vars)
+    if (is.null(model)) model <- init$model
+    init <- init[c("mean", "sigma", "pro")]
+  }
+  start <- check_init(init, d)
+  if (is.null(k_given)) {
+    k <- if (is.list(start)) start$k else seq_len(min(9L, n))
+  } else if (is.list(start) && !identical(as.numeric(k), as.numeric(start$k))) {
+    stop(sprintf("`k` (%s) must equal the number of components given in `init` (%d).",
+                 paste(k, collapse = ", "), start$k), call. = FALSE)
+  }
+  k <- check_k(k, n)
+  model <- check_model(model, d)
+  n_init <- check_n_init(n_init, start)
+  threads <- check_threads(threads)
+  check_verbose(verbose)
+  max_n <- max(control$hc_max_n, max(k))
+  sub <- if (n > max_n) sort(sample.int(n, max_n)) else seq_len(n)
+  xs <- src$rows(sub)
+  c0 <- colMeans(xs)
+  mom <- source_moments(src, if (all(is.finite(c0))) c0 else rep(0, d), control$reg)
+  colnames(xs) <- vars
+  grid <- fit_grid(xs, rep(1, nrow(xs)), k, model, start, n_init, control, threads,
+                   list(scale = 1, logn = log(n)), verbose, criterion,
+                   ext = list(src = src, mom = mom, all = length(sub) == n))
+  if (is.null(grid$best)) {
+    stop("no (K, model) combination could be fitted:\n",
+         format_reasons(attr(grid$bic_table, "reasons")),
+         "\nTry fewer components, other models, gmm_control(reg = ...) or, to fit cells that would be spurious, gmm_control(keep_degenerate = TRUE).",
+         call. = FALSE)
+  }
+  fit <- new_gmm(grid$best, x = src$data, vars = vars, w = NULL, call = call,
+                 bic_table = grid$bic_table, icl_table = grid$icl_table, control = control,
+                 init = init, n = n,
+                 nd = if (control$keep_degenerate) source_distinct(src, xs, grid$best$df))
+  fit$aic_table <- grid$aic_table
+  fit$aic <- -2 * fit$loglik + 2 * fit$df
+  fit$criterion <- criterion
   if (!is.null(fit$degenerate)) warning(fit$degenerate, call. = FALSE)
   fit
 }
@@ -487,13 +569,14 @@ warm_start <- function(fit, names) {
 
 # Why the chosen fit is degenerate (see gmm_control(keep_degenerate =)), or NULL: it
 # can only be when such cells were kept. `fit` is the C core's result and `ord` the
-# canonical order of its components.
-degenerate_reason <- function(fit, x, w, ord, control) {
+# canonical order of its components; `nd`, when given, the number of distinct rows
+# (as distinct_rows() counts them) of data out of memory.
+degenerate_reason <- function(fit, x, w, ord, control, nd = NULL) {
   if (!control$keep_degenerate) return(NULL)
   what <- sprintf("the chosen fit (%s, K = %d)", fit$model, length(ord))
   hint <- sprintf("; consider fewer components or a more constrained model%s, or keep_degenerate = FALSE",
                   if (is.null(control$prior)) ", control = gmm_control(prior = gmm_prior())" else "")
-  nd <- distinct_rows(x, w, fit$df)
+  if (is.null(nd)) nd <- distinct_rows(x, if (is.null(w)) rep(1, nrow(x)) else w, fit$df)
   if (fit$df >= nd) {
     return(sprintf("%s has %g free parameters but the data only %d distinct rows, so it is spurious%s.",
                    what, fit$df, nd, hint))
@@ -679,7 +762,8 @@ check_k <- function(k, npos) {
 # copy: `vars` are the column names the fit uses), the weights only when they were
 # given, and, per row, only the responsibilities: `$.gmm` derives the classification
 # and the uncertainty from them.
-new_gmm <- function(fit, x, vars, w, call, bic_table, icl_table, control, init) {
+new_gmm <- function(fit, x, vars, w, call, bic_table, icl_table, control, init,
+                    n = nrow(x), nd = NULL) {
   ord <- fit$order
   comps <- as.character(seq_along(ord))
   mean <- fit$mean
@@ -698,8 +782,8 @@ new_gmm <- function(fit, x, vars, w, call, bic_table, icl_table, control, init) 
   out <- structure(list(
     call = call,
     data = x,
-    n = nrow(x),
-    d = ncol(x),
+    n = n,
+    d = length(vars),
     k = length(ord),
     model = fit$model,
     parameters = list(pro = pro, mean = mean, sigma = sigma),
@@ -720,8 +804,7 @@ new_gmm <- function(fit, x, vars, w, call, bic_table, icl_table, control, init) 
     control = control,
     init = init
   ), class = "gmm")
-  out$degenerate <- degenerate_reason(fit, x, if (is.null(w)) rep(1, nrow(x)) else w, ord,
-                                      control)
+  out$degenerate <- degenerate_reason(fit, x, w, ord, control, nd)
   out
 }
 

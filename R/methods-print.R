@@ -48,8 +48,10 @@ summary.gmm <- function(object, ...) {
     aic = object$aic, criterion = if (is.null(object$criterion)) "bic" else object$criterion,
     converged = object$converged, iterations = object$iterations,
     start = object$start, screened = object$screened, ntrace = length(object$loglik_trace),
-    table = table_weighted(stats::na.omit(object$classification), object$weights, object$k,
-                           noise = !is.null(object$noise)),
+    table = if (!out_of_memory(object)) {
+      table_weighted(stats::na.omit(object$classification), object$weights, object$k,
+                     noise = !is.null(object$noise))
+    },
     noise = object$noise,
     na.action = object$na.action,
     pro = p$pro, mean = p$mean
@@ -79,8 +81,10 @@ print.summary.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
     cat(sprintf("The first %d log-likelihood values are the fit to the screening tolerance, the rest its refinement.\n",
                 x$screened))
   }
-  cat("\nClustering table:\n")
-  print(x$table)
+  if (!is.null(x$table)) {
+    cat("\nClustering table:\n")
+    print(x$table)
+  }
   cat("\nMixing proportions:\n")
   print(x$pro, digits = digits)
   cat("\nMeans:\n")

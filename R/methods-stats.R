@@ -77,6 +77,7 @@ coef.gmm <- function(object, ...) {
 #' colSums(residuals(fit)^2)
 fitted.gmm <- function(object, method = c("means", "classes"), ...) {
   method <- match.arg(method)
+  need_rows(object, "fitted()")
   cl <- object$classification   # padded with NA under na.exclude
   if (method == "classes") return(cl)
   m <- t(object$parameters$mean)[replace(cl, cl %in% 0L, NA), , drop = FALSE]   # noise: NA
@@ -87,6 +88,7 @@ fitted.gmm <- function(object, method = c("means", "classes"), ...) {
 #' @rdname fitted.gmm
 #' @export
 residuals.gmm <- function(object, ...) {
+  need_rows(object, "residuals()")
   cl <- object$classification
   cl <- cl[!is.na(cl)]   # the fitted rows (na.exclude pads the others with NA)
   r <- fit_data(object) - t(object$parameters$mean)[replace(cl, cl == 0L, NA), , drop = FALSE]
@@ -100,15 +102,27 @@ residuals.gmm <- function(object, ...) {
 #'   column names is matched by name (other columns are ignored, and a missing one
 #'   is an error; a missing or empty name counts as `x<column number>`, as in
 #'   [gmm()]); without names, by position. A plain vector for a 1-D fit.
-#'   Missing means the data the model was fitted to.
+#'   Missing means the data the model was fitted to. Also a
+#'   `bigmemory::big.matrix`, read in blocks, or data on a cluster's workers
+#'   ([gmm_shards()]), predicted where they are.
 #' @param type `"class"`: the component of highest posterior probability (0
 #'   for the noise component of a fit with `noise`); `"prob"`: the n x K matrix of
 #'   posterior probabilities (a last column `"noise"` with noise); `"density"`: the
 #'   mixture density at each row; `"logdensity"`: its logarithm, computed in log
 #'   space, so it stays finite where the density underflows to 0.
+#' @param out For a `big.matrix` `newdata`: `NULL` to return the results in
+#'   memory, or a `big.matrix` with a row per row of `newdata` and a column (K
+#'   columns for `"prob"`), which receives them block by block and is returned.
+#' @param name For [gmm_shards()] `newdata`: the variable in which each worker
+#'   keeps the results for its rows (by default the data's name followed by
+#'   `"_"` and `type`).
 #' @param ... Unused.
 #' @return An integer vector (`"class"`), a matrix (`"prob"`) or a numeric vector,
-#'   named (rows named) by the row names of `newdata` when it has any.
+#'   named (rows named) by the row names of `newdata` when it has any; `out` when
+#'   given. For [gmm_shards()] `newdata` the results stay on the workers, in the
+#'   variable `name`, and the value is a `gmm_shards` object describing them
+#'   (`parallel::clusterEvalQ(cl, <name>)` or `parallel::clusterCall(cl, get,
+#'   <name>)` fetches them, one element per worker).
 #' @export
 #' @examples
 #' fit <- gmm(faithful, k = 2, model = "VVV")
@@ -117,8 +131,10 @@ residuals.gmm <- function(object, ...) {
 #' predict(fit, new, type = "prob")
 #' predict(fit, new, type = "logdensity")
 predict.gmm <- function(object, newdata, type = c("class", "prob", "density", "logdensity"),
-                        ...) {
+                        out = NULL, name = NULL, ...) {
   type <- match.arg(type)
+  src <- as_source(if (missing(newdata)) object$data else newdata)
+  if (!is.null(src)) return(predict_source(object, src, type, out, name))
   if (missing(newdata)) {   # the fitted rows, padded back under na.exclude
     out <- stats::predict(object, fit_data(object), type = type)
     return(stats::napredict(object$na.action, out))

@@ -47,7 +47,14 @@ plot.gmm <- function(x, what = c("density", "bic", "classification", "uncertaint
                      dimens = NULL, col = NULL, breaks = "FD",
                      criterion = if (is.null(x$criterion)) "bic" else x$criterion, ...) {
   criterion <- match.arg(tolower(criterion), c("bic", "icl", "aic"))
-  if (!missing(what)) what <- match_what(what)
+  if (!missing(what)) {
+    what <- match_what(what)
+    if (any(what %in% c("density", "classification", "uncertainty"))) {
+      need_rows(x, sprintf("plot(what = \"%s\")", what[what %in% c("density", "classification", "uncertainty")][1]))
+    }
+  } else if (out_of_memory(x)) {
+    what <- c("bic", "loglik")   # the plots that do not draw the rows
+  }
   if (is.null(col)) col <- okabe_ito
   col <- rep_len(col, x$k)
   dimens <- check_dimens(dimens, x)

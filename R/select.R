@@ -3,14 +3,19 @@
 # into the BIC, ICL and AIC tables with the reasons of the failed cells; src/sweep.c fits
 # the cells, with the cross starts and the refinement of the best ones, and chooses.
 
+# With `ext` (rows out of memory: list(src, mom, all), see gmm_source()), x holds the
+# subset the starts are computed from, or every row when `all`.
 fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
-                     verbose = FALSE, criterion = "bic", labels = NULL, noise = NULL) {
+                     verbose = FALSE, criterion = "bic", labels = NULL, noise = NULL,
+                     ext = NULL) {
   dn <- list(as.character(ks), models)
   # Cells with as many free parameters as distinct rows are not fitted.
   df <- outer(ks, models, Vectorize(function(k, m) model_df(m, ncol(x), k))) +
     2 * !is.null(noise)   # the noise's proportion and volume, as mclust counts them
   dimnames(df) <- dn
-  nd <- if (control$keep_degenerate) Inf else distinct_rows(x, w, max(df))
+  nd <- if (control$keep_degenerate) Inf
+        else if (is.null(ext)) distinct_rows(x, w, max(df))
+        else source_distinct(ext$src, x, max(df))
   spurious <- df >= nd
   if (!is.null(noise)) {   # the Gaussians start from the other rows, on all of them
     keep <- !noise$rows
@@ -21,23 +26,27 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
     if (!is.null(prep$hc)) prep$hc$sub <- NULL
   } else if (is.null(labels)) {
     prep <- prepare_starts(x, w, start, control, max(ks))
+    partial <- !is.null(ext) && !ext$all   # x is a subset of the rows
+    if (partial && !is.null(prep$hc)) prep$hc$sub <- seq_len(nrow(x))
     starts <- lapply(ks, function(k) make_starts(prep, x, w, k, n_init, control))
+    if (partial) starts <- Map(subset_starts, starts, ks, MoreArgs = list(mom = ext$mom))
   } else {   # K is the number of label classes: one start, from the labels
     prep <- list()
     starts <- list(label_start(x, w, labels, ks))
   }
-  priors <- lapply(ks, function(k) resolve_prior(control$prior, x, w, k))
-  sub <- prep$hc$sub
+  priors <- lapply(ks, function(k) resolve_prior(control$prior, x, w, k, ext$mom))
+  sub <- if (!is.null(ext) && !ext$all) seq_len(nrow(x)) else prep$hc$sub
   progress <- if (verbose) progress_line()
   if (!is.null(progress)) on.exit(attr(progress, "done")())
   res <- .Call(C_gmm_sweep, list(
-    x, w, as.integer(ks), models, !spurious, starts,
+    if (is.null(ext)) x, if (is.null(ext)) w, as.integer(ks), models, !spurious, starts,
     if (!is.null(sub)) x[sub, , drop = FALSE], if (!is.null(sub)) w[sub], priors,
     control_vector(control, threads),
     c(control$screen_tol, control$refine_bic, control$cross_starts, ws$scale, ws$logn,
       match(criterion, c("bic", "icl", "aic")) - 1),
     as.integer(threads), progress, labels,
-    if (!is.null(noise)) c(-noise$logv, sum(w[noise$rows]))))
+    if (!is.null(noise)) c(-noise$logv, sum(w[noise$rows])),
+    if (!is.null(ext)) list(source_pass(ext$src, threads), as.double(c(ext$src$n, ncol(x))), ext$mom$var)))
   bic <- matrix(res$bic, length(ks), dimnames = dn)
   icl <- matrix(res$icl, length(ks), dimnames = dn)
   aic <- matrix(-2 * res$loglik + 2 * df, length(ks), dimnames = dn)
@@ -55,7 +64,25 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
                   else sprintf("the responsibilities of the %s fit with K = %d (a cross start)",
                                models[-best$origin], ks[r])
   }
-  list(best = best, bic_table = with_reasons(bic, reasons), icl_table = icl, aic_table = aic)
+  list(best = best, bic_table = with_reasons(bic, reasons), icl_table = icl, aic_table = aic,
+       nd = nd)
+}
+
+# The starts of one K computed on a subset of the rows (ext in fit_grid()) as the
+# sweep reads them: partitions of the subset (kind 0 there) become kind 1, which the
+# sweep carries to all rows, except the one group of K = 1, which is all rows (its
+# statistics from the moments `mom` of all rows).
+subset_starts <- function(starts, k, mom) {
+  out <- lapply(starts, function(st) {
+    if (st[[1]] != 0L) return(st)
+    if (k == 1L) {
+      return(list(0L, list(mom$n, matrix(mom$mean), array(mom$scatter, c(dim(mom$scatter), 1L)))))
+    }
+    list(1L, st[[2]])
+  })
+  quant <- grepl("cut at the quantiles$", names(out))
+  names(out)[quant] <- paste(names(out)[quant], "(on a subset)")
+  out
 }
 
 # The number of distinct rows of x among the rows of positive weight, or enough + 1

@@ -38,7 +38,8 @@ tidy.gmm <- function(x, ...) {
                 numeric(x$d))
   out <- data.frame(
     component = seq_len(x$k),
-    size = table_weighted(stats::na.omit(x$classification), x$weights, x$k),
+    size = if (out_of_memory(x)) NA_integer_   # the classes are not in memory
+           else table_weighted(stats::na.omit(x$classification), x$weights, x$k),
     proportion = unname(p$pro)
   )
   means <- t(matrix(p$mean, x$d))
@@ -62,6 +63,7 @@ glance.gmm <- function(x, ...) {
 #' @rdname gmm-tidiers
 #' @exportS3Method generics::augment
 augment.gmm <- function(x, data = NULL, newdata = NULL, ...) {
+  if (is.null(newdata)) need_rows(x, "augment() without newdata")
   if (!is.null(newdata)) {
     z <- predict(x, newdata, type = "prob")
     cu <- .Call(C_gmm_classify, z)

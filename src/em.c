@@ -393,6 +393,7 @@ void gm_data_arg(SEXP x, SEXP w, gm_data *D, int want_colvar)
   D->unit = off == 0.0;
   D->colvar = NULL;
   D->lab = NULL;
+  D->ext = NULL;
   if (want_colvar) {
     double *colvar = (double *) R_alloc(D->d, sizeof(double));
     gm_column_variances(D, colvar);
@@ -667,6 +668,7 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   D.unit = 1;
   D.colvar = NULL;
   D.lab = NULL;
+  D.ext = NULL;
   const int n = D.n, d = D.d;
   if (TYPEOF(pro) != REALSXP || LENGTH(pro) < 1) error("'pro' must be a double vector");
   const int k = LENGTH(pro);

@@ -615,6 +615,11 @@ static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
                       double *rowll, double *ll, double *ent, double *stats, double *nrow,
                       gm_pass_work *pw)
 {
+  if (D->ext) {
+    if (z || rowll || nrow || !estep || P->noise)
+      error("internal: a pass over rows out of memory gives only the sums");
+    return gm_ext_pass(D, P, ll, ent, stats, pw);
+  }
   const int d = D->d, k = P->k, nchunk = pw->nchunk;
   const size_t csz = chunk_size(d, k), nst = csz - k;
   chunk_ctx X = {D, P, z, rowll, estep, nrow != NULL, stats, pw, gm_nblocks(D->n)};
@@ -640,6 +645,13 @@ static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
   *ll = total;
   if (ent) *ent = h;
   return GM_OK;
+}
+
+/* The length of a pass's sums (stats): a slot for the log-likelihood (0), n_k, s_k
+ * and W0_k. */
+size_t gm_stats_len(int d, int k)
+{
+  return chunk_size(d, k) - k;
 }
 
 /* One pass: responsibilities z (n x k; NULL when only the sums are wanted),

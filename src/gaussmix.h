@@ -88,15 +88,25 @@ enum {
   GM_ABORT       /* stopped because the sweep was interrupted (never reaches R) */
 };
 
+/* Rows that are not in memory (a file-backed big.matrix read in blocks, or the shards
+ * of a cluster's workers): a pass over them is one call of the R function fn(pro,
+ * mean, chol, logdet, flags), which runs the pass on each piece of the rows and
+ * returns the pieces' results summed in a fixed order (source.c). */
+typedef struct {
+  SEXP fn;
+} gm_ext;
+
 typedef struct {
   int n, d;
-  const double *x;      /* n x d */
+  const double *x;      /* n x d; NULL when the rows are out of memory (ext) */
   const double *w;      /* n frequency weights */
   double wsum;          /* sum of w: the effective sample size */
   int unit;             /* every weight is 1 */
   const int *lab;       /* n known components (1-based; 0 unknown), or NULL: a labelled
                          * row's responsibilities are fixed at its label */
   const double *colvar; /* d weighted column variances, the scale for singularity checks */
+  const gm_ext *ext;    /* rows out of memory, or NULL: passes go through it (no z, no
+                         * weights, labels or noise) */
 } gm_data;
 
 typedef struct {
@@ -224,6 +234,11 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
             double *ent, double *stats, double *nrow, gm_pass_work *pw);
 void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats,
                gm_pass_work *pw);
+size_t gm_stats_len(int d, int k);
+
+/* source.c */
+int gm_ext_pass(const gm_data *D, const gm_par *P, double *ll, double *ent, double *stats,
+                gm_pass_work *pw);
 
 /* mstep.c */
 int gm_degenerate(const gm_model *M, const gm_par *P, const double *nk, double rcond,
@@ -325,5 +340,6 @@ SEXP gmm_finite(SEXP x);
 SEXP gmm_colstats(SEXP x, SEXP w);
 SEXP gmm_distinct(SEXP x, SEXP w, SEXP enough);
 SEXP gmm_classify(SEXP z);
+SEXP gmm_pass_stats(SEXP x, SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP flags);
 
 #endif

@@ -18,6 +18,7 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_colstats", (DL_FUNC) &gmm_colstats, 2},
   {"gmm_distinct", (DL_FUNC) &gmm_distinct, 3},
   {"gmm_classify", (DL_FUNC) &gmm_classify, 1},
+  {"gmm_pass_stats", (DL_FUNC) &gmm_pass_stats, 6},
   {NULL, NULL, 0}
 };
 

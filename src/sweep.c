@@ -27,6 +27,7 @@
  * thread: a pass sums its rows in fixed chunks in a fixed order, a cell's fits run in
  * a fixed order, and the phases combine the cells in a fixed order.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -634,28 +635,31 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
     P.lognoise = S->lognoise;
     P.pro[k] = c->pro[k];
   }
-  SEXP z = allocMatrix(REALSXP, n, kz);
-  SET_VECTOR_ELT(out, 3, z);
-  SEXP dn = PROTECT(allocVector(VECSXP, 2)), cn = PROTECT(allocVector(STRSXP, kz));
-  for (int i = 0; i < k; i++) {
-    char buf[16];
-    snprintf(buf, sizeof buf, "%d", i + 1);
-    SET_STRING_ELT(cn, i, mkChar(buf));
-  }
-  if (S->noise) SET_STRING_ELT(cn, k, mkChar("noise"));
-  SET_VECTOR_ELT(dn, 0, S->rownames);
-  SET_VECTOR_ELT(dn, 1, cn);
-  setAttrib(z, R_DimNamesSymbol, dn);
-  UNPROTECT(2);
   /* The fits kept only their sums; the E-step is the one of the fit's last pass. */
   int bad = -1;
-  double ll, ent;
   if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
     error("the chosen fit's covariance %d is not positive definite", bad + 1);
-  S->T[0].pw.nthreads = S->threads < S->T[0].pw.nchunk ? S->threads : S->T[0].pw.nchunk;
-  S->T[0].pw.diag = c->M->diag;
-  if (gm_pass(&S->D, &P, REAL(z), NULL, &ll, &ent, NULL, NULL, &S->T[0].pw))
-    error("the chosen fit's responsibilities are not finite");
+  /* Rows out of memory keep their responsibilities there: predict() computes them. */
+  if (!S->D.ext) {
+    SEXP z = allocMatrix(REALSXP, n, kz);
+    SET_VECTOR_ELT(out, 3, z);
+    SEXP dn = PROTECT(allocVector(VECSXP, 2)), cn = PROTECT(allocVector(STRSXP, kz));
+    for (int i = 0; i < k; i++) {
+      char buf[16];
+      snprintf(buf, sizeof buf, "%d", i + 1);
+      SET_STRING_ELT(cn, i, mkChar(buf));
+    }
+    if (S->noise) SET_STRING_ELT(cn, k, mkChar("noise"));
+    SET_VECTOR_ELT(dn, 0, S->rownames);
+    SET_VECTOR_ELT(dn, 1, cn);
+    setAttrib(z, R_DimNamesSymbol, dn);
+    UNPROTECT(2);
+    double ll, ent;
+    S->T[0].pw.nthreads = S->threads < S->T[0].pw.nchunk ? S->threads : S->T[0].pw.nchunk;
+    S->T[0].pw.diag = c->M->diag;
+    if (gm_pass(&S->D, &P, REAL(z), NULL, &ll, &ent, NULL, NULL, &S->T[0].pw))
+      error("the chosen fit's responsibilities are not finite");
+  }
   SEXP tr = allocVector(REALSXP, c->ntrace);
   SET_VECTOR_ELT(out, 5, tr);
   for (int i = 0; i < c->ntrace; i++) REAL(tr)[i] = S->scale * c->trace[i];
@@ -741,12 +745,35 @@ static SEXP sweep_out(sw_sweep *S, int best)
  * chosen cell's fit (NULL when no cell could be fitted). */
 SEXP gmm_sweep(SEXP args)
 {
-  if (TYPEOF(args) != VECSXP || LENGTH(args) != 15) error("'args' must be a list of 15");
+  if (TYPEOF(args) != VECSXP || LENGTH(args) != 16) error("'args' must be a list of 16");
   sw_sweep *S = (sw_sweep *) R_alloc(1, sizeof(sw_sweep));
   memset(S, 0, sizeof *S);
-  gm_data_arg(VECTOR_ELT(args, 0), VECTOR_ELT(args, 1), &S->D, 1);
+  SEXP ext = VECTOR_ELT(args, 15);
+  if (ext == R_NilValue) {
+    gm_data_arg(VECTOR_ELT(args, 0), VECTOR_ELT(args, 1), &S->D, 1);
+  } else {   /* rows out of memory: list(pass function, c(n, d), column variances) */
+    if (TYPEOF(ext) != VECSXP || LENGTH(ext) != 3 || !isFunction(VECTOR_ELT(ext, 0)))
+      error("'ext' must be list(pass function, c(n, d), column variances)");
+    const double *nd = gm_real_arg(VECTOR_ELT(ext, 1), "ext size", 2);
+    if (!(nd[0] >= 2.0 && nd[0] <= INT_MAX && nd[1] >= 1.0 && nd[1] <= INT_MAX))
+      error("'ext' has no valid size");
+    gm_ext *E = (gm_ext *) R_alloc(1, sizeof(gm_ext));
+    E->fn = VECTOR_ELT(ext, 0);
+    S->D.n = (int) nd[0];
+    S->D.d = (int) nd[1];
+    S->D.x = NULL;
+    S->D.w = NULL;
+    S->D.wsum = nd[0];
+    S->D.unit = 1;
+    S->D.lab = NULL;
+    S->D.colvar = gm_finite_arg(VECTOR_ELT(ext, 2), "ext column variances");
+    if (XLENGTH(VECTOR_ELT(ext, 2)) != S->D.d) error("'ext' must have %d column variances", S->D.d);
+    S->D.ext = E;
+    if (VECTOR_ELT(args, 13) != R_NilValue || VECTOR_ELT(args, 14) != R_NilValue)
+      error("rows out of memory are fitted without labels or noise");
+  }
   const int n = S->D.n, d = S->D.d;
-  SEXP xdn = getAttrib(VECTOR_ELT(args, 0), R_DimNamesSymbol);
+  SEXP xdn = ext != R_NilValue ? R_NilValue : getAttrib(VECTOR_ELT(args, 0), R_DimNamesSymbol);
   S->rownames = TYPEOF(xdn) == VECSXP && LENGTH(xdn) == 2 &&
                 TYPEOF(VECTOR_ELT(xdn, 0)) == STRSXP ? VECTOR_ELT(xdn, 0) : R_NilValue;
   SEXP ks = VECTOR_ELT(args, 2), models = VECTOR_ELT(args, 3), fit = VECTOR_ELT(args, 4);
@@ -861,7 +888,9 @@ SEXP gmm_sweep(SEXP args)
   S->dnoise = (double *) R_alloc(2 * (size_t) S->nk, sizeof(double));
 
   /* the threads' workspaces */
-  const int side = S->threads > 1 && (double) n * S->kmax <= GM_CELLS_NK;
+  /* (rows out of memory: one cell at a time, each pass on the sweep's thread, which
+   * calls R) */
+  const int side = S->threads > 1 && (double) n * S->kmax <= GM_CELLS_NK && !S->D.ext;
   const int nws = side ? S->threads : 1;
   S->T = (sw_thread *) R_alloc(nws, sizeof(sw_thread));
   for (int t = 0; t < nws; t++) {

@@ -7,9 +7,9 @@
 # otherwise the R packages come from CRAN.
 set -e
 run_pkgs="r-base-dev r-cran-knitr r-cran-rmarkdown pandoc"
-test_pkgs="r-cran-testthat r-cran-mclust r-cran-generics qpdf tidy"
+test_pkgs="r-cran-testthat r-cran-mclust r-cran-generics r-cran-bigmemory qpdf tidy"
 run_cran='c("knitr", "rmarkdown")'
-cran_pkgs='c("testthat", "mclust", "knitr", "rmarkdown", "generics")'
+cran_pkgs='c("testthat", "mclust", "knitr", "rmarkdown", "generics", "bigmemory")'
 
 pkgs=$run_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$run_pkgs $test_pkgs"

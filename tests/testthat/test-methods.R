@@ -327,7 +327,7 @@ test_that("verbose = TRUE shows one progress line for a sweep, and clears it", {
   models <- gmm_models(d = 4)$model
   args <- list(x, w, 3L, models, matrix(TRUE, 1, 14), starts, NULL, NULL, list(NULL),
                gaussmix:::control_vector(gmm_control(), 2L), c(1e-5, 10, 1, 1, log(150), 0), 2L,
-               function(phase, done, total) if (done >= 2) stop("stop here"), NULL, NULL)
+               function(phase, done, total) if (done >= 2) stop("stop here"), NULL, NULL, NULL)
   expect_error(.Call(gaussmix:::C_gmm_sweep, args), "stop here")
   args[[13]] <- 3
   expect_error(.Call(gaussmix:::C_gmm_sweep, args), "'progress' must be NULL or a function")

@@ -1,0 +1,95 @@
+# A fit to a file larger than this machine's memory: a file-backed big.matrix of
+# 8e8 x 5 doubles (32 GB; the machine has 24 GB), from three Gaussian groups.
+#
+#   Rscript bench/bigdata.R [dir] > bench/bigdata.out
+#
+# writes the file in `dir` (default /tmp/gaussmix-big; about 32 GB free needed)
+# unless it is there already, then, in a fresh R process, fits gmm(x, k = 3,
+# model = "VVV") with the default start (hierarchical, on 2,000 rows drawn from
+# the file) and every EM pass over all rows, read from disk in blocks. The parent
+# samples the child's resident memory once a second (RssAnon: the process's own
+# memory; RssFile: pages of the file mapped in, which the kernel drops when it
+# needs them) and reports the peaks, the time of one pass and of the whole fit.
+args <- commandArgs(TRUE)
+one <- length(args) && args[1] == "--fit"
+dir <- if (one) args[2] else if (length(args)) args[1] else "/tmp/gaussmix-big"
+n <- 8e8
+d <- 5L
+suppressMessages({
+  library(gaussmix)
+  library(bigmemory)
+})
+desc <- file.path(dir, "x.desc")
+
+if (one) {   # the child: the fit, then its passes
+  x <- attach.big.matrix(desc)
+  passes <- 0L
+  pieces <- ceiling(nrow(x) / max(256, floor(2^22 / d)))   # blocks per pass (R/source.R)
+  trace("piece_pass", where = asNamespace("gaussmix"), print = FALSE,
+        tracer = quote(assign("passes", get("passes", globalenv()) + 1L, globalenv())))
+  set.seed(1)
+  t <- system.time(fit <- gmm(x, k = 3, model = "VVV", threads = 2, verbose = FALSE))
+  passes <- passes / pieces
+  print(fit)
+  cat(sprintf("iterations: %d, converged: %s, passes over the file: %.0f\n", fit$iterations,
+              fit$converged, passes))
+  cat(sprintf("fit: %.0f s elapsed (%.1f s per pass); true proportions 0.5 / 0.3 / 0.2\n",
+              t[["elapsed"]], t[["elapsed"]] / passes))
+  p <- fit$parameters
+  print(round(p$mean, 3))
+  # one more pass at the fitted parameters, timed alone
+  k <- fit$k
+  L <- array(vapply(seq_len(k), function(j) t(chol(p$sigma[, , j])), matrix(0, d, d)), c(d, d, k))
+  logdet <- vapply(seq_len(k), function(j) 2 * sum(log(diag(L[, , j]))), 0)
+  pass <- gaussmix:::source_pass(gaussmix:::as_source(x), 2L)
+  tp <- system.time(r <- pass(unname(p$pro), unname(p$mean), L, logdet, c(0L, 0L)))
+  cat(sprintf("one pass at the fit: %.1f s (log-likelihood %.6f)\n", tp[["elapsed"]], r[2]))
+  quit(save = "no")
+}
+
+if (!file.exists(desc)) {   # the data: three groups, written block by block
+  dir.create(dir, showWarnings = FALSE, recursive = TRUE)
+  t <- system.time({
+    x <- filebacked.big.matrix(n, d, type = "double", backingfile = "x.bin",
+                               descriptorfile = "x.desc", backingpath = dir,
+                               dimnames = list(NULL, paste0("v", seq_len(d))))
+    set.seed(42)
+    mu <- rbind(rep(0, d), c(3, 3, 0, 0, 0), c(0, -3, 3, 1, -1))
+    block <- 2^22
+    for (i0 in seq(1, n, by = block)) {
+      m <- min(block, n - i0 + 1)
+      g <- sample.int(3L, m, replace = TRUE, prob = c(0.5, 0.3, 0.2))
+      b <- matrix(rnorm(m * d), m) * c(1, 0.7, 1.5)[g] + mu[g, ]
+      x[i0:(i0 + m - 1), ] <- b
+    }
+    flush(x)
+    rm(x)
+    invisible(gc())
+  })
+  cat(sprintf("wrote %s: %.0f x %d doubles, %.1f GB, in %.0f s\n", dir, n, d,
+              file.size(file.path(dir, "x.bin")) / 1e9, t[["elapsed"]]))
+}
+
+mem <- as.numeric(sub("MemTotal: *([0-9]+) kB", "\\1",
+                      grep("^MemTotal", readLines("/proc/meminfo"), value = TRUE))) * 1024
+cat(sprintf("file: %.1f GB; memory of this machine: %.1f GB\n",
+            file.size(file.path(dir, "x.bin")) / 1e9, mem / 1e9))
+script <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+log <- tempfile()
+cmd <- sprintf("%s %s --fit %s > %s 2>&1 & echo $!", file.path(R.home("bin"), "Rscript"),
+               script, dir, log)
+pid <- as.integer(system(cmd, intern = TRUE))
+peak <- c(RssAnon = 0, RssFile = 0)
+status <- sprintf("/proc/%d/status", pid)
+while (file.exists(status)) {
+  s <- tryCatch(readLines(status), error = function(e) character(0))
+  for (f in names(peak)) {
+    v <- grep(paste0("^", f, ":"), s, value = TRUE)
+    if (length(v)) peak[f] <- max(peak[f], as.numeric(gsub("[^0-9]", "", v)) * 1024)
+  }
+  if (any(grepl("^State:\\s+Z", s))) break
+  Sys.sleep(1)
+}
+cat(readLines(log), sep = "\n")
+cat(sprintf("peak RssAnon (the process's own memory): %.2f GB; peak RssFile (pages of the file mapped in): %.1f GB\n",
+            peak[["RssAnon"]] / 1e9, peak[["RssFile"]] / 1e9))

@@ -1,0 +1,128 @@
+# Rows out of memory: a big.matrix read in blocks and data on a cluster's workers
+# give the in-memory fit, to rounding (the pieces' sums are added in another order).
+
+two_groups <- function(n, seed) {
+  set.seed(seed)
+  x <- rbind(matrix(rnorm(n), ncol = 2), cbind(rnorm(n / 2, 3), rnorm(n / 2, 1, 0.5)))
+  colnames(x) <- c("a", "b")
+  x
+}
+
+expect_same_fit <- function(out, mem, tol = 1e-10) {
+  expect_identical(out$model, mem$model)
+  expect_identical(out$k, mem$k)
+  expect_lt(abs(out$loglik - mem$loglik), tol * abs(mem$loglik))
+  rel <- abs(unclass(out$bic_table) - unclass(mem$bic_table)) / abs(unclass(mem$bic_table))
+  expect_identical(is.na(rel), is.na(unclass(mem$bic_table)))
+  expect_lt(max(rel, na.rm = TRUE), tol)
+  expect_equal(out$parameters, mem$parameters, tolerance = 1e-8)
+  expect_identical(out$n, mem$n)
+}
+
+test_that("a big.matrix in blocks gives the in-memory fit, on all rows and from a subset", {
+  skip_if_not_installed("bigmemory")
+  old <- options(gaussmix.block_rows = 100)
+  on.exit(options(old))
+  # 272 rows: the starts use every row, as in memory
+  x <- as.matrix(faithful)
+  mem <- gmm(x, k = 1:4, threads = 1)
+  big <- gmm(bigmemory::as.big.matrix(x), k = 1:4, threads = 1)
+  expect_same_fit(big, mem)
+  expect_identical(big$start, mem$start)
+  expect_null(big$z)
+  expect_null(big$classification)
+  # 3,000 rows, more than hc_max_n: the starts come from the same random subset
+  x <- two_groups(3000, 1)
+  set.seed(2)
+  mem <- gmm(x, k = 1:4, model = c("EII", "VVI", "EEE", "VVV"), threads = 1)
+  set.seed(2)
+  big <- gmm(bigmemory::as.big.matrix(x), k = 1:4, model = c("EII", "VVI", "EEE", "VVV"),
+             threads = 2)
+  expect_same_fit(big, mem)
+  expect_match(big$start, "on a subset")
+  # the per-row results, from predict(), in memory or into a big.matrix
+  expect_identical(predict(big), predict(mem))
+  expect_equal(predict(big, type = "prob"), predict(mem, type = "prob"), tolerance = 1e-8)
+  out <- bigmemory::big.matrix(nrow(x), 1)
+  res <- predict(big, bigmemory::as.big.matrix(x), type = "logdensity", out = out)
+  expect_equal(res[, 1], unname(predict(mem, x, type = "logdensity")), tolerance = 1e-10)
+  expect_error(predict(big, bigmemory::as.big.matrix(x), type = "prob", out = out),
+               "`out` must be a big.matrix of 3000 rows and 2 columns")
+})
+
+test_that("a file-backed big.matrix is read in place", {
+  skip_if_not_installed("bigmemory")
+  dir <- tempfile("gaussmix")
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE))
+  x <- two_groups(1000, 3)
+  fb <- bigmemory::filebacked.big.matrix(nrow(x), 2, type = "double", backingfile = "x.bin",
+                                         descriptorfile = "x.desc", backingpath = dir,
+                                         dimnames = list(NULL, c("a", "b")))
+  fb[, ] <- x
+  old <- options(gaussmix.block_rows = 128)
+  on.exit(options(old), add = TRUE)
+  mem <- gmm(x, k = 2:3, model = c("VVV", "EEV"), threads = 1)
+  big <- gmm(bigmemory::attach.big.matrix(file.path(dir, "x.desc")), k = 2:3,
+             model = c("VVV", "EEV"), threads = 1)
+  expect_same_fit(big, mem)
+  expect_identical(rownames(big$parameters$mean), c("a", "b"))
+})
+
+test_that("rows out of memory are checked as rows in memory are", {
+  skip_if_not_installed("bigmemory")
+  x <- two_groups(400, 4)
+  b <- bigmemory::as.big.matrix(x)
+  expect_error(gmm(b, k = 2, weights = rep(1, 300)), "big.matrix is fitted without `weights`")
+  expect_error(gmm(b, k = 2, noise = TRUE), "without `noise`")
+  y <- x
+  y[123, 2] <- NA
+  expect_error(gmm(bigmemory::as.big.matrix(y), k = 2), "`x` has missing or infinite values")
+  y <- x
+  y[, 2] <- 5
+  expect_error(gmm(bigmemory::as.big.matrix(y), k = 2), "column 'b' is constant")
+  expect_error(gmm(b, k = 401), "`k` must be at most the number of rows")
+  fit <- gmm(b, k = 2, model = "VVV")
+  expect_error(fitted(fit), "fitted\\(\\) needs the fitted rows in memory")
+  expect_error(plot(fit, what = "classification"), "needs the fitted rows in memory")
+  expect_error(gmm_boot(fit, R = 2), "needs the fitted rows in memory")
+  expect_output(print(summary(fit)), "Model VVV")
+})
+
+test_that("data on a cluster's workers give the in-memory fit, and predict() leaves results there", {
+  cl <- parallel::makeCluster(2)
+  on.exit(parallel::stopCluster(cl))
+  x <- two_groups(3000, 5)
+  parts <- list(x[1:1100, ], x[1101:nrow(x), ])
+  parallel::clusterApply(cl, parts, function(p) {
+    assign("rows", p, envir = globalenv())
+    NULL
+  })
+  s <- gmm_shards(cl, "rows")
+  expect_identical(s$sizes, c(1100, 1900))
+  expect_output(print(s), "3000 rows \\(1100 \\+ 1900\\), 2 columns \\(a, b\\)")
+  set.seed(6)
+  mem <- gmm(x, k = 1:3, model = c("EII", "VVV", "VEV"), threads = 1)
+  set.seed(6)
+  sh <- gmm(s, k = 1:3, model = c("EII", "VVV", "VEV"), threads = 1)
+  expect_same_fit(sh, mem)
+  res <- predict(sh, s, type = "class", name = "cls")
+  expect_s3_class(res, "gmm_shards")
+  got <- parallel::clusterEvalQ(cl, cls)
+  expect_identical(unlist(got), unname(predict(mem, x)))
+  # a worker without rows, and the errors
+  parallel::clusterApply(cl, list(x, x[0, ]), function(p) {
+    assign("rows", p, envir = globalenv())
+    NULL
+  })
+  set.seed(6)
+  sh <- gmm(gmm_shards(cl, "rows"), k = 1:3, model = c("EII", "VVV", "VEV"), threads = 1)
+  expect_same_fit(sh, mem)
+  expect_error(gmm_shards(cl, "nothing"), "`nothing` on worker 1 does not exist")
+  parallel::clusterApply(cl, list(x, x[, 1, drop = FALSE]), function(p) {
+    assign("rows", p, envir = globalenv())
+    NULL
+  })
+  expect_error(gmm_shards(cl, "rows"), "same columns on every worker")
+  expect_error(gmm_shards(list(), "rows"), "`cl` must be a cluster")
+})
