@@ -56,6 +56,18 @@
 #'   (unless `control$reg > 0`) or one whose variance is outside `1e-250` to
 #'   `1e250`, where covariances could not be represented in double precision
 #'   (rescale such data first).
+#'
+#'   Rows out of memory are fitted where they are: a `bigmemory::big.matrix`
+#'   (file-backed or shared) is read in blocks of about 32 MB (option
+#'   `gaussmix.block_rows`), and data on the workers of a `parallel` cluster are
+#'   given by [gmm_shards()]. Every EM pass goes over all rows; the starts come
+#'   from the subset of at most `control$hc_max_n` rows that a fit in memory draws
+#'   (all rows when there are no more), with every start method, including the
+#'   random ones and, for 1-D data, the quantile groups, computed on it. On the
+#'   same rows the fit is the fit in memory, to rounding. Such a fit takes no
+#'   `weights`, `labels`, `noise` or `na.action`, and holds no per-row results
+#'   (`z`, `classification` and `uncertainty` are `NULL`): [predict.gmm()] computes
+#'   them. See `vignette("scale", package = "gaussmix")`.
 #' @param k Numbers of components to try: whole numbers between 1 and the number
 #'   of rows with positive weight. The default `1:9` stops at that number on
 #'   smaller data. When `init` is a list, `k` defaults to the number of

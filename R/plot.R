@@ -16,7 +16,8 @@
 #'   each is drawn in turn, asking before each new page in an interactive session.
 #'   Names are matched in any case and by unique prefix, so mclust's `"BIC"`,
 #'   `"classification"`, `"uncertainty"` and `"density"` work as in
-#'   `plot.Mclust()`.
+#'   `plot.Mclust()`. A fit to rows out of memory (a `big.matrix` or
+#'   [gmm_shards()]) draws only `"bic"` and `"loglik"`, which do not show the rows.
 #' @param dimens For d >= 2, the coordinates to show (indices or names); all by
 #'   default, as a matrix of panels.
 #' @param col Colours of the components; the default is the colour-blind-safe

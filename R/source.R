@@ -32,19 +32,18 @@
 #'   a worker may hold none (a matrix with 0 rows).
 #' @return An object of class `gmm_shards` (the cluster, the name, the rows on each
 #'   worker and the column names), for [gmm()] and [predict.gmm()].
-#' @seealso [gmm()], which also takes a file-backed `bigmemory::big.matrix`;
-#'   `vignette("scale", package = "gaussmix")`... see the vignette section "Data
-#'   larger than memory" of `vignette("gaussmix")`.
+#' @seealso [gmm()], which also takes a file-backed `bigmemory::big.matrix`, and
+#'   `vignette("scale", package = "gaussmix")` on when to use which.
 #' @export
 #' @examples
 #' \donttest{
 #' cl <- parallel::makeCluster(2)
 #' x <- as.matrix(faithful)
 #' # each worker holds its own half of the rows
-#' parallel::clusterApply(cl, split(seq_len(nrow(x)), 1:2), function(i, x) {
-#'   assign("rows", x[i, ], envir = globalenv())
+#' parallel::clusterApply(cl, list(x[1:136, ], x[137:272, ]), function(part) {
+#'   assign("rows", part, envir = globalenv())
 #'   NULL
-#' }, x = x)
+#' })
 #' shards <- gmm_shards(cl, "rows")
 #' shards
 #' fit <- gmm(shards, k = 2, model = "VVV")

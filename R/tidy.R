@@ -14,7 +14,8 @@
 #'   [predict.gmm()] for how its columns are matched).
 #' @param ... Unused.
 #' @return Data frames. `tidy()`: one row per component, with `component`, `size`
-#'   (the weighted number of rows classified to it), `proportion`, and for each
+#'   (the weighted number of rows classified to it; `NA` for a fit to rows out of
+#'   memory), `proportion`, and for each
 #'   variable `mean.<variable>` and `sd.<variable>` (the component's standard
 #'   deviation along it). `glance()`: one row with `model`, `k`, `logLik`, `df`,
 #'   `BIC`, `ICL`, `AIC`, `nobs`, `converged` and `iterations`. `augment()`: the
