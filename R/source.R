@@ -22,7 +22,9 @@
 #' `gmm_control()$hc_max_n` rows that the starts are computed from.
 #'
 #' The workers need gaussmix installed (they load it when they first run a pass).
-#' Each worker's pass uses [gmm_threads()] threads as that worker sees it.
+#' Each worker's pass uses the `threads` given to [gmm()] (by default
+#' [gmm_threads()] of the calling session): with several workers on one machine,
+#' `threads = 1` keeps them from competing for its cores.
 #'
 #' @param cl A cluster from [parallel::makeCluster()] (PSOCK workers, on this host
 #'   or others over SSH, or MPI workers), or from `parallelly`.
@@ -89,7 +91,7 @@ gmm_shards <- function(cl, name) {
 #' @export
 print.gmm_shards <- function(x, ...) {
   cat(sprintf("Data on %d workers of a cluster, in `%s`: %.0f rows (%s), %d column%s (%s)\n",
-              length(x$sizes), x$name, sum(x$sizes), paste(format(x$sizes), collapse = " + "),
+              length(x$sizes), x$name, sum(x$sizes), paste(format(x$sizes, trim = TRUE), collapse = " + "),
               x$d, if (x$d > 1L) "s" else "", paste(x$names, collapse = ", ")))
   invisible(x)
 }
@@ -173,7 +175,6 @@ big_source <- function(x, block = NULL) {
 
 # One pass of the C core over a piece (src/source.c): c(status, ll, entropy, sums).
 piece_pass <- function(x, pro, mean, chol, logdet, flags, threads) {
-  if (is.na(threads)) threads <- gmm_threads()   # a worker's own
   if (nrow(x) == 0L) return(NULL)
   .Call(C_gmm_pass_stats, x, pro, mean, chol, logdet, c(flags, as.integer(threads)))
 }
@@ -286,7 +287,10 @@ piece_predict <- function(x, light, type, name = NULL) {
   r <- if (nrow(x) == 0L) NULL else stats::predict(light, unname(x), type = type)
   if (is.null(name)) return(r)
   if (is.null(r)) r <- if (type == "prob") matrix(0, 0, light$k + !is.null(light$noise)) else numeric(0)
-  assign(name, r, envir = globalenv())
+  # into the worker's workspace, where gmm_shards() finds data: the caller named
+  # the variable (predict(name =)), which runs only on the workers
+  workspace <- globalenv()
+  assign(name, r, envir = workspace)
   NROW(r)
 }
 

@@ -126,3 +126,38 @@ test_that("data on a cluster's workers give the in-memory fit, and predict() lea
   expect_error(gmm_shards(cl, "rows"), "same columns on every worker")
   expect_error(gmm_shards(list(), "rows"), "`cl` must be a cluster")
 })
+
+test_that("a failing pass over rows out of memory ends the sweep with its error", {
+  x <- as.matrix(iris[1:4])
+  w <- rep(1, 150)
+  z <- diag(3)[rep(1:3, each = 50), ]
+  starts <- list(list(list(0L, .Call(gaussmix:::C_gmm_suff, x, w, z, NULL))))
+  colvar <- apply(x, 2, var) * 149 / 150
+  args <- list(NULL, NULL, 3L, c("VVV", "EEE"), matrix(TRUE, 1, 2), starts, NULL, NULL,
+               list(NULL), gaussmix:::control_vector(gmm_control(), 2L),
+               c(1e-5, 10, 1, 1, log(150), 0), 2L, NULL, NULL, NULL,
+               list(function(pro, mean, chol, logdet, flags) stop("the disk is gone"),
+                    c(150, 4), colvar))
+  expect_error(.Call(gaussmix:::C_gmm_sweep, args), "the disk is gone")
+  args[[16]][[1]] <- function(pro, mean, chol, logdet, flags) 1:3
+  expect_error(.Call(gaussmix:::C_gmm_sweep, args), "returned no sums of length")
+  args[[16]] <- list(1, c(150, 4), colvar)
+  expect_error(.Call(gaussmix:::C_gmm_sweep, args), "'ext' must be list")
+  # the pass of each piece, added, is the pass over all rows: the sweep through
+  # R gives the in-memory sweep's tables
+  pieces <- split(seq_len(150), rep(1:3, c(40, 60, 50)))
+  args[[16]] <- list(function(pro, mean, chol, logdet, flags) {
+    gaussmix:::add_pieces(lapply(pieces, function(i) {
+      gaussmix:::piece_pass(x[i, ], pro, mean, chol, logdet, flags, 1L)
+    }))
+  }, c(150, 4), colvar)
+  ext <- .Call(gaussmix:::C_gmm_sweep, args)
+  args[1:2] <- list(x, w)
+  args[16] <- list(NULL)
+  mem <- .Call(gaussmix:::C_gmm_sweep, args)
+  expect_equal(ext$bic, mem$bic, tolerance = 1e-10)
+  expect_null(ext$best$z)
+  expect_identical(dim(mem$best$z), c(150L, 3L))
+  # and a sweep in memory still runs after the failures
+  expect_identical(gmm(x, k = 2, model = "VVV")$k, 2L)
+})
