@@ -260,7 +260,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   control <- as_control(control)
   src <- as_source(x)
   if (!is.null(src)) {
-    return(gmm_source(src, call, k, if (!missing(k)) k, model, init, n_init, control, threads,
+    return(gmm_source(src, call, if (!missing(k)) k, model, init, n_init, control, threads,
                       verbose, criterion,
                       given = c(weights = !is.null(weights), labels = !is.null(labels),
                                 noise = !(is.null(noise) || isFALSE(noise)),
@@ -309,13 +309,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
     k <- nlevels(labels)
     start <- "hc"
   }
-  if (missing(k)) {
-    k <- if (is.list(start)) start$k else seq_len(min(9L, npos))
-  } else if (is.list(start) && !identical(as.numeric(k), as.numeric(start$k))) {
-    stop(sprintf("`k` (%s) must equal the number of components given in `init` (%d).",
-                 paste(k, collapse = ", "), start$k), call. = FALSE)
-  }
-  k <- check_k(k, npos)
+  k <- check_fit_k(if (!missing(k)) k, start, npos)   # (labels have set k)
   model <- check_model(model, d)
   n_init <- check_n_init(n_init, start)
   threads <- check_threads(threads)
@@ -370,6 +364,19 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   fit
 }
 
+# The numbers of components to fit: `k` as given (NULL when not: the K of
+# parameters given as init, else 1 to 9), checked against them and against the npos
+# rows that carry weight.
+check_fit_k <- function(k, start, npos) {
+  if (is.null(k)) {
+    k <- if (is.list(start)) start$k else seq_len(min(9L, npos))
+  } else if (is.list(start) && !identical(as.numeric(k), as.numeric(start$k))) {
+    stop(sprintf("`k` (%s) must equal the number of components given in `init` (%d).",
+                 paste(k, collapse = ", "), start$k), call. = FALSE)
+  }
+  check_k(k, npos)
+}
+
 check_n_init <- function(n_init, start) {
   n_init <- check_whole(n_init, "n_init", min = 1)
   if (length(n_init) != 1L) stop("`n_init` must be a single whole number.", call. = FALSE)
@@ -399,7 +406,7 @@ check_verbose <- function(verbose) {
 # when there are at most hc_max_n), so that on the same rows the fit is the
 # in-memory fit, to rounding. `k` is NULL when not given; `given` says which of the
 # arguments this path does not take were given.
-gmm_source <- function(src, call, k, k_given, model, init, n_init, control, threads, verbose,
+gmm_source <- function(src, call, k, model, init, n_init, control, threads, verbose,
                        criterion, given) {
   if (any(given)) {
     stop(sprintf("a %s is fitted without %s.", if (src$kind == "shards") "gmm_shards() object"
@@ -416,13 +423,7 @@ gmm_source <- function(src, call, k, k_given, model, init, n_init, control, thre
     init <- init[c("mean", "sigma", "pro")]
   }
   start <- check_init(init, d)
-  if (is.null(k_given)) {
-    k <- if (is.list(start)) start$k else seq_len(min(9L, n))
-  } else if (is.list(start) && !identical(as.numeric(k), as.numeric(start$k))) {
-    stop(sprintf("`k` (%s) must equal the number of components given in `init` (%d).",
-                 paste(k, collapse = ", "), start$k), call. = FALSE)
-  }
-  k <- check_k(k, n)
+  k <- check_fit_k(k, start, n)
   model <- check_model(model, d)
   n_init <- check_n_init(n_init, start)
   threads <- check_threads(threads)
