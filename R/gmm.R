@@ -57,10 +57,11 @@
 #'   `1e250`, where covariances could not be represented in double precision
 #'   (rescale such data first).
 #'
-#'   Rows out of memory are fitted where they are: a `bigmemory::big.matrix`
-#'   (file-backed or shared) is read in blocks of about 32 MB (option
-#'   `gaussmix.block_rows`), and data on the workers of a `parallel` cluster are
-#'   given by [gmm_shards()]. Every EM pass goes over all rows; the starts come
+#'   Rows out of memory are fitted where they are: a file-backed
+#'   `bigmemory::big.matrix` of doubles is read from its file directly, 65,536
+#'   rows at a time, other `big.matrix` objects through bigmemory in blocks of
+#'   about 32 MB (option `gaussmix.block_rows`), and data on the workers of a
+#'   `parallel` cluster are given by [gmm_shards()]. Every EM pass goes over all rows; the starts come
 #'   from the subset of at most `control$hc_max_n` rows that a fit in memory draws
 #'   (all rows when there are no more), with every start method, including the
 #'   random ones and, for 1-D data, the quantile groups, computed on it. On the

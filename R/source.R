@@ -9,6 +9,10 @@
 #   n, d   rows and columns; names, the column names the fit uses
 #   rows(i)       the rows i (increasing) as a double matrix in memory
 #   map(fun, ...) fun(piece, ...) for each piece of the rows, in order (a list)
+#   file          for a file-backed big.matrix of doubles that covers its whole
+#                 file, the file: passes and the scan read it from C directly
+#                 (src/source.c), without R's allocations or the mapping's page
+#                 faults; else NULL
 
 #' Data held by the workers of a parallel cluster
 #'
@@ -165,12 +169,27 @@ big_source <- function(x, block = NULL) {
   }
   list(
     kind = "big.matrix", data = x, n = n, d = d, names = column_names(colnames(x), d),
-    pieces = length(first),
+    pieces = length(first), file = big_file(x),
     rows = read,
     map = function(fun, ...) {
       lapply(first, function(i0) fun(read(i0:min(n, i0 + block - 1)), ...))
     }
   )
+}
+
+# The file of a file-backed big.matrix that C can read as it is (doubles, one file,
+# column after column, all of it), or NULL. Not on Windows, which lacks pread().
+big_file <- function(x) {
+  if (.Platform$OS.type != "unix" || !bigmemory::is.filebacked(x) ||
+      bigmemory::is.separated(x)) {
+    return(NULL)
+  }
+  desc <- bigmemory::describe(x)@description
+  whole <- desc$totalRows == nrow(x) && desc$totalCols == ncol(x) &&
+    all(desc$rowOffset == c(0, nrow(x))) && all(desc$colOffset == c(0, ncol(x)))
+  path <- file.path(bigmemory::dir.name(x), bigmemory::file.name(x))
+  if (identical(desc$type, "double") && whole && file.exists(path) &&
+      file.size(path) >= 8 * nrow(x) * ncol(x)) path
 }
 
 # One pass of the C core over a piece (src/source.c): c(status, ll, entropy, sums).
@@ -195,6 +214,13 @@ add_pieces <- function(parts) {
 source_pass <- function(src, threads) {
   force(src)
   force(threads)
+  if (!is.null(src$file)) {
+    size <- as.double(c(src$n, src$d))
+    return(function(pro, mean, chol, logdet, flags) {
+      .Call(C_gmm_file_pass, src$file, size, pro, mean, chol, logdet,
+            c(flags, as.integer(threads)))
+    })
+  }
   function(pro, mean, chol, logdet, flags) {
     add_pieces(src$map(piece_pass, pro, mean, chol, logdet, flags, threads))
   }
@@ -215,7 +241,8 @@ piece_scan <- function(x, c0) {
 # column means and variances (divisor n), the covariance matrix (divisor n - 1) and
 # the scatter about the mean.
 source_moments <- function(src, c0, reg) {
-  parts <- src$map(piece_scan, c0)
+  parts <- if (is.null(src$file)) src$map(piece_scan, c0)
+           else list(c(list(n = src$n), .Call(C_gmm_file_scan, src$file, as.double(c(src$n, src$d)), c0)))
   parts <- parts[!vapply(parts, is.null, logical(1))]
   where <- if (src$kind == "shards") "worker" else "block"
   bad <- which(!vapply(parts, `[[`, logical(1), "finite"))

@@ -341,5 +341,8 @@ SEXP gmm_colstats(SEXP x, SEXP w);
 SEXP gmm_distinct(SEXP x, SEXP w, SEXP enough);
 SEXP gmm_classify(SEXP z);
 SEXP gmm_pass_stats(SEXP x, SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP flags);
+SEXP gmm_file_pass(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP chol, SEXP logdet,
+                   SEXP flags);
+SEXP gmm_file_scan(SEXP path, SEXP size, SEXP c0);
 
 #endif

@@ -19,6 +19,8 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_distinct", (DL_FUNC) &gmm_distinct, 3},
   {"gmm_classify", (DL_FUNC) &gmm_classify, 1},
   {"gmm_pass_stats", (DL_FUNC) &gmm_pass_stats, 6},
+  {"gmm_file_pass", (DL_FUNC) &gmm_file_pass, 7},
+  {"gmm_file_scan", (DL_FUNC) &gmm_file_scan, 3},
   {NULL, NULL, 0}
 };
 

@@ -8,9 +8,15 @@
  * order.  The sweep and the EM loop see one more gm_pass: an R function does the
  * reading and the adding (gm_ext_pass), called from the thread that runs the sweep.
  */
-#include <string.h>
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <string.h>
 #include "gaussmix.h"
+#ifndef _WIN32
+#include <fcntl.h>
+#include <unistd.h>
+#endif
 
 /* The pass of the parameters P over the rows of D->ext: what gm_pass gives without z.
  * The R function returns c(status, ll, ent, stats) summed over the pieces (status:
@@ -94,3 +100,229 @@ SEXP gmm_pass_stats(SEXP x, SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP fl
   UNPROTECT(1);
   return out;
 }
+
+/* ---- a file-backed big.matrix, read directly --------------------------------- */
+
+/* A file of doubles in column-major order (a file-backed big.matrix of type double,
+ * not separated): column j of the n rows starts at byte 8 n j.  Each column is read
+ * through a descriptor of its own, so that the kernel sees d sequential streams and
+ * reads ahead on each; rows go through a buffer of GM_FILE_ROWS rows, so that memory
+ * stays small whatever the size of the file (the page cache holds what the kernel
+ * keeps of it, outside the process). */
+#ifndef _WIN32
+
+#define GM_FILE_ROWS 65536
+
+typedef struct {
+  const char *path;
+  int n, d;
+  int *fd;         /* d descriptors, -1 when closed */
+  double *buf;     /* GM_FILE_ROWS x d */
+  void (*block)(void *ctx, const double *x, int m, int d);
+  void *ctx;
+} file_reader;
+
+static void read_fully(file_reader *F, int j, double *to, size_t bytes, off_t at)
+{
+  char *p = (char *) to;
+  while (bytes > 0) {
+    ssize_t got = pread(F->fd[j], p, bytes, at);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0)
+      error("reading '%s': %s", F->path, got < 0 ? strerror(errno) : "the file is shorter than the big.matrix");
+    p += got;
+    bytes -= (size_t) got;
+    at += got;
+  }
+}
+
+static SEXP file_body(void *arg)
+{
+  file_reader *F = (file_reader *) arg;
+  for (int j = 0; j < F->d; j++) {
+    F->fd[j] = open(F->path, O_RDONLY);
+    if (F->fd[j] < 0) error("cannot open '%s': %s", F->path, strerror(errno));
+#ifdef POSIX_FADV_SEQUENTIAL
+    posix_fadvise(F->fd[j], (off_t) 8 * F->n * j, (off_t) 8 * F->n, POSIX_FADV_SEQUENTIAL);
+#endif
+  }
+  for (R_xlen_t i0 = 0; i0 < F->n; i0 += GM_FILE_ROWS) {
+    const int m = F->n - i0 < GM_FILE_ROWS ? (int) (F->n - i0) : GM_FILE_ROWS;
+    for (int j = 0; j < F->d; j++)
+      read_fully(F, j, F->buf + (size_t) j * m, (size_t) m * sizeof(double),
+                 (off_t) 8 * ((off_t) j * F->n + i0));
+    F->block(F->ctx, F->buf, m, F->d);
+    R_CheckUserInterrupt();
+  }
+  return R_NilValue;
+}
+
+static void file_cleanup(void *arg, Rboolean jump)
+{
+  (void) jump;
+  file_reader *F = (file_reader *) arg;
+  for (int j = 0; j < F->d; j++)
+    if (F->fd[j] >= 0) {
+      close(F->fd[j]);
+      F->fd[j] = -1;
+    }
+}
+
+/* Runs block(ctx, x, m, d) on the file's rows, GM_FILE_ROWS at a time, in order;
+ * the descriptors are closed however it ends (an error or an interrupt). */
+static void file_blocks(SEXP path, SEXP size, void (*block)(void *, const double *, int, int),
+                        void *ctx)
+{
+  if (TYPEOF(path) != STRSXP || LENGTH(path) != 1 || STRING_ELT(path, 0) == NA_STRING)
+    error("'path' must be a file name");
+  const double *nd = gm_real_arg(size, "size", 2);
+  if (!(nd[0] >= 1.0 && nd[0] <= INT_MAX && nd[1] >= 1.0 && nd[1] <= 10000.0))
+    error("'size' must be c(rows, columns)");
+  file_reader F = {R_ExpandFileName(CHAR(STRING_ELT(path, 0))), (int) nd[0], (int) nd[1], NULL,
+                   NULL, block, ctx};
+  F.fd = (int *) R_alloc(F.d, sizeof(int));
+  for (int j = 0; j < F.d; j++) F.fd[j] = -1;
+  const int rows = F.n < GM_FILE_ROWS ? F.n : GM_FILE_ROWS;
+  F.buf = (double *) R_alloc((size_t) rows * F.d, sizeof(double));
+  SEXP cont = PROTECT(R_MakeUnwindCont());
+  R_UnwindProtect(file_body, &F, file_cleanup, &F, cont);
+  UNPROTECT(1);
+}
+
+/* One pass over the file's rows: gmm_pass_stats on each block, the sums added in
+ * order. */
+typedef struct {
+  gm_par P;
+  int diag, full, threads;
+  double *out;     /* c(status, ll, ent, sums) */
+  double *part;    /* one block's sums */
+  size_t nst;
+} file_pass_ctx;
+
+static void file_pass_block(void *arg, const double *x, int m, int d)
+{
+  file_pass_ctx *X = (file_pass_ctx *) arg;
+  if (X->out[0] != 0.0) return;   /* failed: the rest is not needed */
+  const void *vmax = vmaxget();
+  gm_data D = {m, d, x, NULL, m, 1, NULL, NULL, NULL};
+  double *w = (double *) R_alloc(m, sizeof(double));
+  for (int i = 0; i < m; i++) w[i] = 1.0;
+  D.w = w;
+  gm_pass_work pw;
+  gm_pass_alloc(&pw, m, d, X->P.k, X->threads);
+  pw.diag = X->diag;
+  pw.full = X->full;
+  double ll = 0.0, ent = 0.0;
+  memset(X->part, 0, X->nst * sizeof(double));
+  const int status = gm_pass(&D, &X->P, NULL, NULL, &ll, &ent, X->part, NULL, &pw);
+  if (status) {
+    X->out[0] = status;
+  } else {
+    X->out[1] += ll;
+    X->out[2] += ent;
+    for (size_t e = 1; e < X->nst; e++) X->out[3 + e] += X->part[e];
+  }
+  vmaxset(vmax);
+}
+
+/* gmm_file_pass(path, size, pro, mean, chol, logdet, flags): as gmm_pass_stats, on
+ * the rows of the file (size = c(rows, columns)). */
+SEXP gmm_file_pass(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP chol, SEXP logdet,
+                   SEXP flags)
+{
+  int d, k;
+  gm_matrix_dims(mean, "mean", &d, &k);
+  if (TYPEOF(flags) != INTSXP || LENGTH(flags) != 3 || INTEGER(flags)[2] < 1 ||
+      INTEGER(flags)[2] > GM_MAX_THREADS)
+    error("'flags' must be c(diag, full, threads)");
+  file_pass_ctx X;
+  gm_par P = {d, k, (double *) gm_real_arg(pro, "pro", k), (double *) REAL(mean), NULL,
+              (double *) gm_real_arg(chol, "chol", (R_xlen_t) d * d * k),
+              (double *) gm_real_arg(logdet, "logdet", k), 0, 0.0};
+  X.P = P;
+  X.diag = INTEGER(flags)[0] != 0;
+  X.full = INTEGER(flags)[1] != 0;
+  X.threads = INTEGER(flags)[2];
+  X.nst = gm_stats_len(d, k);
+  SEXP out = PROTECT(allocVector(REALSXP, 3 + X.nst));
+  X.out = REAL(out);
+  memset(X.out, 0, (3 + X.nst) * sizeof(double));
+  X.part = (double *) R_alloc(X.nst, sizeof(double));
+  if ((int) gm_real_arg(size, "size", 2)[1] != d) error("'size' must give %d columns", d);
+  file_blocks(path, size, file_pass_block, &X);
+  if (X.out[0] != 0.0) X.out[1] = X.out[2] = NA_REAL;
+  UNPROTECT(1);
+  return out;
+}
+
+/* The scan of gmm_file_scan: column sums and cross-products about c0, ranges, and
+ * whether every value is finite. */
+typedef struct {
+  const double *c0;
+  double *s1, *s2, *lo, *hi, *dev;
+  int finite;
+} file_scan_ctx;
+
+static void file_scan_block(void *arg, const double *x, int m, int d)
+{
+  file_scan_ctx *X = (file_scan_ctx *) arg;
+  if (!gm_all_finite(x, (R_xlen_t) m * d, 0)) X->finite = 0;
+  if (!X->finite) return;
+  for (int i = 0; i < m; i++) {
+    for (int j = 0; j < d; j++) {
+      const double v = x[i + (size_t) j * m];
+      X->dev[j] = v - X->c0[j];
+      if (v < X->lo[j]) X->lo[j] = v;
+      if (v > X->hi[j]) X->hi[j] = v;
+    }
+    for (int j = 0; j < d; j++) {
+      X->s1[j] += X->dev[j];
+      for (int l = 0; l <= j; l++) X->s2[j + (size_t) l * d] += X->dev[j] * X->dev[l];
+    }
+  }
+}
+
+/* gmm_file_scan(path, size, c0): list(finite, s1, s2, lo, hi) of the file's rows, as
+ * piece_scan() gives them for a block in memory. */
+SEXP gmm_file_scan(SEXP path, SEXP size, SEXP c0)
+{
+  const int d = (int) gm_real_arg(size, "size", 2)[1];
+  file_scan_ctx X = {gm_real_arg(c0, "c0", d), NULL, NULL, NULL, NULL, NULL, 1};
+  const char *names[] = {"finite", "s1", "s2", "lo", "hi"};
+  SEXP out = PROTECT(gm_new_list(names, 5));
+  SET_VECTOR_ELT(out, 1, allocVector(REALSXP, d));
+  SET_VECTOR_ELT(out, 2, allocMatrix(REALSXP, d, d));
+  SET_VECTOR_ELT(out, 3, allocVector(REALSXP, d));
+  SET_VECTOR_ELT(out, 4, allocVector(REALSXP, d));
+  X.s1 = REAL(VECTOR_ELT(out, 1));
+  X.s2 = REAL(VECTOR_ELT(out, 2));
+  X.lo = REAL(VECTOR_ELT(out, 3));
+  X.hi = REAL(VECTOR_ELT(out, 4));
+  X.dev = (double *) R_alloc(d, sizeof(double));
+  for (int j = 0; j < d; j++) {
+    X.s1[j] = 0.0;
+    X.lo[j] = R_PosInf;
+    X.hi[j] = R_NegInf;
+  }
+  memset(X.s2, 0, (size_t) d * d * sizeof(double));
+  file_blocks(path, size, file_scan_block, &X);
+  for (int j = 0; j < d; j++)
+    for (int l = 0; l < j; l++) X.s2[l + (size_t) j * d] = X.s2[j + (size_t) l * d];
+  SET_VECTOR_ELT(out, 0, ScalarLogical(X.finite));
+  UNPROTECT(1);
+  return out;
+}
+
+#else   /* no pread(): R reads the blocks through bigmemory (R/source.R) */
+
+SEXP gmm_file_pass(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP chol, SEXP logdet,
+                   SEXP flags)
+{
+  error("reading a big.matrix's file directly is not available on this platform");
+}
+
+SEXP gmm_file_scan(SEXP path, SEXP size, SEXP c0)
+{
+  error("reading a big.matrix's file directly is not available on this platform");
+}
+#endif

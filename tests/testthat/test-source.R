@@ -161,3 +161,32 @@ test_that("a failing pass over rows out of memory ends the sweep with its error"
   # and a sweep in memory still runs after the failures
   expect_identical(gmm(x, k = 2, model = "VVV")$k, 2L)
 })
+
+test_that("a file-backed big.matrix read from C finds non-finite values and gives the R path's fit", {
+  skip_if_not_installed("bigmemory")
+  skip_on_os("windows")
+  dir <- tempfile("gaussmix")
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE))
+  x <- two_groups(700, 8)
+  fb <- bigmemory::filebacked.big.matrix(nrow(x), 2, type = "double", backingfile = "y.bin",
+                                         descriptorfile = "y.desc", backingpath = dir,
+                                         dimnames = list(NULL, colnames(x)))
+  fb[, ] <- x
+  src <- gaussmix:::as_source(fb)
+  expect_identical(normalizePath(src$file), normalizePath(file.path(dir, "y.bin")))
+  shared <- bigmemory::as.big.matrix(x)   # not file-backed: read through bigmemory
+  expect_null(gaussmix:::as_source(shared)$file)
+  m1 <- gaussmix:::source_moments(src, c(0, 0), 0)
+  m2 <- gaussmix:::source_moments(gaussmix:::as_source(shared), c(0, 0), 0)
+  expect_equal(m1, m2, tolerance = 1e-12, ignore_attr = TRUE)
+  expect_equal(m1$cov, cov(x), tolerance = 1e-12, ignore_attr = TRUE)
+  set.seed(9)
+  a <- gmm(fb, k = 1:3, model = c("VVI", "VVV"), threads = 2)
+  set.seed(9)
+  b <- gmm(shared, k = 1:3, model = c("VVI", "VVV"), threads = 1)
+  expect_same_fit(a, b)
+  fb[5, 2] <- Inf
+  bigmemory::flush(fb)
+  expect_error(gmm(fb, k = 2), "`x` has missing or infinite values")
+})
