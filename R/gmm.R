@@ -61,11 +61,14 @@
 #'   `bigmemory::big.matrix` of doubles is read from its file directly, 65,536
 #'   rows at a time, other `big.matrix` objects through bigmemory in blocks of
 #'   about 32 MB (option `gaussmix.block_rows`), and data on the workers of a
-#'   `parallel` cluster are given by [gmm_shards()]. Every EM pass goes over all rows; the starts come
-#'   from the subset of at most `control$hc_max_n` rows that a fit in memory draws
-#'   (all rows when there are no more), with every start method, including the
-#'   random ones and, for 1-D data, the quantile groups, computed on it. On the
-#'   same rows the fit is the fit in memory, to rounding. Such a fit takes no
+#'   `parallel` cluster are given by [gmm_shards()]. Every EM pass goes over all
+#'   rows; the starts come from the subset of at most `control$hc_max_n` rows that
+#'   a fit in memory draws (all rows when there are no more). On the same rows
+#'   the fit is then the fit in memory, to rounding, except on more rows than
+#'   `hc_max_n` for the starts that a fit in memory takes from all rows: the
+#'   random ones (`init = "kmeans++"` or `"random"`) and, for 1-D data, the
+#'   groups cut at the quantiles are computed on the subset, so the cells they
+#'   win may end elsewhere. Such a fit takes no
 #'   `weights`, `labels`, `noise` or `na.action`, and holds no per-row results
 #'   (`z`, `classification` and `uncertainty` are `NULL`): [predict.gmm()] computes
 #'   them. See `vignette("scale", package = "gaussmix")`.
@@ -429,8 +432,11 @@ gmm_source <- function(src, call, k, model, init, n_init, control, threads, verb
   n_init <- check_n_init(n_init, start)
   threads <- check_threads(threads)
   check_verbose(verbose)
+  # the hierarchical start's random subset, as in memory; parameters given need none
+  # but the distinct rows are counted on one (the first rows)
   max_n <- max(control$hc_max_n, max(k))
-  sub <- if (n > max_n) sort(sample.int(n, max_n)) else seq_len(n)
+  sub <- if (n <= max_n) seq_len(n) else if (is.list(start)) seq_len(max_n)
+         else sort(sample.int(n, max_n))
   xs <- src$rows(sub)
   c0 <- colMeans(xs)
   mom <- source_moments(src, if (all(is.finite(c0))) c0 else rep(0, d), control$reg)

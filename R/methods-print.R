@@ -19,7 +19,7 @@
 print.gmm <- function(x, digits = getOption("digits") - 3L, ...) {
   cat(sprintf("Gaussian mixture fitted by EM: model %s (%s), K = %d\n", x$model,
               model_description(x$model), x$k))
-  n <- if (is.null(x$weights)) sprintf("n = %d", x$n)
+  n <- if (is.null(x$weights) || all(x$weights == 1)) sprintf("n = %d", x$n)
        else sprintf("n = %d rows (weighted n = %s)", x$n, format(sum(x$weights)))
   cat(sprintf("%s, d = %d, log-likelihood = %.3f, df = %d, BIC = %.3f\n", n, x$d,
               x$loglik, x$df, x$bic))

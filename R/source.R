@@ -28,7 +28,10 @@
 #' The workers need gaussmix installed (they load it when they first run a pass).
 #' Each worker's pass uses the `threads` given to [gmm()] (by default
 #' [gmm_threads()] of the calling session): with several workers on one machine,
-#' `threads = 1` keeps them from competing for its cores.
+#' `threads = 1` keeps them from competing for its cores. If a fit is interrupted
+#' while the workers run a pass, their replies stay unread on the connections
+#' (as with any `parallel` call), and the next call on the cluster would read
+#' them: restart the cluster after an interrupt.
 #'
 #' @param cl A cluster from [parallel::makeCluster()] (PSOCK workers, on this host
 #'   or others over SSH, or MPI workers), or from `parallelly`.
@@ -243,9 +246,9 @@ piece_scan <- function(x, c0) {
 source_moments <- function(src, c0, reg) {
   parts <- if (is.null(src$file)) src$map(piece_scan, c0)
            else list(c(list(n = src$n), .Call(C_gmm_file_scan, src$file, as.double(c(src$n, src$d)), c0)))
-  parts <- parts[!vapply(parts, is.null, logical(1))]
   where <- if (src$kind == "shards") "worker" else "block"
-  bad <- which(!vapply(parts, `[[`, logical(1), "finite"))
+  bad <- which(vapply(parts, function(p) !is.null(p) && !p$finite, logical(1)))
+  parts <- parts[!vapply(parts, is.null, logical(1))]
   if (length(bad)) {
     stop(sprintf("`x` has missing or infinite values (in %s %d); remove them first.", where,
                  bad[1]), call. = FALSE)
@@ -313,9 +316,15 @@ predict_source <- function(object, src, type, out, name) {
 piece_predict <- function(x, light, type, name = NULL) {
   r <- if (nrow(x) == 0L) NULL else stats::predict(light, unname(x), type = type)
   if (is.null(name)) return(r)
-  if (is.null(r)) r <- if (type == "prob") matrix(0, 0, light$k + !is.null(light$noise)) else numeric(0)
-  # into the worker's workspace, where gmm_shards() finds data: the caller named
-  # the variable (predict(name =)), which runs only on the workers
+  if (is.null(r)) {   # no rows: an empty result of the others' kind
+    cols <- c(names(light$parameters$pro), if (!is.null(light$noise)) "noise")
+    r <- switch(type, prob = matrix(0, 0, length(cols), dimnames = list(NULL, cols)),
+                class = integer(0), numeric(0))
+  }
+  # Into the worker's workspace, where gmm_shards() finds data, under the name the
+  # caller gave (predict(name =)); this runs only on the workers. (R CMD check
+  # notes assign(envir = globalenv()) as a package writing to the user's
+  # workspace; here that is what was asked for, on the workers.)
   workspace <- globalenv()
   assign(name, r, envir = workspace)
   NROW(r)

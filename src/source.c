@@ -45,7 +45,12 @@ int gm_ext_pass(const gm_data *D, const gm_par *P, double *ll, double *ent, doub
   int status = r[0] == 0.0 ? GM_OK : r[0] == (double) GM_NONFINITE ? GM_NONFINITE : -1;
   if (status < 0) error("a pass over the rows out of memory returned status %g", r[0]);
   if (!status && !isfinite(r[1])) status = GM_NONFINITE;
-  if (!status) {
+  if (!status) {   /* every row adds 1 to the n_k: a check that the rows are still n */
+    double rows = 0.0;
+    for (int c = 0; c < k; c++) rows += r[4 + c];
+    if (!(fabs(rows - D->n) <= 1e-6 * D->n))
+      error("a pass over the rows out of memory saw %.0f rows, not the %d the fit started with: "
+            "did the data change?", rows, D->n);
     *ll = r[1];
     if (ent) *ent = r[2];
     if (stats) {
@@ -104,21 +109,27 @@ SEXP gmm_pass_stats(SEXP x, SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP fl
 /* ---- a file-backed big.matrix, read directly --------------------------------- */
 
 /* A file of doubles in column-major order (a file-backed big.matrix of type double,
- * not separated): column j of the n rows starts at byte 8 n j.  Each column is read
- * through a descriptor of its own, so that the kernel sees d sequential streams and
- * reads ahead on each; rows go through a buffer of GM_FILE_ROWS rows, so that memory
- * stays small whatever the size of the file (the page cache holds what the kernel
- * keeps of it, outside the process). */
+ * not separated): column j of the n rows starts at byte 8 n j.  Up to GM_FILE_FDS
+ * columns are read through a descriptor each, so that the kernel sees sequential
+ * streams and reads ahead on each (more columns share one descriptor: pread needs
+ * no file position); rows go through a buffer of at most GM_FILE_ROWS rows and 32 MB,
+ * so that memory stays small whatever the size of the file (the page cache holds
+ * what the kernel keeps of it, outside the process). */
 #ifndef _WIN32
 
 #define GM_FILE_ROWS 65536
+#define GM_FILE_FDS 64
+
+/* block() returns non-zero to stop the reading (a failed pass). */
+typedef int (*file_block_fn)(void *ctx, const double *x, int m, int d);
 
 typedef struct {
   const char *path;
-  int n, d;
-  int *fd;         /* d descriptors, -1 when closed */
-  double *buf;     /* GM_FILE_ROWS x d */
-  void (*block)(void *ctx, const double *x, int m, int d);
+  int n, d, rows;  /* rows per block */
+  int nfd;         /* descriptors: d, or 1 for more than GM_FILE_FDS columns */
+  int *fd;         /* nfd descriptors, -1 when closed */
+  double *buf;     /* rows x d */
+  file_block_fn block;
   void *ctx;
 } file_reader;
 
@@ -126,7 +137,7 @@ static void read_fully(file_reader *F, int j, double *to, size_t bytes, off_t at
 {
   char *p = (char *) to;
   while (bytes > 0) {
-    ssize_t got = pread(F->fd[j], p, bytes, at);
+    ssize_t got = pread(F->fd[F->nfd == 1 ? 0 : j], p, bytes, at);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0)
       error("reading '%s': %s", F->path, got < 0 ? strerror(errno) : "the file is shorter than the big.matrix");
@@ -139,19 +150,20 @@ static void read_fully(file_reader *F, int j, double *to, size_t bytes, off_t at
 static SEXP file_body(void *arg)
 {
   file_reader *F = (file_reader *) arg;
-  for (int j = 0; j < F->d; j++) {
+  for (int j = 0; j < F->nfd; j++) {
     F->fd[j] = open(F->path, O_RDONLY);
     if (F->fd[j] < 0) error("cannot open '%s': %s", F->path, strerror(errno));
 #ifdef POSIX_FADV_SEQUENTIAL
-    posix_fadvise(F->fd[j], (off_t) 8 * F->n * j, (off_t) 8 * F->n, POSIX_FADV_SEQUENTIAL);
+    if (F->nfd > 1)
+      posix_fadvise(F->fd[j], (off_t) 8 * F->n * j, (off_t) 8 * F->n, POSIX_FADV_SEQUENTIAL);
 #endif
   }
-  for (R_xlen_t i0 = 0; i0 < F->n; i0 += GM_FILE_ROWS) {
-    const int m = F->n - i0 < GM_FILE_ROWS ? (int) (F->n - i0) : GM_FILE_ROWS;
+  for (R_xlen_t i0 = 0; i0 < F->n; i0 += F->rows) {
+    const int m = F->n - i0 < F->rows ? (int) (F->n - i0) : F->rows;
     for (int j = 0; j < F->d; j++)
       read_fully(F, j, F->buf + (size_t) j * m, (size_t) m * sizeof(double),
                  (off_t) 8 * ((off_t) j * F->n + i0));
-    F->block(F->ctx, F->buf, m, F->d);
+    if (F->block(F->ctx, F->buf, m, F->d)) break;
     R_CheckUserInterrupt();
   }
   return R_NilValue;
@@ -161,29 +173,32 @@ static void file_cleanup(void *arg, Rboolean jump)
 {
   (void) jump;
   file_reader *F = (file_reader *) arg;
-  for (int j = 0; j < F->d; j++)
+  for (int j = 0; j < F->nfd; j++)
     if (F->fd[j] >= 0) {
       close(F->fd[j]);
       F->fd[j] = -1;
     }
 }
 
-/* Runs block(ctx, x, m, d) on the file's rows, GM_FILE_ROWS at a time, in order;
- * the descriptors are closed however it ends (an error or an interrupt). */
-static void file_blocks(SEXP path, SEXP size, void (*block)(void *, const double *, int, int),
-                        void *ctx)
+/* Runs block(ctx, x, m, d) on the file's rows, a block at a time, in order, until it
+ * returns non-zero; the descriptors are closed however it ends (an error or an
+ * interrupt). */
+static void file_blocks(SEXP path, SEXP size, file_block_fn block, void *ctx)
 {
   if (TYPEOF(path) != STRSXP || LENGTH(path) != 1 || STRING_ELT(path, 0) == NA_STRING)
     error("'path' must be a file name");
   const double *nd = gm_real_arg(size, "size", 2);
-  if (!(nd[0] >= 1.0 && nd[0] <= INT_MAX && nd[1] >= 1.0 && nd[1] <= 10000.0))
+  if (!(nd[0] >= 1.0 && nd[0] <= INT_MAX && nd[1] >= 1.0 && nd[1] <= INT_MAX))
     error("'size' must be c(rows, columns)");
-  file_reader F = {R_ExpandFileName(CHAR(STRING_ELT(path, 0))), (int) nd[0], (int) nd[1], NULL,
-                   NULL, block, ctx};
-  F.fd = (int *) R_alloc(F.d, sizeof(int));
-  for (int j = 0; j < F.d; j++) F.fd[j] = -1;
-  const int rows = F.n < GM_FILE_ROWS ? F.n : GM_FILE_ROWS;
-  F.buf = (double *) R_alloc((size_t) rows * F.d, sizeof(double));
+  file_reader F = {R_ExpandFileName(CHAR(STRING_ELT(path, 0))), (int) nd[0], (int) nd[1], 0,
+                   0, NULL, NULL, block, ctx};
+  F.nfd = F.d <= GM_FILE_FDS ? F.d : 1;
+  F.fd = (int *) R_alloc(F.nfd, sizeof(int));
+  for (int j = 0; j < F.nfd; j++) F.fd[j] = -1;
+  const double cap = (double) (1 << 22) / F.d;   /* 32 MB of doubles */
+  F.rows = cap >= GM_FILE_ROWS ? GM_FILE_ROWS : cap >= 1.0 ? (int) cap : 1;
+  if (F.rows > F.n) F.rows = F.n;
+  F.buf = (double *) R_alloc((size_t) F.rows * F.d, sizeof(double));
   SEXP cont = PROTECT(R_MakeUnwindCont());
   R_UnwindProtect(file_body, &F, file_cleanup, &F, cont);
   UNPROTECT(1);
@@ -199,10 +214,9 @@ typedef struct {
   size_t nst;
 } file_pass_ctx;
 
-static void file_pass_block(void *arg, const double *x, int m, int d)
+static int file_pass_block(void *arg, const double *x, int m, int d)
 {
   file_pass_ctx *X = (file_pass_ctx *) arg;
-  if (X->out[0] != 0.0) return;   /* failed: the rest is not needed */
   const void *vmax = vmaxget();
   gm_data D = {m, d, x, NULL, m, 1, NULL, NULL, NULL};
   double *w = (double *) R_alloc(m, sizeof(double));
@@ -223,6 +237,7 @@ static void file_pass_block(void *arg, const double *x, int m, int d)
     for (size_t e = 1; e < X->nst; e++) X->out[3 + e] += X->part[e];
   }
   vmaxset(vmax);
+  return status;   /* failed: the rest is not needed */
 }
 
 /* gmm_file_pass(path, size, pro, mean, chol, logdet, flags): as gmm_pass_stats, on
@@ -263,11 +278,13 @@ typedef struct {
   int finite;
 } file_scan_ctx;
 
-static void file_scan_block(void *arg, const double *x, int m, int d)
+static int file_scan_block(void *arg, const double *x, int m, int d)
 {
   file_scan_ctx *X = (file_scan_ctx *) arg;
-  if (!gm_all_finite(x, (R_xlen_t) m * d, 0)) X->finite = 0;
-  if (!X->finite) return;
+  if (!gm_all_finite(x, (R_xlen_t) m * d, 0)) {
+    X->finite = 0;
+    return 1;
+  }
   for (int i = 0; i < m; i++) {
     for (int j = 0; j < d; j++) {
       const double v = x[i + (size_t) j * m];
@@ -280,6 +297,7 @@ static void file_scan_block(void *arg, const double *x, int m, int d)
       for (int l = 0; l <= j; l++) X->s2[j + (size_t) l * d] += X->dev[j] * X->dev[l];
     }
   }
+  return 0;
 }
 
 /* gmm_file_scan(path, size, c0): list(finite, s1, s2, lo, hi) of the file's rows, as

@@ -69,6 +69,19 @@ test_that("a file-backed big.matrix is read in place", {
   expect_identical(rownames(big$parameters$mean), c("a", "b"))
 })
 
+test_that("integer and 1-D big.matrix objects give the in-memory fit", {
+  skip_if_not_installed("bigmemory")
+  set.seed(10)
+  xi <- matrix(c(rpois(400, 5), rpois(400, 20), rpois(800, 9)), ncol = 2)
+  bi <- bigmemory::as.big.matrix(xi, type = "integer")
+  expect_null(gaussmix:::as_source(bi)$file)   # read through bigmemory, as doubles
+  expect_same_fit(gmm(bi, k = 1:3, model = c("VVV", "EEI"), threads = 1),
+                  gmm(xi, k = 1:3, model = c("VVV", "EEI"), threads = 1))
+  h <- heights$height[1:900]   # 1-D, up to hc_max_n rows: the quantile start as in memory
+  expect_same_fit(gmm(bigmemory::as.big.matrix(matrix(h)), k = 1:4, threads = 1),
+                  gmm(matrix(h), k = 1:4, threads = 1))
+})
+
 test_that("rows out of memory are checked as rows in memory are", {
   skip_if_not_installed("bigmemory")
   x <- two_groups(400, 4)
@@ -110,14 +123,22 @@ test_that("data on a cluster's workers give the in-memory fit, and predict() lea
   expect_s3_class(res, "gmm_shards")
   got <- parallel::clusterEvalQ(cl, cls)
   expect_identical(unlist(got), unname(predict(mem, x)))
-  # a worker without rows, and the errors
-  parallel::clusterApply(cl, list(x, x[0, ]), function(p) {
+  # a worker without rows (the first), and the errors
+  parallel::clusterApply(cl, list(x[0, ], x), function(p) {
     assign("rows", p, envir = globalenv())
     NULL
   })
+  s <- gmm_shards(cl, "rows")
   set.seed(6)
-  sh <- gmm(gmm_shards(cl, "rows"), k = 1:3, model = c("EII", "VVV", "VEV"), threads = 1)
+  sh <- gmm(s, k = 1:3, model = c("EII", "VVV", "VEV"), threads = 1)
   expect_same_fit(sh, mem)
+  predict(sh, s, type = "prob", name = "p")
+  got <- parallel::clusterEvalQ(cl, p)
+  expect_identical(dim(got[[1]]), c(0L, sh$k))
+  expect_equal(got[[2]], predict(mem, x, type = "prob"), tolerance = 1e-8, ignore_attr = TRUE)
+  expect_error(gmm(s, k = 2, weights = rep(1, 3000)), "gmm_shards\\(\\) object is fitted without `weights`")
+  parallel::clusterEvalQ(cl[2], rows[7, 1] <- NaN)
+  expect_error(gmm(s, k = 2), "missing or infinite values \\(in worker 2\\)")
   expect_error(gmm_shards(cl, "nothing"), "`nothing` on worker 1 does not exist")
   parallel::clusterApply(cl, list(x, x[, 1, drop = FALSE]), function(p) {
     assign("rows", p, envir = globalenv())
@@ -133,6 +154,12 @@ test_that("a failing pass over rows out of memory ends the sweep with its error"
   z <- diag(3)[rep(1:3, each = 50), ]
   starts <- list(list(list(0L, .Call(gaussmix:::C_gmm_suff, x, w, z, NULL))))
   colvar <- apply(x, 2, var) * 149 / 150
+  pieces <- split(seq_len(150), rep(1:3, c(40, 60, 50)))
+  pass <- function(pro, mean, chol, logdet, flags) {
+    gaussmix:::add_pieces(lapply(pieces, function(i) {
+      gaussmix:::piece_pass(x[i, ], pro, mean, chol, logdet, flags, 1L)
+    }))
+  }
   args <- list(NULL, NULL, 3L, c("VVV", "EEE"), matrix(TRUE, 1, 2), starts, NULL, NULL,
                list(NULL), gaussmix:::control_vector(gmm_control(), 2L),
                c(1e-5, 10, 1, 1, log(150), 0), 2L, NULL, NULL, NULL,
@@ -145,12 +172,7 @@ test_that("a failing pass over rows out of memory ends the sweep with its error"
   expect_error(.Call(gaussmix:::C_gmm_sweep, args), "'ext' must be list")
   # the pass of each piece, added, is the pass over all rows: the sweep through
   # R gives the in-memory sweep's tables
-  pieces <- split(seq_len(150), rep(1:3, c(40, 60, 50)))
-  args[[16]] <- list(function(pro, mean, chol, logdet, flags) {
-    gaussmix:::add_pieces(lapply(pieces, function(i) {
-      gaussmix:::piece_pass(x[i, ], pro, mean, chol, logdet, flags, 1L)
-    }))
-  }, c(150, 4), colvar)
+  args[[16]] <- list(pass, c(150, 4), colvar)
   ext <- .Call(gaussmix:::C_gmm_sweep, args)
   args[1:2] <- list(x, w)
   args[16] <- list(NULL)
@@ -158,8 +180,32 @@ test_that("a failing pass over rows out of memory ends the sweep with its error"
   expect_equal(ext$bic, mem$bic, tolerance = 1e-10)
   expect_null(ext$best$z)
   expect_identical(dim(mem$best$z), c(150L, 3L))
-  # and a sweep in memory still runs after the failures
-  expect_identical(gmm(x, k = 2, model = "VVV")$k, 2L)
+  # a pass that does not see the rows the fit started with is an error
+  args[1:2] <- list(NULL, NULL)
+  args[[16]] <- list(pass, c(151, 4), colvar)
+  expect_error(.Call(gaussmix:::C_gmm_sweep, args), "saw 150 rows, not the 151 the fit started with")
+})
+
+test_that("the C reader of a file goes block by block", {
+  skip_if_not_installed("bigmemory")
+  skip_on_os("windows")
+  dir <- tempfile("gaussmix")
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE))
+  x <- two_groups(140000, 11)   # three blocks of at most 65,536 rows
+  fb <- bigmemory::filebacked.big.matrix(nrow(x), 2, type = "double", backingfile = "z.bin",
+                                         descriptorfile = "z.desc", backingpath = dir,
+                                         dimnames = list(NULL, colnames(x)))
+  fb[, ] <- x
+  src <- gaussmix:::as_source(fb)
+  expect_false(is.null(src$file))
+  m <- gaussmix:::source_moments(src, c(0, 0), 0)
+  expect_equal(m$cov, cov(x), tolerance = 1e-12, ignore_attr = TRUE)
+  expect_equal(m$mean, colMeans(x), tolerance = 1e-12, ignore_attr = TRUE)
+  set.seed(12)   # the same subset for the starts
+  a <- gmm(fb, k = 2, model = "VVV", threads = 2)
+  set.seed(12)
+  expect_same_fit(a, gmm(x, k = 2, model = "VVV", threads = 2))
 })
 
 test_that("a file-backed big.matrix read from C finds non-finite values and gives the R path's fit", {
