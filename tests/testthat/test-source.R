@@ -8,6 +8,18 @@ two_groups <- function(n, seed) {
   x
 }
 
+# x as a file-backed big.matrix of doubles, in a new directory of the session's
+# temporary one (which R removes at the end).
+file_matrix <- function(x) {
+  dir <- tempfile("gaussmix")
+  dir.create(dir)
+  fb <- bigmemory::filebacked.big.matrix(nrow(x), ncol(x), type = "double",
+                                         backingfile = "x.bin", descriptorfile = "x.desc",
+                                         backingpath = dir, dimnames = list(NULL, colnames(x)))
+  fb[, ] <- x
+  fb
+}
+
 expect_same_fit <- function(out, mem, tol = 1e-10) {
   expect_identical(out$model, mem$model)
   expect_identical(out$k, mem$k)
@@ -52,18 +64,12 @@ test_that("a big.matrix in blocks gives the in-memory fit, on all rows and from 
 
 test_that("a file-backed big.matrix is read in place", {
   skip_if_not_installed("bigmemory")
-  dir <- tempfile("gaussmix")
-  dir.create(dir)
-  on.exit(unlink(dir, recursive = TRUE))
   x <- two_groups(1000, 3)
-  fb <- bigmemory::filebacked.big.matrix(nrow(x), 2, type = "double", backingfile = "x.bin",
-                                         descriptorfile = "x.desc", backingpath = dir,
-                                         dimnames = list(NULL, c("a", "b")))
-  fb[, ] <- x
+  fb <- file_matrix(x)
   old <- options(gaussmix.block_rows = 128)
-  on.exit(options(old), add = TRUE)
+  on.exit(options(old))
   mem <- gmm(x, k = 2:3, model = c("VVV", "EEV"), threads = 1)
-  big <- gmm(bigmemory::attach.big.matrix(file.path(dir, "x.desc")), k = 2:3,
+  big <- gmm(bigmemory::attach.big.matrix(bigmemory::describe(fb)), k = 2:3,
              model = c("VVV", "EEV"), threads = 1)
   expect_same_fit(big, mem)
   expect_identical(rownames(big$parameters$mean), c("a", "b"))
@@ -189,14 +195,8 @@ test_that("a failing pass over rows out of memory ends the sweep with its error"
 test_that("the C reader of a file goes block by block", {
   skip_if_not_installed("bigmemory")
   skip_on_os("windows")
-  dir <- tempfile("gaussmix")
-  dir.create(dir)
-  on.exit(unlink(dir, recursive = TRUE))
   x <- two_groups(140000, 11)   # three blocks of at most 65,536 rows
-  fb <- bigmemory::filebacked.big.matrix(nrow(x), 2, type = "double", backingfile = "z.bin",
-                                         descriptorfile = "z.desc", backingpath = dir,
-                                         dimnames = list(NULL, colnames(x)))
-  fb[, ] <- x
+  fb <- file_matrix(x)
   src <- gaussmix:::as_source(fb)
   expect_false(is.null(src$file))
   m <- gaussmix:::source_moments(src, c(0, 0), 0)
@@ -211,16 +211,11 @@ test_that("the C reader of a file goes block by block", {
 test_that("a file-backed big.matrix read from C finds non-finite values and gives the R path's fit", {
   skip_if_not_installed("bigmemory")
   skip_on_os("windows")
-  dir <- tempfile("gaussmix")
-  dir.create(dir)
-  on.exit(unlink(dir, recursive = TRUE))
   x <- two_groups(700, 8)
-  fb <- bigmemory::filebacked.big.matrix(nrow(x), 2, type = "double", backingfile = "y.bin",
-                                         descriptorfile = "y.desc", backingpath = dir,
-                                         dimnames = list(NULL, colnames(x)))
-  fb[, ] <- x
+  fb <- file_matrix(x)
   src <- gaussmix:::as_source(fb)
-  expect_identical(normalizePath(src$file), normalizePath(file.path(dir, "y.bin")))
+  expect_identical(normalizePath(src$file),
+                   normalizePath(file.path(bigmemory::dir.name(fb), "x.bin")))
   shared <- bigmemory::as.big.matrix(x)   # not file-backed: read through bigmemory
   expect_null(gaussmix:::as_source(shared)$file)
   m1 <- gaussmix:::source_moments(src, c(0, 0), 0)
