@@ -340,22 +340,12 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
     if (!is.null(lab)) z[lab > 0L, ] <- diag(ncol(z))[lab[lab > 0L], ]   # labelled rows keep their class
     grid$best$z <- z
   }
-  if (is.null(grid$best)) {
-    stop("no (K, model) combination could be fitted:\n",
-         format_reasons(attr(grid$bic_table, "reasons")),
-         "\nTry fewer components, other models, gmm_control(reg = ...) or, to fit cells that would be spurious, gmm_control(keep_degenerate = TRUE).",
-         call. = FALSE)
-  }
-  fit <- new_gmm(grid$best, x = x, vars = vars, w = if (!is.null(weights)) w, call = call,
-                 bic_table = grid$bic_table, icl_table = grid$icl_table, control = control,
-                 init = init)
+  fit <- new_gmm(grid, x = x, vars = vars, w = if (!is.null(weights)) w, call = call,
+                 control = control, init = init, criterion = criterion)
   if (!is.null(nz)) {   # the noise proportion apart from the Gaussians'
     fit$noise <- list(proportion = unname(grid$best$pro[fit$k + 1L]), hypervolume = exp(nz$logv),
                       box = nz$box, start = nz$rows)
   }
-  fit$aic_table <- grid$aic_table
-  fit$aic <- -2 * fit$loglik + 2 * fit$df
-  fit$criterion <- criterion
   if (!is.null(lab)) fit$labels <- labels
   if (any(!is.na(units))) fit$units <- stats::setNames(units, vars)
   if (!is.null(omitted)) {
@@ -444,19 +434,9 @@ gmm_source <- function(src, call, k, model, init, n_init, control, threads, verb
   grid <- fit_grid(xs, rep(1, nrow(xs)), k, model, start, n_init, control, threads,
                    list(scale = 1, logn = log(n)), verbose, criterion,
                    ext = list(src = src, mom = mom, all = length(sub) == n))
-  if (is.null(grid$best)) {
-    stop("no (K, model) combination could be fitted:\n",
-         format_reasons(attr(grid$bic_table, "reasons")),
-         "\nTry fewer components, other models, gmm_control(reg = ...) or, to fit cells that would be spurious, gmm_control(keep_degenerate = TRUE).",
-         call. = FALSE)
-  }
-  fit <- new_gmm(grid$best, x = src$data, vars = vars, w = NULL, call = call,
-                 bic_table = grid$bic_table, icl_table = grid$icl_table, control = control,
-                 init = init, n = n,
+  fit <- new_gmm(grid, x = src$data, vars = vars, w = NULL, call = call, control = control,
+                 init = init, criterion = criterion, n = n,
                  nd = if (control$keep_degenerate) source_distinct(src, xs, grid$best$df))
-  fit$aic_table <- grid$aic_table
-  fit$aic <- -2 * fit$loglik + 2 * fit$df
-  fit$criterion <- criterion
   if (!is.null(fit$degenerate)) warning(fit$degenerate, call. = FALSE)
   fit
 }
@@ -775,15 +755,22 @@ check_k <- function(k, npos) {
 
 # ---- the object ----------------------------------------------------------------
 
-# Builds the gmm object from the chosen cell's fit; the only place that does.
-# `fit` is the C sweep's chosen fit, its components already in canonical order (by
-# ascending mean, first coordinate first; fit$order says where each was in the fit)
-# and its responsibilities computed in C. The object holds x as it was given (not a
+# Builds the gmm object from the sweep's result (fit_grid()); the only place that
+# does, and where a sweep that fitted no cell is an error. Its chosen fit has its
+# components already in canonical order (by ascending mean, first coordinate first;
+# fit$order says where each was in the fit) and its responsibilities computed in C. The object holds x as it was given (not a
 # copy: `vars` are the column names the fit uses), the weights only when they were
 # given, and, per row, only the responsibilities: `$.gmm` derives the classification
 # and the uncertainty from them.
-new_gmm <- function(fit, x, vars, w, call, bic_table, icl_table, control, init,
-                    n = nrow(x), nd = NULL) {
+new_gmm <- function(grid, x, vars, w, call, control, init, criterion, n = nrow(x),
+                    nd = NULL) {
+  if (is.null(grid$best)) {
+    stop("no (K, model) combination could be fitted:\n",
+         format_reasons(attr(grid$bic_table, "reasons")),
+         "\nTry fewer components, other models, gmm_control(reg = ...) or, to fit cells that would be spurious, gmm_control(keep_degenerate = TRUE).",
+         call. = FALSE)
+  }
+  fit <- grid$best
   ord <- fit$order
   comps <- as.character(seq_along(ord))
   mean <- fit$mean
@@ -818,8 +805,11 @@ new_gmm <- function(fit, x, vars, w, call, bic_table, icl_table, control, init,
     loglik_trace = fit$trace,
     start = fit$start,
     screened = fit$screened,
-    bic_table = bic_table,
-    icl_table = icl_table,
+    bic_table = grid$bic_table,
+    icl_table = grid$icl_table,
+    aic_table = grid$aic_table,
+    aic = -2 * fit$loglik + 2 * fit$df,
+    criterion = criterion,
     weights = w,
     control = control,
     init = init

@@ -46,7 +46,9 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
       match(criterion, c("bic", "icl", "aic")) - 1),
     as.integer(threads), progress, labels,
     if (!is.null(noise)) c(-noise$logv, sum(w[noise$rows])),
-    if (!is.null(ext)) list(source_pass(ext$src, threads), as.double(c(ext$src$n, ncol(x))), ext$mom$var)))
+    if (!is.null(ext)) {
+      list(source_pass(ext$src, threads), as.double(c(ext$src$n, ncol(x))), ext$mom$var)
+    }))
   bic <- matrix(res$bic, length(ks), dimnames = dn)
   icl <- matrix(res$icl, length(ks), dimnames = dn)
   aic <- matrix(-2 * res$loglik + 2 * df, length(ks), dimnames = dn)
@@ -64,8 +66,7 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
                   else sprintf("the responsibilities of the %s fit with K = %d (a cross start)",
                                models[-best$origin], ks[r])
   }
-  list(best = best, bic_table = with_reasons(bic, reasons), icl_table = icl, aic_table = aic,
-       nd = nd)
+  list(best = best, bic_table = with_reasons(bic, reasons), icl_table = icl, aic_table = aic)
 }
 
 # The starts of one K computed on a subset of the rows (ext in fit_grid()) as the
