@@ -296,6 +296,14 @@ predict_source <- function(object, src, type, out, name) {
     src$map(piece_predict, light, type, name)
     return(gmm_shards(src$data$cl, name))
   }
+  if (is.null(out) && !is.null(src$file) && is.null(object$noise)) {   # read from C
+    p <- object$parameters
+    code <- switch(type, class = 0L, prob = 1L, 2L)   # else the log density
+    r <- .Call(C_gmm_file_estep, src$file, as.double(c(src$n, src$d)), unname(p$pro),
+               unname(p$mean), unname(p$sigma), code, gmm_threads())
+    if (type == "prob") colnames(r) <- names(p$pro)
+    return(if (type == "density") exp(r) else r)
+  }
   if (is.null(out)) return(do_rows(src$map(piece_predict, light, type)))
   if (!inherits(out, "big.matrix") || nrow(out) != src$n || ncol(out) != width) {
     stop(sprintf("`out` must be a big.matrix of %.0f rows and %d column%s.", src$n, width,

@@ -344,5 +344,7 @@ SEXP gmm_pass_stats(SEXP x, SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP fl
 SEXP gmm_file_pass(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP chol, SEXP logdet,
                    SEXP flags);
 SEXP gmm_file_scan(SEXP path, SEXP size, SEXP c0);
+SEXP gmm_file_estep(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP sigma, SEXP type,
+                    SEXP threads);
 
 #endif

@@ -331,6 +331,91 @@ SEXP gmm_file_scan(SEXP path, SEXP size, SEXP c0)
   return out;
 }
 
+/* predict() on the file's rows: each block's E-step, its results written at the
+ * block's rows. */
+typedef struct {
+  gm_par P;
+  int type;        /* 0: class, 1: responsibilities, 2: log density */
+  int threads, n;
+  R_xlen_t at;     /* rows done */
+  double *z, *rowll;   /* one block's */
+  SEXP out;
+} file_estep_ctx;
+
+static int file_estep_block(void *arg, const double *x, int m, int d)
+{
+  file_estep_ctx *X = (file_estep_ctx *) arg;
+  const int k = X->P.k;
+  const void *vmax = vmaxget();
+  gm_data D = {m, d, x, NULL, m, 1, NULL, NULL, NULL};
+  gm_pass_work pw;
+  gm_pass_alloc(&pw, m, d, k, X->threads);
+  double ll;
+  if (gm_pass(&D, &X->P, X->z, X->rowll, &ll, NULL, NULL, NULL, &pw))
+    error("some rows are too far from every component for their density to be "
+          "represented, even on the log scale");
+  vmaxset(vmax);
+  if (X->type == 0) {   /* the component of largest responsibility, the first of equal */
+    int *cls = INTEGER(X->out) + X->at;
+    for (int i = 0; i < m; i++) {
+      double top = X->z[i];
+      int best = 0;
+      for (int c = 1; c < k; c++)
+        if (X->z[i + (size_t) c * m] > top) {
+          top = X->z[i + (size_t) c * m];
+          best = c;
+        }
+      cls[i] = best + 1;
+    }
+  } else if (X->type == 1) {
+    for (int c = 0; c < k; c++)
+      memcpy(REAL(X->out) + X->at + (size_t) c * X->n, X->z + (size_t) c * m, m * sizeof(double));
+  } else {
+    memcpy(REAL(X->out) + X->at, X->rowll, m * sizeof(double));
+  }
+  X->at += m;
+  return 0;
+}
+
+/* gmm_file_estep(path, size, pro, mean, sigma, type, threads): for the file's rows,
+ * the class (type 0), the n x K responsibilities (1) or the log mixture density (2)
+ * under the given parameters, as gmm_estep() computes them in memory. */
+SEXP gmm_file_estep(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP sigma, SEXP type,
+                    SEXP threads)
+{
+  int d, k;
+  gm_matrix_dims(mean, "mean", &d, &k);
+  const double *nd = gm_real_arg(size, "size", 2);
+  if (!(nd[0] >= 1.0 && nd[0] <= INT_MAX) || (int) nd[1] != d)
+    error("'size' must be c(rows, %d)", d);
+  const int n = (int) nd[0], ty = asInteger(type), th = asInteger(threads);
+  if (ty < 0 || ty > 2) error("'type' must be 0, 1 or 2");
+  if (th < 1 || th > GM_MAX_THREADS) error("'threads' must be from 1 to %d", GM_MAX_THREADS);
+  file_estep_ctx X;
+  gm_par P = {d, k, (double *) gm_finite_arg(pro, "pro"), (double *) gm_finite_arg(mean, "mean"),
+              (double *) gm_finite_arg(sigma, "sigma"),
+              (double *) R_alloc((size_t) d * d * k, sizeof(double)),
+              (double *) R_alloc(k, sizeof(double)), 0, 0.0};
+  if (XLENGTH(pro) != k || XLENGTH(sigma) != (R_xlen_t) d * d * k)
+    error("'pro' and 'sigma' must be for %d components", k);
+  int bad = -1;
+  if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
+    error("the covariance matrix of component %d is not positive definite", bad + 1);
+  X.P = P;
+  X.type = ty;
+  X.threads = th;
+  X.n = n;
+  X.at = 0;
+  const int rows = n < GM_FILE_ROWS ? n : GM_FILE_ROWS;
+  X.z = (double *) R_alloc((size_t) rows * k, sizeof(double));
+  X.rowll = (double *) R_alloc(rows, sizeof(double));
+  X.out = PROTECT(ty == 0 ? allocVector(INTSXP, n) : ty == 1 ? allocMatrix(REALSXP, n, k)
+                          : allocVector(REALSXP, n));
+  file_blocks(path, size, file_estep_block, &X);
+  UNPROTECT(1);
+  return X.out;
+}
+
 #else   /* no pread(): R reads the blocks through bigmemory (R/source.R) */
 
 SEXP gmm_file_pass(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP chol, SEXP logdet,
@@ -340,6 +425,12 @@ SEXP gmm_file_pass(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP chol, SEXP lo
 }
 
 SEXP gmm_file_scan(SEXP path, SEXP size, SEXP c0)
+{
+  error("reading a big.matrix's file directly is not available on this platform");
+}
+
+SEXP gmm_file_estep(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP sigma, SEXP type,
+                    SEXP threads)
 {
   error("reading a big.matrix's file directly is not available on this platform");
 }

@@ -205,7 +205,14 @@ test_that("the C reader of a file goes block by block", {
   set.seed(12)   # the same subset for the starts
   a <- gmm(fb, k = 2, model = "VVV", threads = 2)
   set.seed(12)
-  expect_same_fit(a, gmm(x, k = 2, model = "VVV", threads = 2))
+  mem <- gmm(x, k = 2, model = "VVV", threads = 2)
+  expect_same_fit(a, mem)
+  # predict() reads the file from C too, and gives the in-memory E-step's results
+  # for the same parameters, row for row
+  for (type in c("class", "prob", "density", "logdensity")) {
+    expect_identical(predict(a, type = type), predict(a, unname(x), type = type))
+  }
+  expect_identical(predict(a), predict(mem), ignore_attr = TRUE)
 })
 
 test_that("a file-backed big.matrix read from C finds non-finite values and gives the R path's fit", {
