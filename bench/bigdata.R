@@ -9,7 +9,8 @@
 # the file) and every EM pass over all rows, read from disk in blocks. The parent
 # samples the child's resident memory once a second (RssAnon: the process's own
 # memory; RssFile: pages of the file mapped in, which the kernel drops when it
-# needs them) and reports the peaks, the time of one pass and of the whole fit.
+# needs them) and reports the peaks, the time of one pass and of the whole fit, and
+# of predict(fit) for the classes of all rows (3.2 GB of integers, in memory).
 args <- commandArgs(TRUE)
 one <- length(args) && args[1] == "--fit"
 dir <- if (one) args[2] else if (length(args)) args[1] else "/tmp/gaussmix-big"
@@ -61,6 +62,10 @@ if (one) {   # the child: the fit, then its passes
   pass <- gaussmix:::source_pass(gaussmix:::as_source(x), 2L)
   tp <- system.time(r <- pass(unname(p$pro), unname(p$mean), L, logdet, c(0L, 0L)))
   cat(sprintf("one pass at the fit: %.1f s (log-likelihood %.6f)\n", tp[["elapsed"]], r[2]))
+  writeLines("predict", file.path(dir, "phase"))   # the parent's peaks so far are the fit's
+  tc <- system.time(cls <- predict(fit, type = "class"))   # in memory: 8e8 integers
+  cat(sprintf("predict(fit, type = \"class\"): %.1f s; rows per class: %s\n", tc[["elapsed"]],
+              paste(tabulate(cls, fit$k), collapse = " / ")))
   quit(save = "no")
 }
 
@@ -96,17 +101,23 @@ log <- tempfile()
 cmd <- sprintf("%s %s --fit %s > %s 2>&1 & echo $!", file.path(R.home("bin"), "Rscript"),
                script, dir, log)
 pid <- as.integer(system(cmd, intern = TRUE))
-peak <- c(RssAnon = 0, RssFile = 0)
+phase <- file.path(dir, "phase")
+unlink(phase)
+peak <- list(fit = c(RssAnon = 0, RssFile = 0), predict = c(RssAnon = 0, RssFile = 0))
 status <- sprintf("/proc/%d/status", pid)
 while (file.exists(status)) {
   s <- tryCatch(readLines(status), error = function(e) character(0))
-  for (f in names(peak)) {
+  now <- if (file.exists(phase)) "predict" else "fit"
+  for (f in names(peak[[now]])) {
     v <- grep(paste0("^", f, ":"), s, value = TRUE)
-    if (length(v)) peak[f] <- max(peak[f], as.numeric(gsub("[^0-9]", "", v)) * 1024)
+    if (length(v)) peak[[now]][f] <- max(peak[[now]][f], as.numeric(gsub("[^0-9]", "", v)) * 1024)
   }
   if (any(grepl("^State:\\s+Z", s))) break
   Sys.sleep(1)
 }
+unlink(phase)
 cat(readLines(log), sep = "\n")
-cat(sprintf("peak RssAnon (the process's own memory): %.2f GB; peak RssFile (pages of the file mapped in): %.1f GB\n",
-            peak[["RssAnon"]] / 1e9, peak[["RssFile"]] / 1e9))
+for (now in names(peak)) {
+  cat(sprintf("%s: peak RssAnon (the process's own memory) %.2f GB; peak RssFile (pages of the file mapped in) %.1f GB\n",
+              now, peak[[now]][["RssAnon"]] / 1e9, peak[[now]][["RssFile"]] / 1e9))
+}
