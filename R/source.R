@@ -129,9 +129,9 @@ shard_apply <- function(name, fun, ...) fun(shard_rows(name), ...)
 shard_take <- function(i, name) shard_rows(name)[i, , drop = FALSE]
 
 # The source of gmm()'s `x`, or NULL when x is in memory.
-as_source <- function(x, block = NULL) {
+as_source <- function(x) {
   if (inherits(x, "gmm_shards")) return(shard_source(x))
-  if (inherits(x, "big.matrix")) return(big_source(x, block))
+  if (inherits(x, "big.matrix")) return(big_source(x))
   NULL
 }
 
@@ -139,7 +139,6 @@ shard_source <- function(s) {
   offset <- c(0, cumsum(s$sizes))
   list(
     kind = "shards", data = s, n = as.integer(sum(s$sizes)), d = s$d, names = s$names,
-    pieces = length(s$sizes),
     rows = function(i) {
       idx <- lapply(seq_along(s$sizes), function(j) {
         i[i > offset[j] & i <= offset[j + 1L]] - offset[j]
@@ -153,7 +152,7 @@ shard_source <- function(s) {
 
 # Rows per block of a big.matrix: about 32 MB of doubles (option
 # "gaussmix.block_rows").
-big_source <- function(x, block = NULL) {
+big_source <- function(x) {
   if (!requireNamespace("bigmemory", quietly = TRUE)) {
     stop("fitting a big.matrix needs the bigmemory package; install it.", call. = FALSE)
   }
@@ -162,7 +161,7 @@ big_source <- function(x, block = NULL) {
   }
   n <- as.integer(nrow(x))
   d <- as.integer(ncol(x))
-  if (is.null(block)) block <- getOption("gaussmix.block_rows", max(256, floor(2^22 / d)))
+  block <- getOption("gaussmix.block_rows", max(256, floor(2^22 / d)))
   block <- check_whole(block, "getOption(\"gaussmix.block_rows\")", min = 1)
   first <- seq(1, n, by = block)
   read <- function(i) {
@@ -172,7 +171,7 @@ big_source <- function(x, block = NULL) {
   }
   list(
     kind = "big.matrix", data = x, n = n, d = d, names = column_names(colnames(x), d),
-    pieces = length(first), file = big_file(x),
+    file = big_file(x),
     rows = read,
     map = function(fun, ...) {
       lapply(first, function(i0) fun(read(i0:min(n, i0 + block - 1)), ...))
