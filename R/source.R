@@ -232,10 +232,7 @@ source_pass <- function(src, threads) {
 # and cross-products) and its columns' ranges.
 piece_scan <- function(x, c0) {
   if (nrow(x) == 0L) return(NULL)
-  finite <- .Call(C_gmm_finite, x)
-  xc <- sweep(x, 2L, c0)
-  list(n = nrow(x), finite = finite, s1 = colSums(xc), s2 = crossprod(xc),
-       lo = apply(x, 2L, min), hi = apply(x, 2L, max))
+  c(list(n = nrow(x)), .Call(C_gmm_scan, x, as.double(dim(x)), c0))
 }
 
 # What gmm() checks and needs of all rows, in one pass: an error for non-finite values
@@ -244,7 +241,8 @@ piece_scan <- function(x, c0) {
 # the scatter about the mean.
 source_moments <- function(src, c0, reg) {
   parts <- if (is.null(src$file)) src$map(piece_scan, c0)
-           else list(c(list(n = src$n), .Call(C_gmm_file_scan, src$file, as.double(c(src$n, src$d)), c0)))
+           else list(c(list(n = src$n),
+                       .Call(C_gmm_scan, src$file, as.double(c(src$n, src$d)), c0)))
   where <- if (src$kind == "shards") "worker" else "block"
   bad <- which(vapply(parts, function(p) !is.null(p) && !p$finite, logical(1)))
   parts <- parts[!vapply(parts, is.null, logical(1))]

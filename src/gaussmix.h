@@ -324,6 +324,9 @@ int gm_suff_arg(SEXP s0, int d);
 SEXP gm_new_list(const char **names, int len);
 SEXP gm_alloc_array3(int d, int k);
 
+/* sweep.c */
+void gm_classify(int n, int k, const double *z, int *cls, double *unc);
+
 /* registered .Call entry points */
 SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP prior);
 SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma);
@@ -343,7 +346,7 @@ SEXP gmm_classify(SEXP z);
 SEXP gmm_pass_stats(SEXP x, SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP flags);
 SEXP gmm_file_pass(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP chol, SEXP logdet,
                    SEXP flags);
-SEXP gmm_file_scan(SEXP path, SEXP size, SEXP c0);
+SEXP gmm_scan(SEXP data, SEXP size, SEXP c0);
 SEXP gmm_file_estep(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP sigma, SEXP type,
                     SEXP threads);
 

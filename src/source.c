@@ -63,45 +63,137 @@ int gm_ext_pass(const gm_data *D, const gm_par *P, double *ll, double *ent, doub
   return status;
 }
 
+/* The parameters of a pass given by R (pro, mean, Cholesky factors and their
+ * log-dets, for d columns) and its flags c(diag, full, threads). */
+static void pass_args(SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP flags, int d,
+                      gm_par *P, int *fl)
+{
+  int dm, k;
+  gm_matrix_dims(mean, "mean", &dm, &k);
+  if (dm != d) error("'mean' must have %d rows", d);
+  const gm_par Q = {d, k, (double *) gm_real_arg(pro, "pro", k), (double *) REAL(mean), NULL,
+                    (double *) gm_real_arg(chol, "chol", (R_xlen_t) d * d * k),
+                    (double *) gm_real_arg(logdet, "logdet", k), 0, 0.0};
+  *P = Q;
+  if (TYPEOF(flags) != INTSXP || LENGTH(flags) != 3 || INTEGER(flags)[2] < 1 ||
+      INTEGER(flags)[2] > GM_MAX_THREADS)
+    error("'flags' must be c(diag, full, threads)");
+  for (int e = 0; e < 3; e++) fl[e] = INTEGER(flags)[e];
+}
+
+/* One pass over m rows of weight 1 (x, m x d) at P, into o = c(status, log-likelihood,
+ * entropy, the sums), 3 + gm_stats_len(d, k) doubles.  Returns the status. */
+static int unit_pass(const double *x, int m, int d, const gm_par *P, const int *fl, double *o)
+{
+  const void *vmax = vmaxget();
+  double *w = (double *) R_alloc(m, sizeof(double));
+  for (int i = 0; i < m; i++) w[i] = 1.0;
+  const gm_data D = {m, d, x, w, m, 1, NULL, NULL, NULL};
+  gm_pass_work pw;
+  gm_pass_alloc(&pw, m, d, P->k, fl[2]);
+  pw.diag = fl[0] != 0;
+  pw.full = fl[1] != 0;
+  double ll = 0.0, ent = 0.0;
+  memset(o, 0, (3 + gm_stats_len(d, P->k)) * sizeof(double));
+  const int status = gm_pass(&D, P, NULL, NULL, &ll, &ent, o + 3, NULL, &pw);
+  o[0] = status;
+  o[1] = status ? NA_REAL : ll;
+  o[2] = status ? NA_REAL : ent;
+  vmaxset(vmax);
+  return status;
+}
+
 /* gmm_pass_stats(x, pro, mean, chol, logdet, flags): one pass over the rows of x (a
  * piece of rows out of memory, each of weight 1) at the parameters given by their
  * Cholesky factors, with flags = c(diag, full, threads) as in gm_pass_work.  Returns
  * c(status, log-likelihood, entropy, the sums) as gm_ext_pass reads them. */
 SEXP gmm_pass_stats(SEXP x, SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP flags)
 {
-  gm_data D;
-  gm_matrix_dims(x, "x", &D.n, &D.d);
-  D.x = gm_finite_arg(x, "x");
-  const int n = D.n, d = D.d;
-  int dm, k;
-  gm_matrix_dims(mean, "mean", &dm, &k);
-  if (dm != d) error("'mean' must have %d rows", d);
-  gm_par P = {d, k, (double *) gm_real_arg(pro, "pro", k), (double *) REAL(mean), NULL,
-              (double *) gm_real_arg(chol, "chol", (R_xlen_t) d * d * k),
-              (double *) gm_real_arg(logdet, "logdet", k), 0, 0.0};
-  if (TYPEOF(flags) != INTSXP || LENGTH(flags) != 3 || INTEGER(flags)[2] < 1 ||
-      INTEGER(flags)[2] > GM_MAX_THREADS)
-    error("'flags' must be c(diag, full, threads)");
-  double *w = (double *) R_alloc(n, sizeof(double));
-  for (int i = 0; i < n; i++) w[i] = 1.0;
-  D.w = w;
-  D.wsum = n;
-  D.unit = 1;
-  D.colvar = NULL;
-  D.lab = NULL;
-  D.ext = NULL;
-  gm_pass_work pw;
-  gm_pass_alloc(&pw, n, d, k, INTEGER(flags)[2]);
-  pw.diag = INTEGER(flags)[0] != 0;
-  pw.full = INTEGER(flags)[1] != 0;
-  const size_t nst = gm_stats_len(d, k);
-  SEXP out = PROTECT(allocVector(REALSXP, 3 + nst));
-  double *o = REAL(out), ll = 0.0, ent = 0.0;
-  memset(o, 0, (3 + nst) * sizeof(double));
-  const int status = gm_pass(&D, &P, NULL, NULL, &ll, &ent, o + 3, NULL, &pw);
-  o[0] = status;
-  o[1] = status ? NA_REAL : ll;
-  o[2] = status ? NA_REAL : ent;
+  int n, d, fl[3];
+  gm_matrix_dims(x, "x", &n, &d);
+  gm_par P;
+  pass_args(pro, mean, chol, logdet, flags, d, &P, fl);
+  SEXP out = PROTECT(allocVector(REALSXP, 3 + gm_stats_len(d, P.k)));
+  unit_pass(gm_finite_arg(x, "x"), n, d, &P, fl, REAL(out));
+  UNPROTECT(1);
+  return out;
+}
+
+/* What a reader of rows in blocks calls on each block; non-zero stops the reading
+ * (a failed pass). */
+typedef int (*file_block_fn)(void *ctx, const double *x, int m, int d);
+
+/* ---- the first scan: checks and moments -------------------------------------- */
+
+/* Column sums and cross-products about c0, ranges, and whether every value is
+ * finite (it stops at the first block that is not). */
+typedef struct {
+  const double *c0;
+  double *s1, *s2, *lo, *hi, *dev;
+  int finite;
+} scan_ctx;
+
+static int scan_block(void *arg, const double *x, int m, int d)
+{
+  scan_ctx *X = (scan_ctx *) arg;
+  if (!gm_all_finite(x, (R_xlen_t) m * d, 0)) {
+    X->finite = 0;
+    return 1;
+  }
+  for (int i = 0; i < m; i++) {
+    for (int j = 0; j < d; j++) {
+      const double v = x[i + (size_t) j * m];
+      X->dev[j] = v - X->c0[j];
+      if (v < X->lo[j]) X->lo[j] = v;
+      if (v > X->hi[j]) X->hi[j] = v;
+    }
+    for (int j = 0; j < d; j++) {
+      X->s1[j] += X->dev[j];
+      for (int l = 0; l <= j; l++) X->s2[j + (size_t) l * d] += X->dev[j] * X->dev[l];
+    }
+  }
+  return 0;
+}
+
+static void file_blocks(SEXP path, SEXP size, file_block_fn block, void *ctx);
+
+/* gmm_scan(data, size, c0): list(finite, s1, s2, lo, hi) of the rows of data, a double
+ * matrix (a piece in memory) or the name of a file as gmm_file_pass reads it, with
+ * size = c(rows, columns): whether every value is finite, the column sums and
+ * cross-products about c0, and the columns' ranges. */
+SEXP gmm_scan(SEXP data, SEXP size, SEXP c0)
+{
+  const double *nd = gm_real_arg(size, "size", 2);
+  const int d = (int) nd[1];
+  scan_ctx X = {gm_real_arg(c0, "c0", d), NULL, NULL, NULL, NULL, NULL, 1};
+  const char *names[] = {"finite", "s1", "s2", "lo", "hi"};
+  SEXP out = PROTECT(gm_new_list(names, 5));
+  SET_VECTOR_ELT(out, 1, allocVector(REALSXP, d));
+  SET_VECTOR_ELT(out, 2, allocMatrix(REALSXP, d, d));
+  SET_VECTOR_ELT(out, 3, allocVector(REALSXP, d));
+  SET_VECTOR_ELT(out, 4, allocVector(REALSXP, d));
+  X.s1 = REAL(VECTOR_ELT(out, 1));
+  X.s2 = REAL(VECTOR_ELT(out, 2));
+  X.lo = REAL(VECTOR_ELT(out, 3));
+  X.hi = REAL(VECTOR_ELT(out, 4));
+  X.dev = (double *) R_alloc(d, sizeof(double));
+  for (int j = 0; j < d; j++) {
+    X.s1[j] = 0.0;
+    X.lo[j] = R_PosInf;
+    X.hi[j] = R_NegInf;
+  }
+  memset(X.s2, 0, (size_t) d * d * sizeof(double));
+  if (TYPEOF(data) == REALSXP) {
+    int n, dx;
+    gm_matrix_dims(data, "data", &n, &dx);
+    if (n != nd[0] || dx != d) error("'size' must be dim(data)");
+    scan_block(&X, REAL(data), n, d);
+  } else {
+    file_blocks(data, size, scan_block, &X);
+  }
+  for (int j = 0; j < d; j++)
+    for (int l = 0; l < j; l++) X.s2[l + (size_t) j * d] = X.s2[j + (size_t) l * d];
+  SET_VECTOR_ELT(out, 0, ScalarLogical(X.finite));
   UNPROTECT(1);
   return out;
 }
@@ -120,8 +212,6 @@ SEXP gmm_pass_stats(SEXP x, SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP fl
 #define GM_FILE_ROWS 65536
 #define GM_FILE_FDS 64
 
-/* block() returns non-zero to stop the reading (a failed pass). */
-typedef int (*file_block_fn)(void *ctx, const double *x, int m, int d);
 
 typedef struct {
   const char *path;
@@ -204,39 +294,24 @@ static void file_blocks(SEXP path, SEXP size, file_block_fn block, void *ctx)
   UNPROTECT(1);
 }
 
-/* One pass over the file's rows: gmm_pass_stats on each block, the sums added in
- * order. */
+/* One pass over the file's rows: unit_pass on each block, the sums added in order. */
 typedef struct {
   gm_par P;
-  int diag, full, threads;
+  int fl[3];       /* c(diag, full, threads) */
   double *out;     /* c(status, ll, ent, sums) */
-  double *part;    /* one block's sums */
-  size_t nst;
+  double *part;    /* one block's */
+  size_t len;
 } file_pass_ctx;
 
 static int file_pass_block(void *arg, const double *x, int m, int d)
 {
   file_pass_ctx *X = (file_pass_ctx *) arg;
-  const void *vmax = vmaxget();
-  gm_data D = {m, d, x, NULL, m, 1, NULL, NULL, NULL};
-  double *w = (double *) R_alloc(m, sizeof(double));
-  for (int i = 0; i < m; i++) w[i] = 1.0;
-  D.w = w;
-  gm_pass_work pw;
-  gm_pass_alloc(&pw, m, d, X->P.k, X->threads);
-  pw.diag = X->diag;
-  pw.full = X->full;
-  double ll = 0.0, ent = 0.0;
-  memset(X->part, 0, X->nst * sizeof(double));
-  const int status = gm_pass(&D, &X->P, NULL, NULL, &ll, &ent, X->part, NULL, &pw);
+  const int status = unit_pass(x, m, d, &X->P, X->fl, X->part);
   if (status) {
     X->out[0] = status;
   } else {
-    X->out[1] += ll;
-    X->out[2] += ent;
-    for (size_t e = 1; e < X->nst; e++) X->out[3 + e] += X->part[e];
+    for (size_t e = 1; e < X->len; e++) X->out[e] += X->part[e];
   }
-  vmaxset(vmax);
   return status;   /* failed: the rest is not needed */
 }
 
@@ -245,88 +320,15 @@ static int file_pass_block(void *arg, const double *x, int m, int d)
 SEXP gmm_file_pass(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP chol, SEXP logdet,
                    SEXP flags)
 {
-  int d, k;
-  gm_matrix_dims(mean, "mean", &d, &k);
-  if (TYPEOF(flags) != INTSXP || LENGTH(flags) != 3 || INTEGER(flags)[2] < 1 ||
-      INTEGER(flags)[2] > GM_MAX_THREADS)
-    error("'flags' must be c(diag, full, threads)");
   file_pass_ctx X;
-  gm_par P = {d, k, (double *) gm_real_arg(pro, "pro", k), (double *) REAL(mean), NULL,
-              (double *) gm_real_arg(chol, "chol", (R_xlen_t) d * d * k),
-              (double *) gm_real_arg(logdet, "logdet", k), 0, 0.0};
-  X.P = P;
-  X.diag = INTEGER(flags)[0] != 0;
-  X.full = INTEGER(flags)[1] != 0;
-  X.threads = INTEGER(flags)[2];
-  X.nst = gm_stats_len(d, k);
-  SEXP out = PROTECT(allocVector(REALSXP, 3 + X.nst));
+  pass_args(pro, mean, chol, logdet, flags, (int) gm_real_arg(size, "size", 2)[1], &X.P, X.fl);
+  X.len = 3 + gm_stats_len(X.P.d, X.P.k);
+  SEXP out = PROTECT(allocVector(REALSXP, X.len));
   X.out = REAL(out);
-  memset(X.out, 0, (3 + X.nst) * sizeof(double));
-  X.part = (double *) R_alloc(X.nst, sizeof(double));
-  if ((int) gm_real_arg(size, "size", 2)[1] != d) error("'size' must give %d columns", d);
+  memset(X.out, 0, X.len * sizeof(double));
+  X.part = (double *) R_alloc(X.len, sizeof(double));
   file_blocks(path, size, file_pass_block, &X);
   if (X.out[0] != 0.0) X.out[1] = X.out[2] = NA_REAL;
-  UNPROTECT(1);
-  return out;
-}
-
-/* The scan of gmm_file_scan: column sums and cross-products about c0, ranges, and
- * whether every value is finite. */
-typedef struct {
-  const double *c0;
-  double *s1, *s2, *lo, *hi, *dev;
-  int finite;
-} file_scan_ctx;
-
-static int file_scan_block(void *arg, const double *x, int m, int d)
-{
-  file_scan_ctx *X = (file_scan_ctx *) arg;
-  if (!gm_all_finite(x, (R_xlen_t) m * d, 0)) {
-    X->finite = 0;
-    return 1;
-  }
-  for (int i = 0; i < m; i++) {
-    for (int j = 0; j < d; j++) {
-      const double v = x[i + (size_t) j * m];
-      X->dev[j] = v - X->c0[j];
-      if (v < X->lo[j]) X->lo[j] = v;
-      if (v > X->hi[j]) X->hi[j] = v;
-    }
-    for (int j = 0; j < d; j++) {
-      X->s1[j] += X->dev[j];
-      for (int l = 0; l <= j; l++) X->s2[j + (size_t) l * d] += X->dev[j] * X->dev[l];
-    }
-  }
-  return 0;
-}
-
-/* gmm_file_scan(path, size, c0): list(finite, s1, s2, lo, hi) of the file's rows, as
- * piece_scan() gives them for a block in memory. */
-SEXP gmm_file_scan(SEXP path, SEXP size, SEXP c0)
-{
-  const int d = (int) gm_real_arg(size, "size", 2)[1];
-  file_scan_ctx X = {gm_real_arg(c0, "c0", d), NULL, NULL, NULL, NULL, NULL, 1};
-  const char *names[] = {"finite", "s1", "s2", "lo", "hi"};
-  SEXP out = PROTECT(gm_new_list(names, 5));
-  SET_VECTOR_ELT(out, 1, allocVector(REALSXP, d));
-  SET_VECTOR_ELT(out, 2, allocMatrix(REALSXP, d, d));
-  SET_VECTOR_ELT(out, 3, allocVector(REALSXP, d));
-  SET_VECTOR_ELT(out, 4, allocVector(REALSXP, d));
-  X.s1 = REAL(VECTOR_ELT(out, 1));
-  X.s2 = REAL(VECTOR_ELT(out, 2));
-  X.lo = REAL(VECTOR_ELT(out, 3));
-  X.hi = REAL(VECTOR_ELT(out, 4));
-  X.dev = (double *) R_alloc(d, sizeof(double));
-  for (int j = 0; j < d; j++) {
-    X.s1[j] = 0.0;
-    X.lo[j] = R_PosInf;
-    X.hi[j] = R_NegInf;
-  }
-  memset(X.s2, 0, (size_t) d * d * sizeof(double));
-  file_blocks(path, size, file_scan_block, &X);
-  for (int j = 0; j < d; j++)
-    for (int l = 0; l < j; l++) X.s2[l + (size_t) j * d] = X.s2[j + (size_t) l * d];
-  SET_VECTOR_ELT(out, 0, ScalarLogical(X.finite));
   UNPROTECT(1);
   return out;
 }
@@ -355,18 +357,8 @@ static int file_estep_block(void *arg, const double *x, int m, int d)
     error("some rows are too far from every component for their density to be "
           "represented, even on the log scale");
   vmaxset(vmax);
-  if (X->type == 0) {   /* the component of largest responsibility, the first of equal */
-    int *cls = INTEGER(X->out) + X->at;
-    for (int i = 0; i < m; i++) {
-      double top = X->z[i];
-      int best = 0;
-      for (int c = 1; c < k; c++)
-        if (X->z[i + (size_t) c * m] > top) {
-          top = X->z[i + (size_t) c * m];
-          best = c;
-        }
-      cls[i] = best + 1;
-    }
+  if (X->type == 0) {   /* as in memory; the uncertainty goes to scratch */
+    gm_classify(m, k, X->z, INTEGER(X->out) + X->at, X->rowll);
   } else if (X->type == 1) {
     for (int c = 0; c < k; c++)
       memcpy(REAL(X->out) + X->at + (size_t) c * X->n, X->z + (size_t) c * m, m * sizeof(double));
@@ -418,13 +410,13 @@ SEXP gmm_file_estep(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP sigma, SEXP 
 
 #else   /* no pread(): R reads the blocks through bigmemory (R/source.R) */
 
-SEXP gmm_file_pass(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP chol, SEXP logdet,
-                   SEXP flags)
+static void file_blocks(SEXP path, SEXP size, file_block_fn block, void *ctx)
 {
   error("reading a big.matrix's file directly is not available on this platform");
 }
 
-SEXP gmm_file_scan(SEXP path, SEXP size, SEXP c0)
+SEXP gmm_file_pass(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP chol, SEXP logdet,
+                   SEXP flags)
 {
   error("reading a big.matrix's file directly is not available on this platform");
 }

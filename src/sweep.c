@@ -563,8 +563,9 @@ static void canonical_order(int d, int k, const double *mean, int *ord)
 }
 
 /* Each row's component of largest responsibility (the first of equal ones, as
- * max.col(ties.method = "first")), 1-based, and 1 less that responsibility. */
-static void classify(int n, int k, const double *z, int *cls, double *unc)
+ * max.col(ties.method = "first")), 1-based, and 1 less that responsibility; NA for
+ * a row with NA. */
+void gm_classify(int n, int k, const double *z, int *cls, double *unc)
 {
   for (int i = 0; i < n; i++) {
     double top = z[i];
@@ -592,7 +593,7 @@ SEXP gmm_classify(SEXP z)
   SEXP out = PROTECT(gm_new_list(names, 2));
   SET_VECTOR_ELT(out, 0, allocVector(INTSXP, n));
   SET_VECTOR_ELT(out, 1, allocVector(REALSXP, n));
-  classify(n, k, REAL(z), INTEGER(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)));
+  gm_classify(n, k, REAL(z), INTEGER(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)));
   UNPROTECT(1);
   return out;
 }
