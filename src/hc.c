@@ -6,8 +6,9 @@
  * centroids, so memory stays O(n d) rather than a distance matrix's O(n^2).  The
  * merges are found by the nearest-neighbour chain (Murtagh 1983; Mullner 2011,
  * arXiv:1109.2378), which for a reducible criterion such as Ward's gives the same
- * tree as merging the closest pair each time, in O(n^2) time.  Sizes start at the
- * frequency weights, so a row of weight 2 acts as two identical rows.
+ * tree as merging the closest pair each time, in O(n^2) time; one-dimensional data
+ * take O(n log n) (ward_merges_1d).  Sizes start at the frequency weights, so a row of
+ * weight 2 acts as two identical rows.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,121 @@ static void ward_merges(int n, int d, const double *x, const double *w, gm_merge
   qsort(out, nm, sizeof(gm_merge), by_cost);
 }
 
+/* In one dimension clusters are intervals of the sorted values, and the cheapest pair
+ * is always two neighbours: for intervals A < B < C with sizes a, b, c and gaps
+ * u = c_B - c_A, v = c_C - c_B > 0, cost(A, C) < cost(A, B) and cost(A, C) < cost(B, C)
+ * would need c / (a + c) < u^2 / (u + v)^2 and a / (a + c) < v^2 / (u + v)^2, whose sum
+ * is 1 < (u^2 + v^2) / (u + v)^2, impossible (and a cluster between two others is
+ * such a B).  So the closest-pair tree is found from the n - 1 neighbouring pairs in
+ * a heap, in O(n log n) instead of the chain's O(n^2), with the chain's arithmetic
+ * (costs_from, and the same centroids), hence the same merges and costs; equal costs
+ * go to the leftmost pair. */
+typedef struct {
+  int *heap, *at;       /* heap of left positions; at[p]: p's place in it, or -1 */
+  const double *cost;   /* cost[p]: of the pair (p, its right neighbour) */
+  int len;
+} pair_heap;
+
+static int heap_less(const pair_heap *H, int p, int q)
+{
+  return H->cost[p] < H->cost[q] || (H->cost[p] == H->cost[q] && p < q);
+}
+
+static void heap_put(pair_heap *H, int i, int p)
+{
+  H->heap[i] = p;
+  H->at[p] = i;
+}
+
+static void heap_fix(pair_heap *H, int i)
+{
+  const int p = H->heap[i];
+  while (i > 0 && heap_less(H, p, H->heap[(i - 1) / 2])) {
+    heap_put(H, i, H->heap[(i - 1) / 2]);
+    i = (i - 1) / 2;
+  }
+  for (;;) {
+    int c = 2 * i + 1;
+    if (c >= H->len) break;
+    if (c + 1 < H->len && heap_less(H, H->heap[c + 1], H->heap[c])) c++;
+    if (!heap_less(H, H->heap[c], p)) break;
+    heap_put(H, i, H->heap[c]);
+    i = c;
+  }
+  heap_put(H, i, p);
+}
+
+static void heap_drop(pair_heap *H, int p)
+{
+  const int i = H->at[p];
+  H->at[p] = -1;
+  if (--H->len == i) return;
+  heap_put(H, i, H->heap[H->len]);
+  heap_fix(H, i);
+}
+
+static const double *sort_key;
+
+static int by_value(const void *p, const void *q)
+{
+  const int i = *(const int *) p, j = *(const int *) q;
+  if (sort_key[i] != sort_key[j]) return sort_key[i] < sort_key[j] ? -1 : 1;
+  return (i > j) - (i < j);
+}
+
+static void ward_merges_1d(int n, const double *x, const double *w, gm_merge *out)
+{
+  int *ord = (int *) R_alloc(n, sizeof(int));
+  for (int i = 0; i < n; i++) ord[i] = i;
+  sort_key = x;
+  qsort(ord, n, sizeof(int), by_value);
+  double *cent = (double *) R_alloc(n, sizeof(double));
+  double *size = (double *) R_alloc(n, sizeof(double));
+  double *cost = (double *) R_alloc(n, sizeof(double));
+  int *next = (int *) R_alloc(n, sizeof(int)), *prev = (int *) R_alloc(n, sizeof(int));
+  pair_heap H = {(int *) R_alloc(n, sizeof(int)), (int *) R_alloc(n, sizeof(int)), cost, 0};
+  for (int p = 0; p < n; p++) {
+    cent[p] = x[ord[p]];
+    size[p] = w[ord[p]];
+    next[p] = p + 1 < n ? p + 1 : -1;
+    prev[p] = p - 1;
+    H.at[p] = -1;
+  }
+  /* the cost of the pair (p, next[p]), as costs_from() computes it */
+  #define PAIR_COST(p) ((cent[next[p]] - cent[p]) * (cent[next[p]] - cent[p]) * \
+                        (size[p] * size[next[p]] / (size[p] + size[next[p]])))
+  for (int p = 0; p + 1 < n; p++) {
+    cost[p] = PAIR_COST(p);
+    heap_put(&H, H.len++, p);
+    heap_fix(&H, H.len - 1);
+  }
+  for (int nm = 0; nm < n - 1; nm++) {
+    const int p = H.heap[0], q = next[p];
+    out[nm].a = ord[p];
+    out[nm].b = ord[q];
+    out[nm].step = nm;
+    out[nm].cost = cost[p];
+    const double na = size[p], nb = size[q];
+    cent[p] = (na * cent[p] + nb * cent[q]) / (na + nb);
+    size[p] = na + nb;
+    if (H.at[q] >= 0) heap_drop(&H, q);   /* the pair (q, its right neighbour) */
+    next[p] = next[q];
+    if (next[p] >= 0) {
+      prev[next[p]] = p;
+      cost[p] = PAIR_COST(p);
+      heap_fix(&H, H.at[p]);
+    } else {
+      heap_drop(&H, p);
+    }
+    if (prev[p] >= 0) {
+      cost[prev[p]] = PAIR_COST(prev[p]);
+      heap_fix(&H, H.at[prev[p]]);
+    }
+  }
+  #undef PAIR_COST
+  qsort(out, n - 1, sizeof(gm_merge), by_cost);
+}
+
 static int find_root(int *parent, int i)
 {
   while (parent[i] != i) {
@@ -164,7 +280,8 @@ SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax)
   gm_data D;
   const int km = gm_tree_args(x, w, kmax, &D), n = D.n;
   gm_merge *mg = (gm_merge *) R_alloc(n > 1 ? n - 1 : 1, sizeof(gm_merge));
-  ward_merges(n, D.d, D.x, D.w, mg);
+  if (D.d == 1) ward_merges_1d(n, D.x, D.w, mg);
+  else ward_merges(n, D.d, D.x, D.w, mg);
   int *a = (int *) R_alloc(n, sizeof(int)), *b = (int *) R_alloc(n, sizeof(int));
   for (int i = 0; i < n - 1; i++) {
     a[i] = mg[i].a;

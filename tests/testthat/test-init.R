@@ -82,6 +82,25 @@ test_that("the nearest-neighbour chain gives the partitions of hclust's Ward tre
   }
 })
 
+test_that("in one dimension the tree from neighbouring pairs is hclust's Ward tree", {
+  set.seed(24)
+  for (n in c(2, 3, 17, 250, 2000)) {
+    x <- rnorm(n) + sample(0:2, n, replace = TRUE) * 3
+    km <- as.integer(min(9, n))
+    ours <- .Call(gaussmix:::C_gmm_ward, matrix(x), rep(1, n), km)
+    tree <- hclust(dist(x), "ward.D2")
+    for (k in seq_len(km)) expect_identical(ours[, k], cutree(tree, k))
+    # the same partitions as the chain, which runs for d > 1 (a zero column changes no cost)
+    expect_identical(ours, .Call(gaussmix:::C_gmm_ward, cbind(x, 0), rep(1, n), km))
+  }
+  # weights count as repeated rows
+  x <- rnorm(40)
+  w <- rep(c(1, 3), 20)
+  a <- .Call(gaussmix:::C_gmm_ward, matrix(x), w, 9L)
+  b <- .Call(gaussmix:::C_gmm_ward, matrix(rep(x, w)), rep(1, 80), 9L)
+  expect_identical(a, b[match(seq_along(x), rep(seq_along(x), w)), ])
+})
+
 test_that("a weight of 2 in the hierarchical start acts as a duplicated row", {
   set.seed(21)
   x <- matrix(rnorm(60), 30)
