@@ -71,6 +71,7 @@
 #define GM_SIMD_MIN(v) GM_PRAGMA(omp simd reduction(min:v))
 #else
 #define GM_SIMD
+#define GM_PRAGMA(x)
 #define GM_SIMD_SUM(...)
 #define GM_SIMD_MIN(v)
 #endif

@@ -52,15 +52,31 @@
  * and rep(c, n) gives the tree of rep(1, n); an overall factor cannot be kept, since
  * alpha' does not scale with it.  Relative weights above 1e150 are cut to 1e150.
  *
- * Storage: the costs by pair of slots, packed, n (n - 1) / 2 doubles (as mclust); per
- * cluster its size, mean, trace, C and r, O(n p); one p x p matrix F.  Each slot q
- * keeps its cheapest partner below it, so a stage costs O(L p^3) for the new costs,
+ * Storage: the costs by pair of slots, packed, n (n - 1) / 2 of them; per cluster its
+ * size, mean, trace, C and r, O(n p); one p x p matrix F.  Each slot q keeps its
+ * cheapest partner below it, exactly, so a stage costs O(L p^3) for the new costs,
  * O(L) to find the cheapest pair, and a rescan of the columns whose cheapest partner
- * took part in the merge.
+ * took part in the merge.  The costs are kept as floats, half the memory of doubles
+ * (8 rather than 16 MB on mclust's 2,000-row subset), with each cluster's F (p x p)
+ * and the stage it was formed at, from which a cost is computed again, to the bit, as
+ * when it was stored (pair_cost): rounding to float keeps the order of costs (a < b
+ * gives float(a) <= float(b)), so a column's cheapest partner is among the entries
+ * equal to its smallest float, and only those are computed again.  When the F of all
+ * clusters would take more memory than the floats save (p^2 > (n - 1) / 4), the costs
+ * are kept as doubles instead.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "gaussmix.h"
+
+/* A cost computed again must round as it did the first time, wherever the compiler
+ * inlines it: no fused multiply-adds (which -march flags could otherwise bring in). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 
 #define HC_ALPHA 1.0
 #define HC_BETA 1.0
@@ -71,7 +87,11 @@ typedef struct {
   double alpha;     /* alpha' in the units of the scaled data */
   double logs;      /* (2p - 2) K log 2, added to log det */
   double scale2;    /* s^(2p - 2) = 2^((2p - 2) K) when |(2p - 2) K| <= 400, else 0 */
-  double *cost;     /* packed: pair (lo, hi), lo < hi, at hi (hi - 1) / 2 + lo */
+  int fl;           /* costs kept as floats (cf), else as doubles (cd) */
+  float *cf;        /* packed: pair (lo, hi), lo < hi, at hi (hi - 1) / 2 + lo */
+  double *cd;
+  double *Fs;       /* with floats: F of the cluster in each slot (p x p, upper used), */
+  int *born;        /*   and the stage that formed it (0: a row) */
   double *best;     /* best[q]: cheapest cost of slot q with a slot below it */
   int *bestlo;      /*   and that slot (the largest of equal ones) */
   double *size, *mean, *r1, *tr, *crit;   /* by slot; mean and r1 are p x n */
@@ -80,7 +100,13 @@ typedef struct {
   double *M;        /* p x p scratch */
 } hc_state;
 
-#define COST(S, lo, hi) ((S)->cost[(size_t) (hi) * ((hi) - 1) / 2 + (lo)])
+#define PAIR(lo, hi) ((size_t) (hi) * ((hi) - 1) / 2 + (lo))
+
+static void set_cost(hc_state *S, int lo, int hi, double c)
+{
+  if (S->fl) S->cf[PAIR(lo, hi)] = (float) c;
+  else S->cd[PAIR(lo, hi)] = c;
+}
 
 /* log(exp(a) + exp(b)), a possibly -Inf. */
 static double log_add(double a, double b)
@@ -149,14 +175,16 @@ static void add_rows(const hc_state *S, int k, double *M)
     }
 }
 
-/* The cost of merging the newest cluster (slot a, matrix S->F) with the one in slot k. */
-static double merge_cost(hc_state *S, int a, int k)
+/* The cost of merging the cluster in slot a, formed after the one in slot k, with
+ * it; F is a's F. */
+static inline __attribute__((always_inline)) double merge_cost(hc_state *S, const double *F,
+                                                              int a, int k)
 {
   const int p = S->p;
   const double na = S->size[a], nk = S->size[k], nn = na + nk, h = na * nk / nn;
   const double *ma = S->mean + (size_t) a * p, *mk = S->mean + (size_t) k * p;
   double *M = S->M, dd = 0.0;
-  memcpy(M, S->F, (size_t) p * p * sizeof(double));
+  memcpy(M, F, (size_t) p * p * sizeof(double));
   add_rows(S, k, M);
   for (int b = 0; b < p; b++) {
     const double db = ma[b] - mk[b];
@@ -164,6 +192,39 @@ static double merge_cost(hc_state *S, int a, int k)
     for (int c = 0; c <= b; c++) M[c + (size_t) b * p] += h * (ma[c] - mk[c]) * db;
   }
   return crit_matrix(S, nn, M, S->tr[a] + S->tr[k] + h * dd) - S->crit[a] - S->crit[k];
+}
+
+/* The cost of merging two rows, in slots lo and hi with lo the smaller row (the
+ * first stage computes every such cost, with n log n and the rows' v log v given). */
+static inline __attribute__((always_inline)) double row_pair_cost(const hc_state *S, int lo,
+                                                                 int hi, double nlogn,
+                                                                 double vl, double vh)
+{
+  const int p = S->p;
+  const double *mh = S->mean + (size_t) hi * p, *ml = S->mean + (size_t) lo * p;
+  const double nn = S->size[lo] + S->size[hi], h = S->size[lo] * S->size[hi] / nn;
+  double dd = 0.0;
+  for (int b = 0; b < p; b++) dd += (mh[b] - ml[b]) * (mh[b] - ml[b]);
+  /* Two rows: W_ij = h d d' has rank one, so det counts only when p = 1; else the
+   * cost is n_ij log1p(h |d|^2 / alpha') - n_ij log n_ij + n_i log n_i + n_j log n_j,
+   * which keeps the order of nearly equal |d| (as in rounded data). */
+  if (p > 1) return nn * log1p(h * dd / S->alpha) - nlogn + vl + vh;
+  const double ld = h * dd > 0.0 ? log(h * dd) : R_NegInf;
+  return crit_of(S, nn, ld, h * dd) - S->crit[lo] - S->crit[hi];
+}
+
+/* The cost of the clusters in slots x and y, to the bit as it was computed when the
+ * later of them was formed (only with float storage, which keeps each F). */
+static double pair_cost(hc_state *S, int x, int y)
+{
+  if (S->born[x] == 0 && S->born[y] == 0) {
+    const int lo = S->id[x] < S->id[y] ? x : y, hi = lo == x ? y : x;
+    const double nn = S->size[lo] + S->size[hi];
+    return row_pair_cost(S, lo, hi, nn * log(nn), S->size[lo] * log(S->size[lo]),
+                         S->size[hi] * log(S->size[hi]));
+  }
+  const int a = S->born[x] > S->born[y] ? x : y, k = a == x ? y : x;
+  return merge_cost(S, S->Fs + (size_t) a * S->p * S->p, a, k);
 }
 
 /* r: the first row of F with a positive diagonal, divided by its root. */
@@ -186,18 +247,75 @@ static int beats(const hc_state *S, int q, double c, int lo)
   return c < S->best[q] || (c == S->best[q] && lo > S->bestlo[q]);
 }
 
+/* The smallest of col[0 .. q - 1] (NaN never is), how many entries equal it, and the
+ * last of them; in vector registers (exact operations, so any instruction set gives
+ * the same answer). */
+GM_HOT static float float_min(const float *col, int q, int *cnt, int *last)
+{
+  float fb = (float) R_PosInf;
+  GM_SIMD_MIN(fb)
+  for (int k = 0; k < q; k++) fb = col[k] < fb ? col[k] : fb;
+  int c = 0, l = -1;
+  GM_PRAGMA(omp simd reduction(+:c) reduction(max:l))
+  for (int k = 0; k < q; k++) {
+    c += col[k] == fb;
+    l = col[k] == fb ? k : l;
+  }
+  *cnt = c;
+  *last = l;
+  return fb;
+}
+
+/* Column q's cheapest partner: the smallest cost, and of equal ones the last slot. */
 static void rescan(hc_state *S, int q)
 {
-  const double *col = S->cost + (size_t) q * (q - 1) / 2;
   double b = R_PosInf;
   int lo = -1;
-  for (int k = 0; k < q; k++)
-    if (col[k] <= b) {
-      b = col[k];
-      lo = k;
+  if (!S->fl) {
+    const double *col = S->cd + PAIR(0, q);
+    for (int k = 0; k < q; k++)
+      if (col[k] <= b) {
+        b = col[k];
+        lo = k;
+      }
+  } else {   /* the exact costs of the entries equal to the smallest float */
+    const float *col = S->cf + PAIR(0, q);
+    int cnt, last;
+    const float fb = float_min(col, q, &cnt, &last);
+    if (cnt == 1) {
+      b = pair_cost(S, last, q);
+      lo = last;
+    } else if (cnt > 1) {
+      for (int k = last; k >= 0; k--)
+        if (col[k] == fb) {
+          const double c = pair_cost(S, k, q);
+          if (c < b || lo < 0) {
+            b = c;
+            lo = k;
+          }
+        }
     }
+  }
   S->best[q] = b;
   S->bestlo[q] = lo >= 0 ? lo : 0;   /* all NaN cannot come from validated data */
+}
+
+/* Whether the pair (lo, q), whose cost was stored before this stage, beats column q's
+ * cheapest partner; if so it becomes that partner. */
+static void offer(hc_state *S, int q, int lo)
+{
+  double c;
+  if (!S->fl) {
+    c = S->cd[PAIR(lo, q)];
+  } else {   /* computed again only when its float does not settle it */
+    const float f = S->cf[PAIR(lo, q)], fb = (float) S->best[q];
+    if (f > fb) return;
+    c = pair_cost(S, lo, q);
+  }
+  if (beats(S, q, c, lo)) {
+    S->best[q] = c;
+    S->bestlo[q] = lo;
+  }
 }
 
 /* Moves the cluster in slot from into slot to (to < from), with its costs with the
@@ -211,9 +329,17 @@ static void move_slot(hc_state *S, int from, int to, int L)
   S->id[to] = S->id[from];
   memcpy(S->mean + (size_t) to * p, S->mean + (size_t) from * p, p * sizeof(double));
   memcpy(S->r1 + (size_t) to * p, S->r1 + (size_t) from * p, p * sizeof(double));
-  for (int k = 0; k < to; k++) COST(S, k, to) = COST(S, k, from);
-  for (int k = to + 1; k <= L; k++)
-    if (k != from) COST(S, to, k) = COST(S, k, from);
+  if (S->fl) {
+    S->born[to] = S->born[from];
+    memcpy(S->Fs + (size_t) to * p * p, S->Fs + (size_t) from * p * p, (size_t) p * p * sizeof(double));
+    for (int k = 0; k < to; k++) S->cf[PAIR(k, to)] = S->cf[PAIR(k, from)];
+    for (int k = to + 1; k <= L; k++)
+      if (k != from) S->cf[PAIR(to, k)] = S->cf[PAIR(k, from)];
+  } else {
+    for (int k = 0; k < to; k++) S->cd[PAIR(k, to)] = S->cd[PAIR(k, from)];
+    for (int k = to + 1; k <= L; k++)
+      if (k != from) S->cd[PAIR(to, k)] = S->cd[PAIR(k, from)];
+  }
 }
 
 /* The n - 1 merges of rows y (n x p, scaled) with relative weights v, in order, as
@@ -227,6 +353,7 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     S->tr[i] = 0.0;
     S->crit[i] = crit_of(S, v[i], R_NegInf, 0.0);
     S->id[i] = i;
+    if (S->fl) S->born[i] = 0;
   }
   memset(S->r1, 0, (size_t) n * p * sizeof(double));
   /* Each row's v log v, and n log n of the pair's size, which with equal weights is
@@ -234,29 +361,27 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
   double *vlogv = (double *) R_alloc(n, sizeof(double));
   for (int i = 0; i < n; i++) vlogv[i] = v[i] * log(v[i]);
   double last = -1.0, nlogn = 0.0;
-  /* Two singletons: W_ij = h d d' has rank one, so det counts only when p = 1; else
-   * the cost is n_ij log1p(h |d|^2 / alpha') - n_ij log n_ij + n_i log n_i + n_j log n_j,
-   * which keeps the order of nearly equal |d| (as in rounded data). */
   for (int hi = 1; hi < n; hi++) {
-    const double *mh = S->mean + (size_t) hi * p;
+    double b = R_PosInf;
+    int lo_b = -1;
     for (int lo = 0; lo < hi; lo++) {
-      const double *ml = S->mean + (size_t) lo * p, nn = v[lo] + v[hi], h = v[lo] * v[hi] / nn;
-      double dd = 0.0;
-      for (int b = 0; b < p; b++) dd += (mh[b] - ml[b]) * (mh[b] - ml[b]);
-      if (p > 1) {
-        if (nn != last) {
-          last = nn;
-          nlogn = nn * log(nn);
-        }
-        COST(S, lo, hi) = nn * log1p(h * dd / S->alpha) - nlogn + vlogv[lo] + vlogv[hi];
-      } else {
-        const double ld = h * dd > 0.0 ? log(h * dd) : R_NegInf;
-        COST(S, lo, hi) = crit_of(S, nn, ld, h * dd) - S->crit[lo] - S->crit[hi];
+      const double nn = v[lo] + v[hi];
+      if (nn != last) {
+        last = nn;
+        nlogn = nn * log(nn);
+      }
+      const double c = row_pair_cost(S, lo, hi, nlogn, vlogv[lo], vlogv[hi]);
+      set_cost(S, lo, hi, c);
+      if (c <= b) {   /* the cheapest, the last of equal ones */
+        b = c;
+        lo_b = lo;
       }
     }
-    rescan(S, hi);
+    S->best[hi] = b;
+    S->bestlo[hi] = lo_b >= 0 ? lo_b : 0;
     if (hi % 256 == 0) R_CheckUserInterrupt();
   }
+  double *newc = (double *) R_alloc(n, sizeof(double));   /* this stage's costs */
   memset(S->F, 0, (size_t) p * p * sizeof(double));
   int newest = -1;
   for (int L = n - 1, s = 0; L > 0; L--, s++) {
@@ -287,18 +412,32 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     S->tr[a] += S->tr[b] + h * dd;
     S->crit[a] += S->crit[b] + c;
     if (S->id[b] < S->id[a]) S->id[a] = S->id[b];
+    if (S->fl) {
+      memcpy(S->Fs + (size_t) a * p * p, S->F, (size_t) p * p * sizeof(double));
+      S->born[a] = s + 1;
+    }
     newest = a;
     /* Slot b is freed: the last cluster moves in. */
     if (b != L) move_slot(S, L, b, L);
     const int L1 = L - 1;
     for (int k = 0; k <= L1; k++)
       if (k != a) {
-        const double ck = merge_cost(S, a, k);
-        if (k < a) COST(S, k, a) = ck;
-        else COST(S, a, k) = ck;
+        newc[k] = merge_cost(S, S->F, a, k);
+        if (k < a) set_cost(S, k, a, newc[k]);
+        else set_cost(S, a, k, newc[k]);
       }
-    /* The cheapest partner of each column touched by the merge. */
-    if (a > 0) rescan(S, a);
+    /* The cheapest partner of each column touched by the merge: a's are all new. */
+    if (a > 0) {
+      double bc = R_PosInf;
+      int lo_b = -1;
+      for (int k = 0; k < a; k++)
+        if (newc[k] <= bc) {
+          bc = newc[k];
+          lo_b = k;
+        }
+      S->best[a] = bc;
+      S->bestlo[a] = lo_b >= 0 ? lo_b : 0;
+    }
     if (b <= L1) rescan(S, b);
     for (int q = a + 1; q <= L1; q++) {
       if (q == b) continue;
@@ -306,17 +445,39 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
         rescan(S, q);
         continue;
       }
-      if (beats(S, q, COST(S, a, q), a)) {
-        S->best[q] = COST(S, a, q);
+      if (beats(S, q, newc[q], a)) {
+        S->best[q] = newc[q];
         S->bestlo[q] = a;
       }
-      if (q > b && beats(S, q, COST(S, b, q), b)) {
-        S->best[q] = COST(S, b, q);
-        S->bestlo[q] = b;
-      }
+      if (q > b) offer(S, q, b);
     }
     if (s % 32 == 31) R_CheckUserInterrupt();
   }
+}
+
+typedef struct {
+  hc_state *S;
+  const double *y, *v;
+  int *ma, *mb;
+} hc_job;
+
+static SEXP hc_body(void *arg)
+{
+  hc_job *J = (hc_job *) arg;
+  hcvvv_merges(J->S, J->y, J->v, J->ma, J->mb);
+  return R_NilValue;
+}
+
+static void hc_free(void *arg, Rboolean jump)
+{
+  (void) jump;
+  hc_state *S = (hc_state *) arg;
+  free(S->cf);
+  free(S->cd);
+  free(S->Fs);
+  S->cf = NULL;
+  S->cd = NULL;
+  S->Fs = NULL;
 }
 
 /* gmm_hcvvv(x, w, kmax): the partitions of the VVV tree into 1 .. kmax groups (see
@@ -356,8 +517,26 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax)
   const double pow2 = (2.0 * p - 2.0) * K;
   S.logs = pow2 * log(2.0);
   S.scale2 = fabs(pow2) <= 400.0 ? ldexp(1.0, (int) pow2) : 0.0;
+  /* The costs (and with floats each cluster's F) come from malloc and go back as
+   * soon as the tree is built, however it ends: memory from R_alloc would stay until
+   * R's next garbage collection, under what the fit allocates next. */
   const size_t npair = (size_t) n * (n - 1) / 2;
-  S.cost = (double *) R_alloc(npair > 0 ? npair : 1, sizeof(double));
+  S.fl = (double) p * p <= (n - 1) / 4.0;
+  S.cf = NULL;
+  S.cd = NULL;
+  S.Fs = NULL;
+  if (S.fl) {
+    S.cf = (float *) malloc((npair > 0 ? npair : 1) * sizeof(float));
+    S.Fs = (double *) malloc((size_t) n * p * p * sizeof(double));
+  } else {
+    S.cd = (double *) malloc((npair > 0 ? npair : 1) * sizeof(double));
+  }
+  if (S.fl ? !S.cf || !S.Fs : !S.cd) {
+    hc_free(&S, FALSE);
+    error("cannot allocate the %.0f pair costs of the hierarchical start on %d rows",
+          (double) npair, n);
+  }
+  S.born = (int *) R_alloc(n, sizeof(int));
   S.best = (double *) R_alloc(n, sizeof(double));
   S.bestlo = (int *) R_alloc(n, sizeof(int));
   S.size = (double *) R_alloc(n, sizeof(double));
@@ -369,6 +548,9 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax)
   S.F = (double *) R_alloc((size_t) p * p, sizeof(double));
   S.M = (double *) R_alloc((size_t) p * p, sizeof(double));
   int *ma = (int *) R_alloc(n, sizeof(int)), *mb = (int *) R_alloc(n, sizeof(int));
-  hcvvv_merges(&S, y, v, ma, mb);
+  hc_job J = {&S, y, v, ma, mb};
+  SEXP cont = PROTECT(R_MakeUnwindCont());
+  R_UnwindProtect(hc_body, &J, hc_free, &S, cont);
+  UNPROTECT(1);
   return gm_tree_cut(n, km, ma, mb);
 }

@@ -113,6 +113,8 @@ test_that("the trees are mclust's hc(modelName = 'VVV', use = 'VARS') for K = 1:
                diabetes = mclust::diabetes[, -1], banknote = mclust::banknote[, -1],
                wreath = mclust::wreath)
   set.seed(7)
+  # (random1 to random3 and random7 keep their costs as doubles, the others as floats,
+  # computed again when they tie as floats: see src/hcvvv.c)
   for (r in 1:8) {
     n <- c(5, 12, 40, 150, 400, 800, 60, 300)[r]; d <- c(2, 3, 8, 4, 2, 6, 5, 3)[r]
     sets[[paste0("random", r)]] <- matrix(rnorm(n * d), n) %*% matrix(rnorm(d * d), d)
