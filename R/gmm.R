@@ -297,7 +297,10 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
     init <- init[c("mean", "sigma", "pro")]
   }
   start <- check_init(init, d)
-  npos <- sum(w > 0)
+  # (min() rather than w > 0: no vector of n as long as every weight is positive,
+  # and what a fit allocates before its hierarchical start stays until R collects)
+  allpos <- min(w) > 0
+  npos <- if (allpos) n else sum(w > 0)
   lab <- NULL
   if (!is.null(labels) && !all(is.na(labels))) {   # partly or wholly labelled rows
     labels <- droplevels(as.factor(labels))
@@ -321,16 +324,17 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
 
   # Rows of weight 0 play no part in the fit; their responsibilities come from one
   # E-step at the end.
-  pos <- w > 0
-  xf <- if (all(pos)) x else x[pos, , drop = FALSE]
-  if (!is.null(lab) && !all(seq_len(k) %in% lab[pos])) {
+  pos <- if (!allpos) w > 0
+  kept <- function(v) if (allpos) v else v[pos]
+  xf <- if (allpos) x else x[pos, , drop = FALSE]
+  if (!is.null(lab) && !all(seq_len(k) %in% kept(lab))) {
     stop("every class of `labels` needs a labelled row of positive weight.", call. = FALSE)
   }
   nz <- if (is.null(noise) || isFALSE(noise)) NULL else check_noise(noise, x, w)
-  grid <- fit_grid(xf, ws$w[pos], k, model, start, n_init, control, threads, ws, verbose,
-                   criterion, if (!is.null(lab)) lab[pos],
-                   if (!is.null(nz)) list(rows = nz$rows[pos], logv = nz$logv))
-  if (!all(pos) && !is.null(grid$best)) {
+  grid <- fit_grid(xf, kept(ws$w), k, model, start, n_init, control, threads, ws, verbose,
+                   criterion, if (!is.null(lab)) kept(lab),
+                   if (!is.null(nz)) list(rows = kept(nz$rows), logv = nz$logv))
+  if (!allpos && !is.null(grid$best)) {
     p <- grid$best
     z <- tryCatch(estep_all(x, p$pro, p$mean, p$sigma, nz$logv)$z, error = function(e) {
       stop("`x` has rows of weight 0 so far from every component that their density cannot be represented; drop them.",
@@ -716,9 +720,9 @@ weight_scale <- function(w, given = TRUE) {
 # carrying weight, a column that is constant (unless the ridge `reg` makes the
 # covariances positive definite anyway), or one whose spread over- or underflows.
 check_columns <- function(x, w, reg, vars = colnames(x)) {
-  pos <- w > 0
-  if (sum(pos) < 2L) {
-    stop(sprintf("`x` must have at least 2 rows with positive weight, not %d.", sum(pos)),
+  npos <- if (min(w) > 0) length(w) else sum(w > 0)
+  if (npos < 2L) {
+    stop(sprintf("`x` must have at least 2 rows with positive weight, not %d.", npos),
          call. = FALSE)
   }
   cs <- .Call(C_gmm_colstats, x, w)   # over the rows of positive weight

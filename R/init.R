@@ -166,7 +166,7 @@ make_starts <- function(prep, x, w, k, n_init, control) {
 # of them, and the sweep carries each partition of the subset to all rows. The C
 # code (src/hcvvv.c, src/hc.c) returns each tree's partitions into 1 .. kmax groups.
 hc_trees <- function(x, w, max_n, kmax) {
-  pos <- which(w > 0)
+  pos <- if (min(w) > 0) seq_len(length(w)) else which(w > 0)   # (compact when all are)
   sub <- if (length(pos) > max_n) sort(pos[sample.int(length(pos), max_n)]) else pos
   xs <- x[sub, , drop = FALSE]
   ws <- w[sub]
