@@ -20,12 +20,9 @@
 #'   of the parameters along the path those steps took and one more EM step from
 #'   there, which brings them back into the model. That result is kept only if its
 #'   log-likelihood is at least the second step's, so the log-likelihood never
-#'   falls. Its step length is capped as in the authors' SQUAREM package: at first
-#'   to 1 (no extrapolation), the cap then growing fourfold after each step taken
-#'   at it and shrinking fourfold after one rejected. The fixed points are plain
-#'   EM's and convergence is still judged on plain EM steps; on slowly converging
-#'   data (overlapping components) the fit to `tol` takes several times fewer
-#'   iterations and ends nearer the maximum.
+#'   falls. The fixed points are plain EM's and convergence is still judged on
+#'   plain EM steps; on slowly converging data (overlapping components) the fit
+#'   to `tol` takes several times fewer iterations and ends nearer the maximum.
 #'   Starting only once EM has settled keeps each fit in the basin that plain EM
 #'   would reach. Not used with a `prior` (whose objective is not the
 #'   log-likelihood). `FALSE` gives the textbook iterates, as in the heights

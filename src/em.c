@@ -97,18 +97,13 @@ static void back_to(const gm_data *D, gm_par *P, gm_mwork *Wk, const double *t2v
  * (next in Wk->sq) and t2 = M(t1) (P, its pass done: *ll, *ent, Wk->stats), the point
  *   t' = t0 - 2 a r + a^2 v,  r = t1 - t0,  v = t2 - 2 t1 + t0,  a = -|r| / |v|,
  * and one EM step from t', which brings it back into the model's parameter space (t'
- * itself may leave it, as sums of constrained covariances do).  |a| is capped at
- * *amax, which adapts as in the authors' SQUAREM package (step.max0 = 1, mstep = 4):
- * a step taken at the cap multiplies it by 4, a step rejected at the cap divides it by 4
- * (not below 1).  Unbounded, |a| = |r|/|v| is huge on the slow linear convergence that
- * needs acceleration most, and such steps were rejected one after the other, two passes
- * each.  a is moved halfway towards -1 (where t' = t2) until t' has proportions above
- * eps and covariances that factor; the result is kept only when its log-likelihood is
- * at least t2's, so the log-likelihood never falls, else P goes back to t2.  Returns the
- * number of M-steps taken (0 or 1); *kept says whether the result was kept. */
+ * itself may leave it, as sums of constrained covariances do).  a is moved halfway
+ * towards -1 (where t' = t2) until t' has proportions above eps and covariances that
+ * factor; the result is kept only when its log-likelihood is at least t2's, so the
+ * log-likelihood never falls, else P goes back to t2.  Returns the number of M-steps
+ * taken (0 or 1); *kept says whether the result was kept. */
 static int squarem_step(const gm_data *D, const gm_model *M, gm_par *P, const gm_ctrl *C,
-                        gm_mwork *Wk, gm_pass_work *pw, double *amax, double *ll,
-                        double *ent, int *kept)
+                        gm_mwork *Wk, gm_pass_work *pw, double *ll, double *ent, int *kept)
 {
   const int d = D->d, k = P->k;
   const size_t len = GM_PAR_LEN(d, k), slen = 1 + len;
@@ -118,13 +113,7 @@ static int squarem_step(const gm_data *D, const gm_model *M, gm_par *P, const gm
   par_get(P, t2);
   step_norms(D, k, t0, t1, t2, &r2, &v2);
   double a = -sqrt(r2 / v2);
-  if (!(a < 0.0) || !isfinite(a)) return 0;   /* undefined */
-  const int capped = a <= -*amax;
-  if (capped) a = -*amax;
-  if (!(a < -1.0)) {   /* t' = t2 */
-    if (capped) *amax *= 4.0;
-    return 0;
-  }
+  if (!(a < -1.0) || !isfinite(a)) return 0;   /* t' would be t2, or undefined */
   memcpy(st2, Wk->stats, slen * sizeof(double));
   int valid = 0, bad;
   for (int tries = 0; tries < 20 && a < -1.0 && !valid; tries++) {
@@ -140,8 +129,6 @@ static int squarem_step(const gm_data *D, const gm_model *M, gm_par *P, const gm
     }
     if (!valid) a = 0.5 * (a - 1.0);
   }
-  const double amax_was = *amax;
-  if (capped) *amax = amax_was > 4.0 ? 0.25 * amax_was : 1.0;   /* unless kept below */
   if (!valid) {
     back_to(D, P, Wk, t2, st2, slen, C);
     return 0;
@@ -159,7 +146,6 @@ static int squarem_step(const gm_data *D, const gm_model *M, gm_par *P, const gm
     *ent = ent2;
     return 1;
   }
-  if (capped) *amax = 4.0 * amax_was;
   *ll = lp;
   *ent = ep;
   *kept = 1;
@@ -203,7 +189,6 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
   int accel = 0;
   const size_t len = GM_PAR_LEN(D->d, P->k);
   int steps = 0, plain = 0;
-  double amax = 1.0;   /* the cap on SQUAREM's step length */
   while (steps < C->max_iter) {
     if (stop_now(run)) {
       res->status = GM_ABORT;
@@ -211,7 +196,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
     }
     if (accel && plain == 2) {
       int kept;
-      steps += squarem_step(D, M, P, C, Wk, pw, &amax, &ll, &ent, &kept);
+      steps += squarem_step(D, M, P, C, Wk, pw, &ll, &ent, &kept);
       if (kept) trace_push(trace, ll);
       plain = 0;
       continue;
