@@ -98,7 +98,10 @@ prepare_starts <- function(x, w, start, control, kmax) {
   if (is.list(start)) return(list(methods = "given", start = start))
   out <- list(methods = start)
   if (any(start != "hc")) out$xs <- standardise(x, w)
-  if ("hc" %in% start) out$hc <- hc_trees(x, w, max(control$hc_max_n, kmax), kmax)
+  if ("hc" %in% start && kmax > 1L) {   # (K = 1 starts from all rows)
+    out$hc <- hc_trees(x, w, max(control$hc_max_n, kmax), kmax)
+    if (ncol(x) == 1L) out$quant <- quantile_ranks(x[, 1], w)
+  }
   out
 }
 
@@ -147,7 +150,7 @@ make_starts <- function(prep, x, w, k, n_init, control) {
     }
     starts <- c(stats::setNames(hc_starts, labels), starts)
     if (ncol(x) == 1L) {
-      starts <- c(starts, list(suff(quantile_partition(x[, 1], w, k))))
+      starts <- c(starts, list(suff(quantile_partition(x[, 1], w, k, prep$quant))))
       names(starts)[length(starts)] <- sprintf("%d groups cut at the quantiles", k)
     }
   }
@@ -206,12 +209,17 @@ svd_scaled <- function(x, w) {
 
 # 1-D: k groups of (weighted) equal size by quantiles. Unlike a tree cut, it never
 # makes a group of identical values while the data have more distinct values.
-quantile_partition <- function(v, w, k) {
-  o <- order(v)
-  cw <- cumsum(w[o]) / sum(w)
+# `q`, what every k shares: the order of v and each row's midpoint in the cumulative
+# weights (quantile_ranks()).
+quantile_partition <- function(v, w, k, q = quantile_ranks(v, w)) {
   cl <- integer(length(v))
-  cl[o] <- pmin(k, 1L + floor(k * (cw - w[o] / sum(w) / 2)))
+  cl[q$order] <- pmin(k, 1L + floor(k * q$mid))
   cl
+}
+
+quantile_ranks <- function(v, w) {
+  o <- order(v)
+  list(order = o, mid = cumsum(w[o]) / sum(w) - w[o] / sum(w) / 2)
 }
 
 # Columns centred and scaled by their weighted standard deviations, so that the
