@@ -7,7 +7,10 @@
 # - VVV iteration: one plain EM iteration at workload 1's size (n = 2e5, d = 10,
 #   K = 10, gmm_threads() threads), the difference between the medians of five fits
 #   of 21 and of 1 iterations, divided by 20;
-# - sweep: workload 2's default gmm(x), median of 5.
+# - sweep: workload 2's default gmm(x), median of 5;
+# - ward 1-D: Ward's tree on workload 4's 2,000 heights, as gmm() runs it (whitened),
+#   median of 21;
+# - heights: workload 4's default gmm(x), median of 21.
 lib <- commandArgs(TRUE)[1]
 suppressPackageStartupMessages({
   library(gaussmix, lib.loc = if (!is.na(lib) && nzchar(lib)) lib else NULL)
@@ -38,5 +41,12 @@ fit_iter <- function(it) function() {
 iter <- (med(5, fit_iter(21)) - med(5, fit_iter(1))) / 20
 
 sweep <- med(5, function() suppressWarnings(gmm(x2)))
-cat(sprintf("%-45s tree %.3f s   VVV iteration %.4f s   sweep %.3f s\n",
-            dirname(find.package("gaussmix")), tree, iter, sweep))
+
+set.seed(3)   # workload 4 of bench/speed.R
+cl <- sample(1:2, 2000, TRUE, prob = c(0.116, 0.884))
+h <- rnorm(2000, c(163.82, 178.02)[cl], c(2.458, 5.477)[cl])
+hw <- ns$whitened(matrix(h), w)
+ward <- med(21, function() .Call(ns$C_gmm_ward, hw, w, 9L))
+heights <- med(21, function() suppressWarnings(gmm(h)))
+cat(sprintf("%-45s tree %.3f s   VVV iteration %.4f s   sweep %.3f s   ward 1-D %.4f s   heights %.4f s\n",
+            dirname(find.package("gaussmix")), tree, iter, sweep, ward, heights))
