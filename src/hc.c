@@ -7,8 +7,8 @@
  * merges are found by the nearest-neighbour chain (Murtagh 1983; Mullner 2011,
  * arXiv:1109.2378), which for a reducible criterion such as Ward's gives the same
  * tree as merging the closest pair each time, in O(n^2) time; one-dimensional data
- * take O(n log n) (ward_merges_1d).  Sizes start at the frequency weights, so a row of
- * weight 2 acts as two identical rows.
+ * without ties take O(n log n) (ward_merges_1d).  Sizes start at the frequency
+ * weights, so a row of weight 2 acts as two identical rows.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -113,8 +113,12 @@ static void ward_merges(int n, int d, const double *x, const double *w, gm_merge
  * is 1 < (u^2 + v^2) / (u + v)^2, impossible (and a cluster between two others is
  * such a B).  So the closest-pair tree is found from the n - 1 neighbouring pairs in
  * a heap, in O(n log n) instead of the chain's O(n^2), with the chain's arithmetic
- * (costs_from, and the same centroids), hence the same merges and costs; equal costs
- * go to the leftmost pair. */
+ * (costs_from, and the same centroids), hence the same merges and costs.  Where the
+ * chain's order matters this gives up and returns 0, and the chain runs instead:
+ * when two values are equal (a merge of cost 0, whose centroid may then round off the
+ * value) or two pairs tie for the cheapest (integer data have many: which one merges
+ * first changes the rest of the tree, and the chain's choice is its own).  Returns 1
+ * when the merges are in out. */
 typedef struct {
   int *heap, *at;       /* heap of left positions; at[p]: p's place in it, or -1 */
   const double *cost;   /* cost[p]: of the pair (p, its right neighbour) */
@@ -159,21 +163,31 @@ static void heap_drop(pair_heap *H, int p)
   heap_fix(H, i);
 }
 
-static const double *sort_key;
+typedef struct {
+  double v;
+  int i;
+} value_row;
 
 static int by_value(const void *p, const void *q)
 {
-  const int i = *(const int *) p, j = *(const int *) q;
-  if (sort_key[i] != sort_key[j]) return sort_key[i] < sort_key[j] ? -1 : 1;
-  return (i > j) - (i < j);
+  const value_row *a = p, *b = q;
+  if (a->v != b->v) return a->v < b->v ? -1 : 1;
+  return (a->i > b->i) - (a->i < b->i);
 }
 
-static void ward_merges_1d(int n, const double *x, const double *w, gm_merge *out)
+static int ward_merges_1d(int n, const double *x, const double *w, gm_merge *out)
 {
+  value_row *vr = (value_row *) R_alloc(n, sizeof(value_row));
+  for (int i = 0; i < n; i++) {
+    vr[i].v = x[i];
+    vr[i].i = i;
+  }
+  qsort(vr, n, sizeof(value_row), by_value);
   int *ord = (int *) R_alloc(n, sizeof(int));
-  for (int i = 0; i < n; i++) ord[i] = i;
-  sort_key = x;
-  qsort(ord, n, sizeof(int), by_value);
+  for (int p = 0; p < n; p++) {
+    ord[p] = vr[p].i;
+    if (p > 0 && vr[p].v == vr[p - 1].v) return 0;
+  }
   double *cent = (double *) R_alloc(n, sizeof(double));
   double *size = (double *) R_alloc(n, sizeof(double));
   double *cost = (double *) R_alloc(n, sizeof(double));
@@ -196,6 +210,9 @@ static void ward_merges_1d(int n, const double *x, const double *w, gm_merge *ou
   }
   for (int nm = 0; nm < n - 1; nm++) {
     const int p = H.heap[0], q = next[p];
+    /* the second cheapest pair is a child of the root */
+    if ((H.len > 1 && cost[H.heap[1]] == cost[p]) || (H.len > 2 && cost[H.heap[2]] == cost[p]))
+      return 0;
     out[nm].a = ord[p];
     out[nm].b = ord[q];
     out[nm].step = nm;
@@ -219,6 +236,7 @@ static void ward_merges_1d(int n, const double *x, const double *w, gm_merge *ou
   }
   #undef PAIR_COST
   qsort(out, n - 1, sizeof(gm_merge), by_cost);
+  return 1;
 }
 
 static int find_root(int *parent, int i)
@@ -280,8 +298,7 @@ SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax)
   gm_data D;
   const int km = gm_tree_args(x, w, kmax, &D), n = D.n;
   gm_merge *mg = (gm_merge *) R_alloc(n > 1 ? n - 1 : 1, sizeof(gm_merge));
-  if (D.d == 1) ward_merges_1d(n, D.x, D.w, mg);
-  else ward_merges(n, D.d, D.x, D.w, mg);
+  if (D.d > 1 || !ward_merges_1d(n, D.x, D.w, mg)) ward_merges(n, D.d, D.x, D.w, mg);
   int *a = (int *) R_alloc(n, sizeof(int)), *b = (int *) R_alloc(n, sizeof(int));
   for (int i = 0; i < n - 1; i++) {
     a[i] = mg[i].a;

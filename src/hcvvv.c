@@ -71,7 +71,10 @@
 #include "gaussmix.h"
 
 /* A cost computed again must round as it did the first time, wherever the compiler
- * inlines it: no fused multiply-adds (which -march flags could otherwise bring in). */
+ * inlines it: no fused multiply-adds (which -march flags could otherwise bring in).
+ * GCC keeps to this even under -ffp-contract=fast; clang does unless that flag is
+ * given, and then a cost computed again may differ in its last bit, which can only
+ * change the order of costs equal to that bit (the tree stays a valid one). */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #elif defined(__GNUC__)
@@ -248,15 +251,14 @@ static int beats(const hc_state *S, int q, double c, int lo)
 }
 
 /* The smallest of col[0 .. q - 1] (NaN never is), how many entries equal it, and the
- * last of them; in vector registers (exact operations, so any instruction set gives
- * the same answer). */
+ * last of them; the minimum in vector registers (exact operations, so any
+ * instruction set gives the same answer). */
 GM_HOT static float float_min(const float *col, int q, int *cnt, int *last)
 {
   float fb = (float) R_PosInf;
   GM_SIMD_MIN(fb)
   for (int k = 0; k < q; k++) fb = col[k] < fb ? col[k] : fb;
   int c = 0, l = -1;
-  GM_PRAGMA(omp simd reduction(+:c) reduction(max:l))
   for (int k = 0; k < q; k++) {
     c += col[k] == fb;
     l = col[k] == fb ? k : l;
@@ -517,25 +519,6 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax)
   const double pow2 = (2.0 * p - 2.0) * K;
   S.logs = pow2 * log(2.0);
   S.scale2 = fabs(pow2) <= 400.0 ? ldexp(1.0, (int) pow2) : 0.0;
-  /* The costs (and with floats each cluster's F) come from malloc and go back as
-   * soon as the tree is built, however it ends: memory from R_alloc would stay until
-   * R's next garbage collection, under what the fit allocates next. */
-  const size_t npair = (size_t) n * (n - 1) / 2;
-  S.fl = (double) p * p <= (n - 1) / 4.0;
-  S.cf = NULL;
-  S.cd = NULL;
-  S.Fs = NULL;
-  if (S.fl) {
-    S.cf = (float *) malloc((npair > 0 ? npair : 1) * sizeof(float));
-    S.Fs = (double *) malloc((size_t) n * p * p * sizeof(double));
-  } else {
-    S.cd = (double *) malloc((npair > 0 ? npair : 1) * sizeof(double));
-  }
-  if (S.fl ? !S.cf || !S.Fs : !S.cd) {
-    hc_free(&S, FALSE);
-    error("cannot allocate the %.0f pair costs of the hierarchical start on %d rows",
-          (double) npair, n);
-  }
   S.born = (int *) R_alloc(n, sizeof(int));
   S.best = (double *) R_alloc(n, sizeof(double));
   S.bestlo = (int *) R_alloc(n, sizeof(int));
@@ -550,6 +533,28 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax)
   int *ma = (int *) R_alloc(n, sizeof(int)), *mb = (int *) R_alloc(n, sizeof(int));
   hc_job J = {&S, y, v, ma, mb};
   SEXP cont = PROTECT(R_MakeUnwindCont());
+  /* The costs (and with floats each cluster's F) come from malloc, last, and go back
+   * as soon as the tree is built, however it ends: memory from R_alloc would stay
+   * until R's next garbage collection, under what the fit allocates next.  Floats
+   * only while every cost fits in one: a cost is at most a few thousand times the
+   * total relative weight N, and above 1e30 most would round to infinity, all tie,
+   * and be computed again at every rescan. */
+  const size_t npair = (size_t) n * (n - 1) / 2;
+  S.fl = (double) p * p <= (n - 1) / 4.0 && N <= 1e30;
+  S.cf = NULL;
+  S.cd = NULL;
+  S.Fs = NULL;
+  if (S.fl) {
+    S.cf = (float *) malloc((npair > 0 ? npair : 1) * sizeof(float));
+    S.Fs = (double *) malloc((size_t) n * p * p * sizeof(double));
+  } else {
+    S.cd = (double *) malloc((npair > 0 ? npair : 1) * sizeof(double));
+  }
+  if (S.fl ? !S.cf || !S.Fs : !S.cd) {
+    hc_free(&S, FALSE);
+    error("cannot allocate the %.0f pair costs of the hierarchical start on %d rows",
+          (double) npair, n);
+  }
   R_UnwindProtect(hc_body, &J, hc_free, &S, cont);
   UNPROTECT(1);
   return gm_tree_cut(n, km, ma, mb);

@@ -93,6 +93,13 @@ test_that("in one dimension the tree from neighbouring pairs is hclust's Ward tr
     # the same partitions as the chain, which runs for d > 1 (a zero column changes no cost)
     expect_identical(ours, .Call(gaussmix:::C_gmm_ward, cbind(x, 0), rep(1, n), km))
   }
+  # Ties (integer data: equal gaps; repeated values) leave the order of merges to the
+  # chain, whose partitions these stay
+  x <- as.double(c(quakes$depth[1:300], sample(1:30, 200, replace = TRUE)))
+  for (v in list(as.double(quakes$depth), x, round(rnorm(500), 1))) {
+    expect_identical(.Call(gaussmix:::C_gmm_ward, matrix(v), rep(1, length(v)), 9L),
+                     .Call(gaussmix:::C_gmm_ward, cbind(v, 0), rep(1, length(v)), 9L))
+  }
   # weights count as repeated rows
   x <- rnorm(40)
   w <- rep(c(1, 3), 20)
