@@ -163,30 +163,20 @@ static void heap_drop(pair_heap *H, int p)
   heap_fix(H, i);
 }
 
-typedef struct {
-  double v;
-  int i;
-} value_row;
-
-static int by_value(const void *p, const void *q)
-{
-  const value_row *a = p, *b = q;
-  if (a->v != b->v) return a->v < b->v ? -1 : 1;
-  return (a->i > b->i) - (a->i < b->i);
-}
-
 static int ward_merges_1d(int n, const double *x, const double *w, gm_merge *out)
 {
-  value_row *vr = (value_row *) R_alloc(n, sizeof(value_row));
+  /* the rows by value, and by row among equal values (by_cost's order, the value as
+   * the cost and the row as the step) */
+  gm_merge *vr = (gm_merge *) R_alloc(n, sizeof(gm_merge));
   for (int i = 0; i < n; i++) {
-    vr[i].v = x[i];
-    vr[i].i = i;
+    vr[i].cost = x[i];
+    vr[i].step = i;
   }
-  qsort(vr, n, sizeof(value_row), by_value);
+  qsort(vr, n, sizeof(gm_merge), by_cost);
   int *ord = (int *) R_alloc(n, sizeof(int));
   for (int p = 0; p < n; p++) {
-    ord[p] = vr[p].i;
-    if (p > 0 && vr[p].v == vr[p - 1].v) return 0;
+    ord[p] = vr[p].step;
+    if (p > 0 && vr[p].cost == vr[p - 1].cost) return 0;
   }
   double *cent = (double *) R_alloc(n, sizeof(double));
   double *size = (double *) R_alloc(n, sizeof(double));
