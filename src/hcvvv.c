@@ -251,14 +251,22 @@ static int beats(const hc_state *S, int q, double c, int lo)
 }
 
 /* The smallest of col[0 .. q - 1] (NaN never is), how many entries equal it, and the
- * last of them; the minimum in vector registers (exact operations, so any
- * instruction set gives the same answer). */
+ * last of them, in vector registers (exact operations, so any instruction set gives
+ * the same answer).  The second loop's hint is for GCC, which without it leaves the
+ * loop scalar at -O2 (a sixth of the tree's time); clang warns that it cannot follow
+ * it. */
+#if defined(_OPENMP) && !defined(__clang__)
+#define HC_SIMD_COUNT GM_PRAGMA(omp simd reduction(+:c) reduction(max:l))
+#else
+#define HC_SIMD_COUNT
+#endif
 GM_HOT static float float_min(const float *col, int q, int *cnt, int *last)
 {
   float fb = (float) R_PosInf;
   GM_SIMD_MIN(fb)
   for (int k = 0; k < q; k++) fb = col[k] < fb ? col[k] : fb;
   int c = 0, l = -1;
+  HC_SIMD_COUNT
   for (int k = 0; k < q; k++) {
     c += col[k] == fb;
     l = col[k] == fb ? k : l;
