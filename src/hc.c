@@ -201,7 +201,8 @@ static int ward_merges_1d(int n, const double *x, const double *w, gm_merge *out
   for (int nm = 0; nm < n - 1; nm++) {
     const int p = H.heap[0], q = next[p];
     /* the second cheapest pair is a child of the root */
-    if ((H.len > 1 && cost[H.heap[1]] == cost[p]) || (H.len > 2 && cost[H.heap[2]] == cost[p]))
+    if ((H.len > 1 && cost[H.heap[1]] == cost[p]) ||
+        (H.len > 2 && cost[H.heap[2]] == cost[p]))
       return 0;
     out[nm].a = ord[p];
     out[nm].b = ord[q];

@@ -341,7 +341,8 @@ static void move_slot(hc_state *S, int from, int to, int L)
   memcpy(S->r1 + (size_t) to * p, S->r1 + (size_t) from * p, p * sizeof(double));
   if (S->fl) {
     S->born[to] = S->born[from];
-    memcpy(S->Fs + (size_t) to * p * p, S->Fs + (size_t) from * p * p, (size_t) p * p * sizeof(double));
+    memcpy(S->Fs + (size_t) to * p * p, S->Fs + (size_t) from * p * p,
+           (size_t) p * p * sizeof(double));
     for (int k = 0; k < to; k++) S->cf[PAIR(k, to)] = S->cf[PAIR(k, from)];
     for (int k = to + 1; k <= L; k++)
       if (k != from) S->cf[PAIR(to, k)] = S->cf[PAIR(k, from)];
