@@ -174,11 +174,13 @@ hc_trees <- function(x, w, max_n, kmax) {
   xs <- x[sub, , drop = FALSE]
   ws <- w[sub]
   kk <- as.integer(min(kmax, length(sub)))
-  ward <- .Call(C_gmm_ward, whitened(xs, ws), ws, kk)
   # In 1-D mclust starts from quantile groups, which make_starts() adds; the VVV
-  # tree (quadratic in time) gained nothing there on the data of bench/.
-  labels <- if (ncol(x) == 1L) list(ward = ward)
-            else list(vvv = .Call(C_gmm_hcvvv, svd_scaled(xs, ws), ws, kk), ward = ward)
+  # tree (quadratic in time) gained nothing there on the data of bench/. It runs
+  # first, so that its pair costs are freed before the other tree's temporaries
+  # exist (they stay until R's next collection).
+  vvv <- if (ncol(x) > 1L) .Call(C_gmm_hcvvv, svd_scaled(xs, ws), ws, kk)
+  ward <- .Call(C_gmm_ward, whitened(xs, ws), ws, kk)
+  labels <- if (is.null(vvv)) list(ward = ward) else list(vvv = vvv, ward = ward)
   list(labels = labels, sub = if (length(sub) < nrow(x)) sub)
 }
 
@@ -186,7 +188,7 @@ hc_trees <- function(x, w, max_n, kmax) {
 # directions without variance are dropped (a constant column is allowed with a
 # ridge; then every merge is a tie).
 whitened <- function(x, w) {
-  xc <- sweep(x, 2L, colSums(x * w) / sum(w))
+  xc <- x - rep(colSums(x * w) / sum(w), each = nrow(x))   # (sweep() makes two copies more)
   e <- eigen(crossprod(xc * sqrt(w)) / sum(w), symmetric = TRUE)
   keep <- e$values > max(e$values) * 1e-10
   if (!any(keep)) return(matrix(0, nrow(x), 1L))
@@ -197,10 +199,10 @@ whitened <- function(x, w) {
 # sum(w) - 1, as scale() has n - 1), rotated to their principal axes, and divided
 # by the square roots of the singular values.
 svd_scaled <- function(x, w) {
-  xc <- sweep(x, 2L, colSums(x * w) / sum(w))
+  xc <- x - rep(colSums(x * w) / sum(w), each = nrow(x))
   s <- sqrt(colSums(xc^2 * w) / (sum(w) - 1))
   s[!(s > 0)] <- 1
-  xs <- sweep(xc, 2L, s, "/")
+  xs <- xc / rep(s, each = nrow(x))
   v <- svd(xs * sqrt(w), nu = 0L)
   keep <- v$d > max(v$d) * 1e-8
   if (!any(keep)) return(matrix(0, nrow(x), 1L))
