@@ -291,11 +291,9 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   w <- check_weights(weights, n)
   ws <- weight_scale(w, given = !is.null(weights))
   check_columns(x, ws$w, control$reg, vars)
-  if (inherits(init, "gmm")) {   # a warm start from a fit: its parameters, K and model
-    init <- warm_start(init, vars)
-    if (is.null(model)) model <- init$model
-    init <- init[c("mean", "sigma", "pro")]
-  }
+  warm <- warm_start(init, model, vars)
+  init <- warm$init
+  model <- warm$model
   start <- check_init(init, d)
   # (min() rather than w > 0: no vector of n as long as every weight is positive,
   # and what a fit allocates before its hierarchical start stays until R collects)
@@ -415,11 +413,9 @@ gmm_source <- function(src, call, k, model, init, n_init, control, threads, verb
   d <- src$d
   vars <- src$names
   if (n < 2L) stop(sprintf("`x` must have at least 2 rows, not %d.", n), call. = FALSE)
-  if (inherits(init, "gmm")) {
-    init <- warm_start(init, vars)
-    if (is.null(model)) model <- init$model
-    init <- init[c("mean", "sigma", "pro")]
-  }
+  warm <- warm_start(init, model, vars)
+  init <- warm$init
+  model <- warm$model
   start <- check_init(init, d)
   k <- check_fit_k(k, start, n)
   model <- check_model(model, d)
@@ -559,16 +555,20 @@ apply_na_action <- function(x, weights, na.action) {
   list(x = x, weights = weights, omitted = omitted)
 }
 
-# The parameters, K and model of a fit given as `init`, checked against the data.
-warm_start <- function(fit, names) {
-  vars <- data_vars(fit)
+# `init` and `model` as given, unless `init` is a fit (a warm start): then its
+# parameters (so its K), checked against the data's columns `names`, and its model
+# when `model` is NULL.
+warm_start <- function(init, model, names) {
+  if (!inherits(init, "gmm")) return(list(init = init, model = model))
+  vars <- data_vars(init)
   if (!identical(names, vars)) {
     stop(sprintf("`init` is a fit to the columns %s, but `x` has %s.",
                  paste0("'", vars, "'", collapse = ", "),
                  paste0("'", names, "'", collapse = ", ")), call. = FALSE)
   }
-  p <- fit$parameters
-  list(mean = unname(p$mean), sigma = unname(p$sigma), pro = unname(p$pro), model = fit$model)
+  p <- init$parameters
+  list(init = list(mean = unname(p$mean), sigma = unname(p$sigma), pro = unname(p$pro)),
+       model = if (is.null(model)) init$model else model)
 }
 
 # Why the chosen fit is degenerate (see gmm_control(keep_degenerate =)), or NULL: it
