@@ -276,35 +276,46 @@ GM_HOT static float float_min(const float *col, int q, int *cnt, int *last)
   return fb;
 }
 
-/* Column q's cheapest partner: the smallest cost, and of equal ones the last slot. */
-static void rescan(hc_state *S, int q)
+/* The smallest of the costs col[0 .. q - 1] into best[q], and of equal ones the last
+ * slot into bestlo[q] (0 when all are NaN, which validated data cannot give). */
+static void set_best(hc_state *S, int q, const double *col)
 {
   double b = R_PosInf;
   int lo = -1;
-  if (!S->fl) {
-    const double *col = S->cd + PAIR(0, q);
-    for (int k = 0; k < q; k++)
-      if (col[k] <= b) {
-        b = col[k];
-        lo = k;
-      }
-  } else {   /* the exact costs of the entries equal to the smallest float */
-    const float *col = S->cf + PAIR(0, q);
-    int cnt, last;
-    const float fb = float_min(col, q, &cnt, &last);
-    if (cnt == 1) {
-      b = pair_cost(S, last, q);
-      lo = last;
-    } else if (cnt > 1) {
-      for (int k = last; k >= 0; k--)
-        if (col[k] == fb) {
-          const double c = pair_cost(S, k, q);
-          if (c < b || lo < 0) {
-            b = c;
-            lo = k;
-          }
-        }
+  for (int k = 0; k < q; k++)
+    if (col[k] <= b) {
+      b = col[k];
+      lo = k;
     }
+  S->best[q] = b;
+  S->bestlo[q] = lo >= 0 ? lo : 0;
+}
+
+/* Column q's cheapest partner: the smallest cost, and of equal ones the last slot. */
+static void rescan(hc_state *S, int q)
+{
+  if (!S->fl) {
+    set_best(S, q, S->cd + PAIR(0, q));
+    return;
+  }
+  /* floats: the exact costs of the entries equal to the smallest */
+  const float *col = S->cf + PAIR(0, q);
+  int cnt, last;
+  const float fb = float_min(col, q, &cnt, &last);
+  double b = R_PosInf;
+  int lo = -1;
+  if (cnt == 1) {
+    b = pair_cost(S, last, q);
+    lo = last;
+  } else if (cnt > 1) {
+    for (int k = last; k >= 0; k--)
+      if (col[k] == fb) {
+        const double c = pair_cost(S, k, q);
+        if (c < b || lo < 0) {
+          b = c;
+          lo = k;
+        }
+      }
   }
   S->best[q] = b;
   S->bestlo[q] = lo >= 0 ? lo : 0;   /* all NaN cannot come from validated data */
@@ -438,17 +449,7 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
         else set_cost(S, a, k, newc[k]);
       }
     /* The cheapest partner of each column touched by the merge: a's are all new. */
-    if (a > 0) {
-      double bc = R_PosInf;
-      int lo_b = -1;
-      for (int k = 0; k < a; k++)
-        if (newc[k] <= bc) {
-          bc = newc[k];
-          lo_b = k;
-        }
-      S->best[a] = bc;
-      S->bestlo[a] = lo_b >= 0 ? lo_b : 0;
-    }
+    if (a > 0) set_best(S, a, newc);
     if (b <= L1) rescan(S, b);
     for (int q = a + 1; q <= L1; q++) {
       if (q == b) continue;
