@@ -105,6 +105,14 @@ prepare_starts <- function(x, w, start, control, kmax) {
   out
 }
 
+# The sufficient statistics of every cut of a tree (labels: an n x kmax matrix, column
+# K into K groups) into 2 or more groups, in one call; element K of the list is those
+# of the cut into K groups (element 1 is NULL: K = 1 starts from all rows).
+cut_suff <- function(x, w, labels) {
+  ks <- seq_len(ncol(labels))[-1L]
+  c(list(NULL), if (length(ks)) .Call(C_gmm_suff, x, w, labels[, ks, drop = FALSE], ks))
+}
+
 # The starts for one K, from every method asked for ("hc" gives up to three, the
 # random methods n_init each), as the C sweep reads them: list(0L, the sufficient
 # statistics list(nk, mean, scatter) of a partition of all rows, which every model's
@@ -140,14 +148,8 @@ make_starts <- function(prep, x, w, k, n_init, control) {
       sprintf("the %s tree%s cut at %d groups%s", paste(tree[same], collapse = " and "),
               if (sum(same) > 1L) "s" else "", k, if (is.null(hc$sub)) "" else " (on a subset)")
     }, character(1))
-    cuts <- cuts[first]
-    hc_starts <- if (is.null(hc$sub)) {
-      lapply(cuts, suff)
-    } else {
-      xs <- x[hc$sub, , drop = FALSE]
-      ws <- w[hc$sub]
-      lapply(cuts, function(cl) list(1L, part_suff(xs, ws, cl, k)))
-    }
+    kind <- if (is.null(hc$sub)) 0L else 1L   # (1: a partition of the subset)
+    hc_starts <- lapply(hc$suff[first], function(s) list(kind, s[[k]]))
     starts <- c(stats::setNames(hc_starts, labels), starts)
     if (ncol(x) == 1L) {
       starts <- c(starts, list(suff(quantile_partition(x[, 1], w, k, prep$quant))))
@@ -167,7 +169,8 @@ make_starts <- function(prep, x, w, k, n_init, control) {
 # often suit the constrained models better. Frequency weights count as repeated
 # rows. Above max_n rows with positive weight, both run on a random subset of max_n
 # of them, and the sweep carries each partition of the subset to all rows. The C
-# code (src/hcvvv.c, src/hc.c) returns each tree's partitions into 1 .. kmax groups.
+# code (src/hcvvv.c, src/hc.c) returns each tree's partitions into 1 .. kmax groups,
+# and cut_suff() their sufficient statistics.
 hc_trees <- function(x, w, max_n, kmax) {
   pos <- if (min(w) > 0) seq_len(length(w)) else which(w > 0)   # (compact when all are)
   sub <- if (length(pos) > max_n) sort(pos[sample.int(length(pos), max_n)]) else pos
@@ -181,7 +184,8 @@ hc_trees <- function(x, w, max_n, kmax) {
   vvv <- if (ncol(x) > 1L) .Call(C_gmm_hcvvv, svd_scaled(xs, ws), ws, kk)
   ward <- .Call(C_gmm_ward, whitened(xs, ws), ws, kk)
   labels <- if (is.null(vvv)) list(ward = ward) else list(vvv = vvv, ward = ward)
-  list(labels = labels, sub = if (length(sub) < nrow(x)) sub)
+  list(labels = labels, suff = lapply(labels, cut_suff, x = xs, w = ws),
+       sub = if (length(sub) < nrow(x)) sub)
 }
 
 # Columns centred, rotated to the principal axes and scaled to unit variance;
@@ -189,7 +193,11 @@ hc_trees <- function(x, w, max_n, kmax) {
 # ridge; then every merge is a tie).
 whitened <- function(x, w) {
   xc <- x - rep(colSums(x * w) / sum(w), each = nrow(x))   # (sweep() makes two copies more)
-  e <- eigen(crossprod(xc * sqrt(w)) / sum(w), symmetric = TRUE)
+  v <- crossprod(xc * sqrt(w)) / sum(w)
+  if (ncol(x) == 1L) {   # what eigen() gives for 1 x 1 (value v, vector 1), without its cost
+    return(if (v > 0) xc * (1 / sqrt(v[1L])) else matrix(0, nrow(x), 1L))
+  }
+  e <- eigen(v, symmetric = TRUE)
   keep <- e$values > max(e$values) * 1e-10
   if (!any(keep)) return(matrix(0, nrow(x), 1L))
   xc %*% e$vectors[, keep, drop = FALSE] %*% diag(1 / sqrt(e$values[keep]), sum(keep))
@@ -245,5 +253,5 @@ random_partition <- function(x, w, k) {
 # The sufficient statistics list(nk, mean, scatter) of the partition cl (groups 1 .. k)
 # of the rows of x.
 part_suff <- function(x, w, cl, k) {
-  .Call(C_gmm_suff, x, w, as.integer(cl), as.integer(k))
+  .Call(C_gmm_suff, x, w, as.integer(cl), as.integer(k))[[1L]]
 }

@@ -730,47 +730,62 @@ SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior)
   return out;
 }
 
-/* gmm_suff(x, w, z, k): the sufficient statistics list(nk, mean, scatter) of
- * responsibilities z (an n x k matrix; k NULL), or of the partition z (an integer
- * vector of groups 1 .. k) as the matrix of its 0/1 indicators, to start every model of
- * a K from one partition. */
-SEXP gmm_suff(SEXP x, SEXP w, SEXP z, SEXP kk)
+/* The sufficient statistics list(nk, mean, scatter) of responsibilities zp (n x k). */
+static SEXP suff_list(const gm_data *D, const double *zp, int k)
 {
-  gm_data D;
-  gm_data_arg(x, w, &D, 0);
-  int nr, k;
-  const double *zp;
-  if (kk == R_NilValue) {
-    gm_matrix_dims(z, "z", &nr, &k);
-    if (nr != D.n) error("'z' must have %d rows", D.n);
-    if (!gm_all_finite(REAL(z), (R_xlen_t) nr * k, 1)) error("'z' must be finite and non-negative");
-    zp = REAL(z);
-  } else {
-    if (TYPEOF(kk) != INTSXP || LENGTH(kk) != 1 || INTEGER(kk)[0] < 1)
-      error("'k' must be a positive integer");
-    k = INTEGER(kk)[0];
-    if (TYPEOF(z) != INTSXP || XLENGTH(z) != D.n)
-      error("the groups 'z' must be an integer vector of length %d", D.n);
-    const int *g = INTEGER(z);
-    double *hz = (double *) R_alloc((size_t) D.n * k, sizeof(double));
-    memset(hz, 0, (size_t) D.n * k * sizeof(double));
-    for (int i = 0; i < D.n; i++) {
-      if (g[i] < 1 || g[i] > k) error("the groups 'z' must be in 1 .. %d", k);
-      hz[i + (size_t) (g[i] - 1) * D.n] = 1.0;
-    }
-    zp = hz;
-  }
-  const int d = D.d;
+  const int d = D->d;
   const char *names[] = {"nk", "mean", "scatter"};
   SEXP out = PROTECT(gm_new_list(names, 3));
   SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
   SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
   SET_VECTOR_ELT(out, 2, gm_alloc_array3(d, k));
   gm_pass_work pw;
-  gm_pass_alloc(&pw, D.n, d, k, 1);
+  gm_pass_alloc(&pw, D->n, d, k, 1);
   double *stats = (double *) R_alloc(1 + (size_t) k * (1 + d + (size_t) d * d), sizeof(double));
-  gm_suff_from_z(&D, zp, k, REAL(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)),
+  gm_suff_from_z(D, zp, k, REAL(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)),
                  REAL(VECTOR_ELT(out, 2)), stats, &pw);
+  UNPROTECT(1);
+  return out;
+}
+
+/* gmm_suff(x, w, z, k): the sufficient statistics list(nk, mean, scatter) of
+ * responsibilities z (an n x k matrix; k NULL); or, to start every model of a K from
+ * one partition, a list of those of the partitions in the columns of z (an integer
+ * n x m matrix or, m = 1, vector; column j into groups 1 .. k[j]), each as the matrix
+ * of its 0/1 indicators.  One call serves every K of a tree, so that R allocates
+ * one indicator matrix instead of one per K. */
+SEXP gmm_suff(SEXP x, SEXP w, SEXP z, SEXP kk)
+{
+  gm_data D;
+  gm_data_arg(x, w, &D, 0);
+  if (kk == R_NilValue) {
+    int nr, k;
+    gm_matrix_dims(z, "z", &nr, &k);
+    if (nr != D.n) error("'z' must have %d rows", D.n);
+    if (!gm_all_finite(REAL(z), (R_xlen_t) nr * k, 1)) error("'z' must be finite and non-negative");
+    return suff_list(&D, REAL(z), k);
+  }
+  const int m = LENGTH(kk);
+  if (TYPEOF(kk) != INTSXP || m < 1) error("'k' must be positive integers");
+  if (TYPEOF(z) != INTSXP || XLENGTH(z) != (R_xlen_t) D.n * m)
+    error("the groups 'z' must be an integer matrix of %d rows and %d columns", D.n, m);
+  int kmax = 0;
+  for (int j = 0; j < m; j++) {
+    const int k = INTEGER(kk)[j];
+    if (k == NA_INTEGER || k < 1) error("'k' must be positive integers");
+    const int *g = INTEGER(z) + (size_t) j * D.n;
+    for (int i = 0; i < D.n; i++)
+      if (g[i] < 1 || g[i] > k) error("the groups 'z' must be in 1 .. %d", k);
+    if (k > kmax) kmax = k;
+  }
+  double *hz = (double *) R_alloc((size_t) D.n * kmax, sizeof(double));
+  SEXP out = PROTECT(allocVector(VECSXP, m));
+  for (int j = 0; j < m; j++) {
+    const int k = INTEGER(kk)[j], *g = INTEGER(z) + (size_t) j * D.n;
+    memset(hz, 0, (size_t) D.n * k * sizeof(double));
+    for (int i = 0; i < D.n; i++) hz[i + (size_t) (g[i] - 1) * D.n] = 1.0;
+    SET_VECTOR_ELT(out, j, suff_list(&D, hz, k));
+  }
   UNPROTECT(1);
   return out;
 }

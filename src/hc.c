@@ -20,11 +20,34 @@ typedef struct {
   double cost;
 } gm_merge;
 
-static int by_cost(const void *p, const void *q)
+static inline int merge_before(const gm_merge *x, const gm_merge *y)
 {
-  const gm_merge *x = p, *y = q;
-  if (x->cost != y->cost) return x->cost < y->cost ? -1 : 1;
-  return (x->step > y->step) - (x->step < y->step);
+  return x->cost < y->cost || (x->cost == y->cost && x->step < y->step);
+}
+
+/* Sorts m[0 .. n - 1] by cost, and by step among equal costs (a total order: steps
+ * differ), by merging runs bottom-up; qsort's calls through a pointer took most of a
+ * 1-D tree's time.  Already sorted input (the 1-D tree's merges nearly always are)
+ * costs one pass. */
+static void sort_merges(gm_merge *m, int n)
+{
+  int sorted = 1;
+  for (int i = 1; i < n && sorted; i++) sorted = !merge_before(m + i, m + i - 1);
+  if (sorted) return;
+  gm_merge *tmp = (gm_merge *) R_alloc(n, sizeof(gm_merge)), *src = m, *dst = tmp;
+  for (int width = 1; width < n; width *= 2) {
+    for (int lo = 0; lo < n; lo += 2 * width) {
+      const int mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+      int i = lo, j = mid, o = lo;
+      while (i < mid && j < hi) dst[o++] = merge_before(src + j, src + i) ? src[j++] : src[i++];
+      while (i < mid) dst[o++] = src[i++];
+      while (j < hi) dst[o++] = src[j++];
+    }
+    gm_merge *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != m) memcpy(m, src, (size_t) n * sizeof(gm_merge));
 }
 
 /* Costs from the cluster at position p to all nalive clusters, into cost; the
@@ -103,7 +126,7 @@ static void ward_merges(int n, int d, const double *x, const double *w, gm_merge
     nalive--;
     if (nm % 256 == 0) R_CheckUserInterrupt();
   }
-  qsort(out, nm, sizeof(gm_merge), by_cost);
+  sort_merges(out, nm);
 }
 
 /* In one dimension clusters are intervals of the sorted values, and the cheapest pair
@@ -120,38 +143,59 @@ static void ward_merges(int n, int d, const double *x, const double *w, gm_merge
  * first changes the rest of the tree, and the chain's choice is its own).  Returns 1
  * when the merges are in out. */
 typedef struct {
-  int *heap, *at;       /* heap of left positions; at[p]: p's place in it, or -1 */
-  const double *cost;   /* cost[p]: of the pair (p, its right neighbour) */
+  double cost;          /* of the pair (p, its right neighbour) */
+  int p;
+} heap_ent;
+
+typedef struct {
+  heap_ent *e;          /* the pairs, cheapest first; entries carry their costs, so
+                         * that comparisons read no other array */
+  int *at;              /* at[p]: the place of pair p in e, or -1 */
   int len;
 } pair_heap;
 
-static int heap_less(const pair_heap *H, int p, int q)
+static inline int heap_less(const heap_ent *x, const heap_ent *y)
 {
-  return H->cost[p] < H->cost[q] || (H->cost[p] == H->cost[q] && p < q);
+  return x->cost < y->cost || (x->cost == y->cost && x->p < y->p);
 }
 
-static void heap_put(pair_heap *H, int i, int p)
+static inline void heap_put(pair_heap *H, int i, heap_ent v)
 {
-  H->heap[i] = p;
-  H->at[p] = i;
+  H->e[i] = v;
+  H->at[v.p] = i;
 }
 
-static void heap_fix(pair_heap *H, int i)
+/* Moves the entry at place i down to where its children are not below it. */
+static void heap_down(pair_heap *H, int i)
 {
-  const int p = H->heap[i];
-  while (i > 0 && heap_less(H, p, H->heap[(i - 1) / 2])) {
-    heap_put(H, i, H->heap[(i - 1) / 2]);
-    i = (i - 1) / 2;
-  }
+  const heap_ent v = H->e[i];
   for (;;) {
     int c = 2 * i + 1;
     if (c >= H->len) break;
-    if (c + 1 < H->len && heap_less(H, H->heap[c + 1], H->heap[c])) c++;
-    if (!heap_less(H, H->heap[c], p)) break;
-    heap_put(H, i, H->heap[c]);
+    if (c + 1 < H->len && heap_less(H->e + c + 1, H->e + c)) c++;
+    if (!heap_less(H->e + c, &v)) break;
+    heap_put(H, i, H->e[c]);
     i = c;
   }
-  heap_put(H, i, p);
+  heap_put(H, i, v);
+}
+
+/* Restores the heap after the cost of the entry at place i changed. */
+static void heap_fix(pair_heap *H, int i)
+{
+  const heap_ent v = H->e[i];
+  while (i > 0 && heap_less(&v, H->e + (i - 1) / 2)) {
+    heap_put(H, i, H->e[(i - 1) / 2]);
+    i = (i - 1) / 2;
+  }
+  heap_put(H, i, v);
+  heap_down(H, i);
+}
+
+static void heap_set(pair_heap *H, int p, double cost)
+{
+  H->e[H->at[p]].cost = cost;
+  heap_fix(H, H->at[p]);
 }
 
 static void heap_drop(pair_heap *H, int p)
@@ -159,20 +203,20 @@ static void heap_drop(pair_heap *H, int p)
   const int i = H->at[p];
   H->at[p] = -1;
   if (--H->len == i) return;
-  heap_put(H, i, H->heap[H->len]);
+  heap_put(H, i, H->e[H->len]);
   heap_fix(H, i);
 }
 
 static int ward_merges_1d(int n, const double *x, const double *w, gm_merge *out)
 {
-  /* the rows by value, and by row among equal values (by_cost's order, the value as
-   * the cost and the row as the step) */
+  /* the rows by value, and by row among equal values (sort_merges' order, the value
+   * as the cost and the row as the step) */
   gm_merge *vr = (gm_merge *) R_alloc(n, sizeof(gm_merge));
   for (int i = 0; i < n; i++) {
     vr[i].cost = x[i];
     vr[i].step = i;
   }
-  qsort(vr, n, sizeof(gm_merge), by_cost);
+  sort_merges(vr, n);
   int *ord = (int *) R_alloc(n, sizeof(int));
   for (int p = 0; p < n; p++) {
     ord[p] = vr[p].step;
@@ -180,9 +224,8 @@ static int ward_merges_1d(int n, const double *x, const double *w, gm_merge *out
   }
   double *cent = (double *) R_alloc(n, sizeof(double));
   double *size = (double *) R_alloc(n, sizeof(double));
-  double *cost = (double *) R_alloc(n, sizeof(double));
   int *next = (int *) R_alloc(n, sizeof(int)), *prev = (int *) R_alloc(n, sizeof(int));
-  pair_heap H = {(int *) R_alloc(n, sizeof(int)), (int *) R_alloc(n, sizeof(int)), cost, 0};
+  pair_heap H = {(heap_ent *) R_alloc(n, sizeof(heap_ent)), (int *) R_alloc(n, sizeof(int)), 0};
   for (int p = 0; p < n; p++) {
     cent[p] = x[ord[p]];
     size[p] = w[ord[p]];
@@ -193,21 +236,17 @@ static int ward_merges_1d(int n, const double *x, const double *w, gm_merge *out
   /* the cost of the pair (p, next[p]), as costs_from() computes it */
   #define PAIR_COST(p) ((cent[next[p]] - cent[p]) * (cent[next[p]] - cent[p]) * \
                         (size[p] * size[next[p]] / (size[p] + size[next[p]])))
-  for (int p = 0; p + 1 < n; p++) {
-    cost[p] = PAIR_COST(p);
-    heap_put(&H, H.len++, p);
-    heap_fix(&H, H.len - 1);
-  }
+  for (int p = 0; p + 1 < n; p++) heap_put(&H, H.len++, (heap_ent) {PAIR_COST(p), p});
+  for (int i = H.len / 2 - 1; i >= 0; i--) heap_down(&H, i);   /* Floyd's O(n) build */
   for (int nm = 0; nm < n - 1; nm++) {
-    const int p = H.heap[0], q = next[p];
+    const int p = H.e[0].p, q = next[p];
+    const double cost = H.e[0].cost;
     /* the second cheapest pair is a child of the root */
-    if ((H.len > 1 && cost[H.heap[1]] == cost[p]) ||
-        (H.len > 2 && cost[H.heap[2]] == cost[p]))
-      return 0;
+    if ((H.len > 1 && H.e[1].cost == cost) || (H.len > 2 && H.e[2].cost == cost)) return 0;
     out[nm].a = ord[p];
     out[nm].b = ord[q];
     out[nm].step = nm;
-    out[nm].cost = cost[p];
+    out[nm].cost = cost;
     const double na = size[p], nb = size[q];
     cent[p] = (na * cent[p] + nb * cent[q]) / (na + nb);
     size[p] = na + nb;
@@ -215,18 +254,14 @@ static int ward_merges_1d(int n, const double *x, const double *w, gm_merge *out
     next[p] = next[q];
     if (next[p] >= 0) {
       prev[next[p]] = p;
-      cost[p] = PAIR_COST(p);
-      heap_fix(&H, H.at[p]);
+      heap_set(&H, p, PAIR_COST(p));
     } else {
       heap_drop(&H, p);
     }
-    if (prev[p] >= 0) {
-      cost[prev[p]] = PAIR_COST(prev[p]);
-      heap_fix(&H, H.at[prev[p]]);
-    }
+    if (prev[p] >= 0) heap_set(&H, prev[p], PAIR_COST(prev[p]));
   }
   #undef PAIR_COST
-  qsort(out, n - 1, sizeof(gm_merge), by_cost);
+  sort_merges(out, n - 1);
   return 1;
 }
 

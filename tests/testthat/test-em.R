@@ -155,9 +155,17 @@ test_that("a start from sufficient statistics is the start from the responsibili
   # A partition given as groups is its matrix of 0/1 indicators, to the bit.
   cl <- max.col(z)
   expect_identical(.Call(gaussmix:::C_gmm_suff, x, w, cl, 2L),
-                   .Call(gaussmix:::C_gmm_suff, x, w, diag(2)[cl, ], NULL))
+                   list(.Call(gaussmix:::C_gmm_suff, x, w, diag(2)[cl, ], NULL)))
+  # Several partitions (the cuts of a tree) in one call: each as on its own.
+  cl3 <- rep(1:3, length.out = 80)
+  expect_identical(.Call(gaussmix:::C_gmm_suff, x, w, cbind(cl, cl3, 1L), c(2L, 3L, 1L)),
+                   list(.Call(gaussmix:::C_gmm_suff, x, w, diag(2)[cl, ], NULL),
+                        .Call(gaussmix:::C_gmm_suff, x, w, diag(3)[cl3, ], NULL),
+                        .Call(gaussmix:::C_gmm_suff, x, w, matrix(1, 80), NULL)))
   expect_error(.Call(gaussmix:::C_gmm_suff, x, w, replace(cl, 3, 3L), 2L), "1 .. 2")
-  expect_error(.Call(gaussmix:::C_gmm_suff, x, w, cl[-1], 2L), "length 80")
+  expect_error(.Call(gaussmix:::C_gmm_suff, x, w, cbind(cl, cl3), c(2L, 2L)), "1 .. 2")
+  expect_error(.Call(gaussmix:::C_gmm_suff, x, w, cl[-1], 2L), "80 rows and 1 columns")
+  expect_error(.Call(gaussmix:::C_gmm_suff, x, w, cl, 0L), "positive integers")
   cv <- gaussmix:::control_vector(gmm_control(), 1L)
   for (model in c("VII", "EVE", "VVV")) {
     a <- .Call(gaussmix:::C_gmm_fit, x, w, model, z, NULL, cv, NULL)
