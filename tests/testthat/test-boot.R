@@ -90,3 +90,29 @@ test_that("the bootstrap LRT: its statistic, and mclust's conclusions on the hei
   on.exit(dev.off())
   expect_invisible(plot(a))
 })
+
+test_that("the bootstrap LRT reaches mclustBootstrapLRT's conclusions on faithful at the same maxima", {
+  skip_if_not_installed("mclust")
+  suppressPackageStartupMessages(library("mclust", character.only = TRUE))
+  old <- mclust::mclust.options("hcUse")
+  on.exit(mclust::mclust.options(hcUse = old))
+  # mclust's default start (hcUse = "SVD") stops its K = 3 VVV fit 8 units below
+  # gaussmix's maximum (which then decides the 2 vs 3 test), and its K = 4 EEE fit
+  # below its K = 3 one (a negative statistic); started from the variables as they
+  # are, its fits up to the decisive K are within 0.1 of gaussmix's.
+  mclust::mclust.options(hcUse = "SVD")
+  expect_gt(gmm(faithful, k = 3, model = "VVV")$loglik -
+              mclust::Mclust(faithful, G = 3, modelNames = "VVV", verbose = FALSE)$loglik, 5)
+  mclust::mclust.options(hcUse = "VARS")
+  chosen <- function(p) if (tail(p, 1) > 0.05) length(p) else length(p) + 1L
+  for (m in c("VVV", "EEE")) {
+    g <- gmm_lrt(faithful, model = m, max_k = 5, R = 199, seed = 1)
+    set.seed(1)
+    mc <- mclust::mclustBootstrapLRT(faithful, modelName = m, nboot = 199, verbose = FALSE)
+    expect_identical(g$k, chosen(mc$p.value), label = paste(m, "K"))
+    j <- seq_len(g$k - 1L)   # the tests that rejected, where the maxima agree
+    expect_equal(g$table$statistic[j], mc$obs[j], tolerance = 0.02, label = paste(m, "statistics"))
+    expect_true(all(g$table$p_value[j] <= 0.05 & mc$p.value[j] <= 0.05))
+    expect_true(g$table$p_value[g$k] > 0.05 && mc$p.value[g$k] > 0.05)
+  }
+})
