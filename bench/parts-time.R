@@ -9,8 +9,8 @@
 #   of 21 and of 1 iterations, divided by 20;
 # - sweep: workload 2's default gmm(x), median of 5;
 # - ward 1-D: Ward's tree on workload 4's 2,000 heights, as gmm() runs it (whitened),
-#   median of 21;
-# - heights: workload 4's default gmm(x), median of 21.
+#   median of 11 means of 50 calls;
+# - heights: workload 4's default gmm(x), median of 11 means of 20 calls.
 lib <- commandArgs(TRUE)[1]
 suppressPackageStartupMessages({
   library(gaussmix, lib.loc = if (!is.na(lib) && nzchar(lib)) lib else NULL)
@@ -26,6 +26,9 @@ workload <- function(n, d, k, seed) {   # as data_code() in bench/speed.R
                            pro = rep(1 / k, k)))
 }
 med <- function(reps, f) median(vapply(seq_len(reps), function(i) system.time(f())[["elapsed"]], 0))
+# for what takes milliseconds: the median over `reps` of the mean of `each` calls
+# (system.time() counts whole milliseconds)
+med_each <- function(reps, each, f) med(reps, function() for (j in seq_len(each)) f()) / each
 
 x2 <- workload(10000, 2, 4, 2)$x
 set.seed(1)
@@ -46,7 +49,7 @@ set.seed(3)   # workload 4 of bench/speed.R
 cl <- sample(1:2, 2000, TRUE, prob = c(0.116, 0.884))
 h <- rnorm(2000, c(163.82, 178.02)[cl], c(2.458, 5.477)[cl])
 hw <- ns$whitened(matrix(h), w)
-ward <- med(21, function() .Call(ns$C_gmm_ward, hw, w, 9L))
-heights <- med(21, function() suppressWarnings(gmm(h)))
-cat(sprintf("%-45s tree %.3f s   VVV iteration %.4f s   sweep %.3f s   ward 1-D %.4f s   heights %.4f s\n",
+ward <- med_each(11, 50, function() .Call(ns$C_gmm_ward, hw, w, 9L))
+heights <- med_each(11, 20, function() suppressWarnings(gmm(h)))
+cat(sprintf("%-45s tree %.3f s   VVV iteration %.4f s   sweep %.3f s   ward 1-D %.5f s   heights %.4f s\n",
             dirname(find.package("gaussmix")), tree, iter, sweep, ward, heights))
