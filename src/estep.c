@@ -366,9 +366,54 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
   return GM_OK;
 }
 
+/* The sums of one component over a block for d <= 2, in registers: sums[0 .. 5] =
+ * sum g, sum g r0, sum g r1, sum g r0^2, sum g r1 r0, sum g r1^2 with g = w z sc and
+ * r the residuals; z scaled is written to zo unless it is NULL.  Inlined with d and
+ * the store known, so that 1-D data carry no second column and passes that keep no
+ * responsibilities store none. */
+static inline __attribute__((always_inline)) void small_sums(
+    int d, int m, const double *x0, const double *x1, double m0, double m1,
+    const double *zc, const double *sc, const double *wb, double *zo, double *sums)
+{
+  double sg = 0.0, f0 = 0.0, f1 = 0.0, w00 = 0.0, w10 = 0.0, w11 = 0.0;
+  if (d == 1) {
+    GM_SUMS_SIMD(sg, f0, w00)
+    for (int b = 0; b < m; b++) {
+      const double zs = zc[b] * sc[b];
+      if (zo) zo[b] = zs;
+      const double gb = wb[b] * zs, r0 = x0[b] - m0, g0 = gb * r0;
+      sg += gb;
+      f0 += g0;
+      w00 += g0 * r0;
+    }
+  } else {
+    GM_SUMS_SIMD(sg, f0, f1, w00, w10, w11)
+    for (int b = 0; b < m; b++) {
+      const double zs = zc[b] * sc[b];
+      if (zo) zo[b] = zs;
+      const double gb = wb[b] * zs;
+      const double r0 = x0[b] - m0, r1 = x1[b] - m1;
+      const double g0 = gb * r0, g1 = gb * r1;
+      sg += gb;
+      f0 += g0;
+      f1 += g1;
+      w00 += g0 * r0;
+      w10 += g1 * r0;
+      w11 += g1 * r1;
+    }
+  }
+  sums[0] = sg;
+  sums[1] = f0;
+  sums[2] = f1;
+  sums[3] = w00;
+  sums[4] = w10;
+  sums[5] = w11;
+}
+
 /* Adds the block's n_k, s_k and W0_k (lower triangle) about the current means.  The
  * block's responsibilities are zb (column c at zb + c zstride) scaled row by row by
- * sc; they are written, scaled, to zo (column c at zo + c ostride), which may be zb. */
+ * sc; they are written, scaled, to zo (column c at zo + c ostride), which may be zb,
+ * unless zo is NULL (nothing reads them after the sums). */
 GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const double *xb,
                                R_xlen_t i0, int m,
                                const double *zb, size_t zstride, const double *sc,
@@ -380,42 +425,43 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
   for (int c = 0; c < k; c++) {
     const double *mu = P->mean + (size_t) c * d;
     const double *zc = zb + c * zstride;
-    double *zoc = zo + c * ostride;
+    double *zoc = zo ? zo + c * ostride : NULL;
     const double *wb = D->w + i0;
     double *Wc = W0 + (size_t) c * d * d;
     if (d <= 2) {  /* one loop, in registers */
-      const double *x0 = xb, *x1 = d == 2 ? x0 + GM_BLOCK : x0;
-      const double m0 = mu[0], m1 = mu[d - 1];
-      double sg = 0.0, f0 = 0.0, f1 = 0.0, w00 = 0.0, w10 = 0.0, w11 = 0.0;
-      GM_SUMS_SIMD(sg, f0, f1, w00, w10, w11)
-      for (int b = 0; b < m; b++) {
-        zoc[b] = zc[b] * sc[b];
-        const double gb = wb[b] * zoc[b];
-        const double r0 = x0[b] - m0, r1 = x1[b] - m1;
-        const double g0 = gb * r0, g1 = gb * r1;
-        sg += gb;
-        f0 += g0;
-        f1 += g1;
-        w00 += g0 * r0;
-        w10 += g1 * r0;
-        w11 += g1 * r1;
+      const double *x0 = xb, *x1 = x0 + GM_BLOCK;
+      double sums[6];
+      if (d == 1) {
+        if (zoc) small_sums(1, m, x0, x1, mu[0], 0.0, zc, sc, wb, zoc, sums);
+        else small_sums(1, m, x0, x1, mu[0], 0.0, zc, sc, wb, NULL, sums);
+      } else {
+        if (zoc) small_sums(2, m, x0, x1, mu[0], mu[1], zc, sc, wb, zoc, sums);
+        else small_sums(2, m, x0, x1, mu[0], mu[1], zc, sc, wb, NULL, sums);
       }
-      nk[c] += sg;
-      s1[(size_t) c * d] += f0;
-      Wc[0] += w00;
+      nk[c] += sums[0];
+      s1[(size_t) c * d] += sums[1];
+      Wc[0] += sums[3];
       if (d == 2) {
-        s1[1 + (size_t) c * d] += f1;
-        Wc[1] += w10;
-        Wc[3] += w11;
+        s1[1 + (size_t) c * d] += sums[2];
+        Wc[1] += sums[4];
+        Wc[3] += sums[5];
       }
       continue;
     }
     double sg = 0.0;
-    GM_SUMS_SIMD(sg)
-    for (int b = 0; b < m; b++) {
-      zoc[b] = zc[b] * sc[b];
-      g[b] = wb[b] * zoc[b];
-      sg += g[b];
+    if (zoc) {
+      GM_SUMS_SIMD(sg)
+      for (int b = 0; b < m; b++) {
+        zoc[b] = zc[b] * sc[b];
+        g[b] = wb[b] * zoc[b];
+        sg += g[b];
+      }
+    } else {
+      GM_SUMS_SIMD(sg)
+      for (int b = 0; b < m; b++) {
+        g[b] = wb[b] * (zc[b] * sc[b]);
+        sg += g[b];
+      }
     }
     nk[c] += sg;
     if (diag) {   /* only the diagonal of W0_k: one loop per column */
@@ -579,7 +625,7 @@ static void chunk_task(void *arg, int ch, int thread)
       if (pw->status[ch]) return;
     }
     if (X->stats)
-      block_stats(D, P, xb, i0, m, zb, zst, sm, X->estep ? zb : lz, X->estep ? zst : 0, acc,
+      block_stats(D, P, xb, i0, m, zb, zst, sm, X->estep && (X->z || X->nrow) ? zb : NULL, zst, acc,
                   r, gr, g, pw->diag && !pw->full);
     if (P->noise && X->estep) {   /* the noise column: normalised, and its size */
       double *zn = zb + (size_t) k * zst;
