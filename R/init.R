@@ -92,25 +92,29 @@ init_sigma <- function(sigma, sd, d, k) {
   out
 }
 
-# What every K shares: for the random methods the standardised data, and for "hc"
-# the trees.
-prepare_starts <- function(x, w, start, control, kmax) {
+# What the K in ks share: for the random methods the standardised data, and for "hc"
+# the trees, with the sufficient statistics of their cuts (and in 1-D of the
+# quantile groups) for each K, computed in one call per tree rather than one per K.
+prepare_starts <- function(x, w, start, control, ks) {
   if (is.list(start)) return(list(methods = "given", start = start))
   out <- list(methods = start)
   if (any(start != "hc")) out$xs <- standardise(x, w)
+  kmax <- max(ks)
   if ("hc" %in% start && kmax > 1L) {   # (K = 1 starts from all rows)
-    out$hc <- hc_trees(x, w, max(control$hc_max_n, kmax), kmax)
-    if (ncol(x) == 1L) out$quant <- quantile_ranks(x[, 1], w)
+    out$hc <- hc_trees(x, w, max(control$hc_max_n, kmax), kmax, ks)
+    if (ncol(x) == 1L) out$quant <- quantile_suff(x, w, ks)
   }
   out
 }
 
-# The sufficient statistics of every cut of a tree (labels: an n x kmax matrix, column
-# K into K groups) into 2 or more groups, in one call; element K of the list is those
-# of the cut into K groups (element 1 is NULL: K = 1 starts from all rows).
-cut_suff <- function(x, w, labels) {
-  ks <- seq_len(ncol(labels))[-1L]
-  c(list(NULL), if (length(ks)) .Call(C_gmm_suff, x, w, labels[, ks, drop = FALSE], ks))
+# Element K of the list: the sufficient statistics of the cut of a tree into K groups
+# (labels: an n x kmax matrix, column K into K groups), for each K of ks from 2 (K = 1
+# starts from all rows); NULL for the others.
+cut_suff <- function(x, w, labels, ks) {
+  ks <- as.integer(ks[ks >= 2L])
+  out <- vector("list", ncol(labels))
+  if (length(ks)) out[ks] <- .Call(C_gmm_suff, x, w, labels[, ks, drop = FALSE], ks)
+  out
 }
 
 # The starts for one K, from every method asked for ("hc" gives up to three, the
@@ -124,19 +128,21 @@ make_starts <- function(prep, x, w, k, n_init, control) {
     s <- prep$start
     return(list("the parameters given as init" = list(2L, list(s$pro, s$mean, s$sigma))))
   }
-  n <- nrow(x)
   suff <- function(cl) list(0L, part_suff(x, w, cl, k))
-  if (k == 1L) return(list("all rows in one group" = suff(rep(1L, n))))
-  random <- unlist(lapply(setdiff(prep$methods, "hc"), function(method) {
-    parts <- switch(method,
-      "kmeans++" = lapply(seq_len(n_init), function(r) .Call(C_gmm_kmeans, prep$xs, w, k, control$lloyd)),
-      random = lapply(seq_len(n_init), function(r) random_partition(prep$xs, w, k))
-    )
-    stats::setNames(parts, sprintf("%s start %d", if (method == "random") "a random" else "k-means++",
-                                   seq_len(n_init)))
-  }), recursive = FALSE)
-  keep <- !duplicated(random)
-  starts <- lapply(random[keep], suff)
+  if (k == 1L) return(list("all rows in one group" = suff(rep(1L, nrow(x)))))
+  starts <- list()
+  random <- setdiff(prep$methods, "hc")
+  if (length(random)) {
+    parts <- unlist(lapply(random, function(method) {
+      parts <- switch(method,
+        "kmeans++" = lapply(seq_len(n_init), function(r) .Call(C_gmm_kmeans, prep$xs, w, k, control$lloyd)),
+        random = lapply(seq_len(n_init), function(r) random_partition(prep$xs, w, k))
+      )
+      stats::setNames(parts, sprintf("%s start %d", if (method == "random") "a random" else "k-means++",
+                                     seq_len(n_init)))
+    }), recursive = FALSE)
+    starts <- lapply(parts[!duplicated(parts)], suff)
+  }
   if ("hc" %in% prep$methods) {
     hc <- prep$hc
     cuts <- lapply(hc$labels, function(l) l[, k])
@@ -152,7 +158,7 @@ make_starts <- function(prep, x, w, k, n_init, control) {
     hc_starts <- lapply(hc$suff[first], function(s) list(kind, s[[k]]))
     starts <- c(stats::setNames(hc_starts, labels), starts)
     if (ncol(x) == 1L) {
-      starts <- c(starts, list(suff(quantile_partition(x[, 1], w, k, prep$quant))))
+      starts <- c(starts, list(list(0L, prep$quant[[k]])))
       names(starts)[length(starts)] <- sprintf("%d groups cut at the quantiles", k)
     }
   }
@@ -171,7 +177,7 @@ make_starts <- function(prep, x, w, k, n_init, control) {
 # of them, and the sweep carries each partition of the subset to all rows. The C
 # code (src/hcvvv.c, src/hc.c) returns each tree's partitions into 1 .. kmax groups,
 # and cut_suff() their sufficient statistics.
-hc_trees <- function(x, w, max_n, kmax) {
+hc_trees <- function(x, w, max_n, kmax, ks = seq_len(kmax)) {
   pos <- if (min(w) > 0) seq_len(length(w)) else which(w > 0)   # (compact when all are)
   sub <- if (length(pos) > max_n) sort(pos[sample.int(length(pos), max_n)]) else pos
   xs <- x[sub, , drop = FALSE]
@@ -184,7 +190,7 @@ hc_trees <- function(x, w, max_n, kmax) {
   vvv <- if (ncol(x) > 1L) .Call(C_gmm_hcvvv, svd_scaled(xs, ws), ws, kk)
   ward <- .Call(C_gmm_ward, whitened(xs, ws), ws, kk)
   labels <- if (is.null(vvv)) list(ward = ward) else list(vvv = vvv, ward = ward)
-  list(labels = labels, suff = lapply(labels, cut_suff, x = xs, w = ws),
+  list(labels = labels, suff = lapply(labels, cut_suff, x = xs, w = ws, ks = ks),
        sub = if (length(sub) < nrow(x)) sub)
 }
 
@@ -217,19 +223,24 @@ svd_scaled <- function(x, w) {
   xs %*% v$v[, keep, drop = FALSE] %*% diag(1 / sqrt(v$d[keep]), sum(keep))
 }
 
-# 1-D: k groups of (weighted) equal size by quantiles. Unlike a tree cut, it never
-# makes a group of identical values while the data have more distinct values.
-# `q`, what every k shares: the order of v and each row's midpoint in the cumulative
-# weights (quantile_ranks()).
-quantile_partition <- function(v, w, k, q = quantile_ranks(v, w)) {
-  cl <- integer(length(v))
-  cl[q$order] <- pmin(k, 1L + floor(k * q$mid))
-  cl
+# 1-D: the sufficient statistics of k groups of (weighted) equal size by quantiles,
+# element k of the list for each k of ks from 2 (NULL for the others). Unlike a tree
+# cut, such groups never make a group of identical values while the data have more
+# distinct values. Row i goes to group min(k, 1 + floor(k mid_i)), where mid_i is its
+# midpoint in the cumulative weights of the sorted values (quantile_mid()); C forms
+# the groups and their statistics for every k in one call.
+quantile_suff <- function(x, w, ks) {
+  ks <- as.integer(ks[ks >= 2L])
+  out <- vector("list", max(ks, 1L))
+  if (length(ks)) out[ks] <- .Call(C_gmm_quantile_suff, x, w, quantile_mid(x[, 1], w), ks)
+  out
 }
 
-quantile_ranks <- function(v, w) {
+quantile_mid <- function(v, w) {
   o <- order(v)
-  list(order = o, mid = cumsum(w[o]) / sum(w) - w[o] / sum(w) / 2)
+  mid <- numeric(length(v))
+  mid[o] <- cumsum(w[o]) / sum(w) - w[o] / sum(w) / 2
+  mid
 }
 
 # Columns centred and scaled by their weighted standard deviations, so that the

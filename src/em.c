@@ -790,6 +790,43 @@ SEXP gmm_suff(SEXP x, SEXP w, SEXP z, SEXP kk)
   return out;
 }
 
+/* gmm_quantile_suff(x, w, mid, k): for 1-D starts, a list of the sufficient statistics
+ * of the partitions of the rows into k[j] groups of equal weight by quantiles: row i
+ * (at mid[i] in (0, 1), the midpoint of its weight in the cumulative weights of the
+ * sorted values) goes to group min(k, 1 + floor(k mid[i])).  The groups are formed
+ * here, one k at a time, so that R holds no n x length(k) matrix of them. */
+SEXP gmm_quantile_suff(SEXP x, SEXP w, SEXP mid, SEXP kk)
+{
+  gm_data D;
+  gm_data_arg(x, w, &D, 0);
+  const int m = LENGTH(kk);
+  if (TYPEOF(kk) != INTSXP || m < 1) error("'k' must be positive integers");
+  if (TYPEOF(mid) != REALSXP || XLENGTH(mid) != D.n) error("'mid' must be a double vector of length %d", D.n);
+  const double *q = REAL(mid);
+  for (int i = 0; i < D.n; i++)
+    if (!(q[i] >= 0.0 && q[i] <= 1.0)) error("'mid' must be in [0, 1]");
+  int kmax = 0;
+  for (int j = 0; j < m; j++) {
+    const int k = INTEGER(kk)[j];
+    if (k == NA_INTEGER || k < 1) error("'k' must be positive integers");
+    if (k > kmax) kmax = k;
+  }
+  double *hz = (double *) R_alloc((size_t) D.n * kmax, sizeof(double));
+  SEXP out = PROTECT(allocVector(VECSXP, m));
+  for (int j = 0; j < m; j++) {
+    const int k = INTEGER(kk)[j];
+    memset(hz, 0, (size_t) D.n * k * sizeof(double));
+    for (int i = 0; i < D.n; i++) {
+      const double g = floor((double) k * q[i]);   /* 0 .. k */
+      const int c = g < k - 1 ? (int) g : k - 1;
+      hz[i + (size_t) c * D.n] = 1.0;
+    }
+    SET_VECTOR_ELT(out, j, suff_list(&D, hz, k));
+  }
+  UNPROTECT(1);
+  return out;
+}
+
 /* gmm_models(): the names of the models the C core implements, and whether each is
  * for multivariate data; the tests check that R's model table agrees. */
 SEXP gmm_models(void)

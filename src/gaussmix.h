@@ -338,6 +338,7 @@ SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd);
 SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax);
 SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax);
 SEXP gmm_suff(SEXP x, SEXP w, SEXP z, SEXP kk);
+SEXP gmm_quantile_suff(SEXP x, SEXP w, SEXP mid, SEXP kk);
 SEXP gmm_layout(SEXP n);
 SEXP gmm_sweep(SEXP args);
 SEXP gmm_finite(SEXP x);

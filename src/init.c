@@ -12,6 +12,7 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_ward",   (DL_FUNC) &gmm_ward,   3},
   {"gmm_hcvvv",  (DL_FUNC) &gmm_hcvvv,  3},
   {"gmm_suff",   (DL_FUNC) &gmm_suff,   4},
+  {"gmm_quantile_suff", (DL_FUNC) &gmm_quantile_suff, 4},
   {"gmm_layout", (DL_FUNC) &gmm_layout, 1},
   {"gmm_sweep",  (DL_FUNC) &gmm_sweep,  1},
   {"gmm_finite", (DL_FUNC) &gmm_finite, 1},

@@ -152,10 +152,25 @@ test_that("above hc_max_n rows the trees grow on a subset, carried to all rows b
 })
 
 test_that("the 1-D quantile start makes groups of equal size", {
+  # 6 values in 3 groups: {1, 2}, {3, 4}, {5, 6}, as the 0/1 indicators give them
   v <- c(5, 1, 3, 2, 4, 6)
-  expect_equal(gaussmix:::quantile_partition(v, rep(1, 6), 3), c(3, 1, 2, 1, 2, 3))
-  cl <- gaussmix:::quantile_partition(rnorm(1000), rep(1, 1000), 4)
-  expect_equal(as.vector(table(cl)), rep(250, 4))
+  q <- gaussmix:::quantile_suff(matrix(v), rep(1, 6), c(1L, 3L))
+  expect_null(q[[1]])
+  expect_identical(q[[3]], .Call(gaussmix:::C_gmm_suff, matrix(v), rep(1, 6),
+                                 diag(3)[c(3, 1, 2, 1, 2, 3), ], NULL))
+  expect_equal(q[[3]]$mean, matrix(c(1.5, 3.5, 5.5), 1))
+  # equal sizes for every k, and by weight: a row of weight 3 counts as three
+  set.seed(5)
+  u <- rnorm(1000)
+  q <- gaussmix:::quantile_suff(matrix(u), rep(1, 1000), c(2L, 4L, 5L, 8L))
+  for (k in c(2, 4, 5, 8)) expect_equal(q[[k]]$nk, rep(1000 / k, k))
+  expect_equal(q[[4]]$mean[1, ], unname(vapply(split(sort(u), rep(1:4, each = 250)), mean, 0)),
+               tolerance = 1e-12)
+  w <- c(3, 1, 1, 1)
+  q <- gaussmix:::quantile_suff(matrix(c(4, 1, 2, 3)), w, 2L)
+  expect_equal(q[[2]]$nk, c(3, 3))
+  expect_equal(q[[2]]$mean, matrix(c(2, 4), 1))
+  expect_error(.Call(gaussmix:::C_gmm_quantile_suff, matrix(u), rep(1, 1000), u, 2L), "in \\[0, 1\\]")
 })
 
 test_that("cross starts never lower a cell's log-likelihood", {
