@@ -156,7 +156,8 @@
 #'   a random subset of 5,000) marks as noise; or a logical vector with one
 #'   entry per row marking the rows it starts with. The component is uniform over
 #'   the bounding box of the data (rows of positive weight), its density one over
-#'   the box's volume. The Gaussians start from the other rows; EM then places
+#'   the box's volume. The Gaussians start from the other rows (so `k` is at most
+#'   their number, and the default K = 1:9 stops there); EM then places
 #'   every row. It counts two parameters in df (its proportion and the volume, as
 #'   mclust counts them), and its rows have class 0. With noise EM is not
 #'   accelerated.
@@ -260,6 +261,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
                 verbose = getOption("gaussmix.verbose", interactive()),
                 criterion = c("bic", "icl", "aic"), labels = NULL, noise = NULL) {
   call <- match.call()
+  k_given <- !missing(k)
   criterion <- match.arg(tolower(criterion[1]), c("bic", "icl", "aic"))
   control <- as_control(control)
   src <- as_source(x)
@@ -329,6 +331,16 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
     stop("every class of `labels` needs a labelled row of positive weight.", call. = FALSE)
   }
   nz <- if (is.null(noise) || isFALSE(noise)) NULL else check_noise(noise, x, w)
+  if (!is.null(nz)) {   # the Gaussians start from the rows outside the noise guess
+    ng <- sum(kept(!nz$rows))
+    if (any(k > ng)) {
+      if (k_given) {
+        stop(sprintf("`k` must be at most %d, the rows of positive weight outside the noise guess (`noise`), not %s.",
+                     ng, paste(k[k > ng], collapse = ", ")), call. = FALSE)
+      }
+      k <- k[k <= ng]
+    }
+  }
   grid <- fit_grid(xf, kept(ws$w), k, model, start, n_init, control, threads, ws, verbose,
                    criterion, if (!is.null(lab)) kept(lab),
                    if (!is.null(nz)) list(rows = kept(nz$rows), logv = nz$logv))

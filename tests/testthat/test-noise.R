@@ -88,4 +88,13 @@ test_that("bad noise guesses get clear errors", {
   g <- gmm(x, k = 2, model = "EII", noise = FALSE)
   expect_null(g$noise)
   expect_identical(ncol(g$z), 2L)
+  # More components than rows outside the noise guess: an error naming `k`, and
+  # the default K = 1:9 stops at that number of rows.
+  set.seed(4)
+  v <- c(rnorm(5), runif(40, -100, 100))
+  guess <- rep(c(FALSE, TRUE), c(5, 40))
+  expect_error(gmm(v, k = 6, noise = guess), "`k` must be at most 5, the rows of positive weight outside the noise guess \\(`noise`\\), not 6")
+  expect_error(gmm(v, k = 4:7, noise = guess), "not 6, 7")
+  f <- gmm(v, noise = guess, model = "E")
+  expect_identical(rownames(f$bic_table), as.character(1:5))
 })
