@@ -95,13 +95,13 @@ init_sigma <- function(sigma, sd, d, k) {
 # What the K in ks share: for the random methods the standardised data, and for "hc"
 # the trees, with the sufficient statistics of their cuts (and in 1-D of the
 # quantile groups) for each K, computed in one call per tree rather than one per K.
-prepare_starts <- function(x, w, start, control, ks) {
+prepare_starts <- function(x, w, start, control, ks, threads = 1L) {
   if (is.list(start)) return(list(methods = "given", start = start))
   out <- list(methods = start)
   if (any(start != "hc")) out$xs <- standardise(x, w)
   kmax <- max(ks)
   if ("hc" %in% start && kmax > 1L) {   # (K = 1 starts from all rows)
-    out$hc <- hc_trees(x, w, max(control$hc_max_n, kmax), kmax, ks)
+    out$hc <- hc_trees(x, w, max(control$hc_max_n, kmax), kmax, ks, threads)
     if (ncol(x) == 1L) out$quant <- quantile_suff(x, w, ks)
   }
   out
@@ -177,7 +177,7 @@ make_starts <- function(prep, x, w, k, n_init, control) {
 # of them, and the sweep carries each partition of the subset to all rows. The C
 # code (src/hcvvv.c, src/hc.c) returns each tree's partitions into 1 .. kmax groups,
 # and cut_suff() their sufficient statistics.
-hc_trees <- function(x, w, max_n, kmax, ks = seq_len(kmax)) {
+hc_trees <- function(x, w, max_n, kmax, ks = seq_len(kmax), threads = 1L) {
   pos <- if (min(w) > 0) seq_len(length(w)) else which(w > 0)   # (compact when all are)
   sub <- if (length(pos) > max_n) sort(pos[sample.int(length(pos), max_n)]) else pos
   xs <- x[sub, , drop = FALSE]
@@ -187,7 +187,7 @@ hc_trees <- function(x, w, max_n, kmax, ks = seq_len(kmax)) {
   # tree (quadratic in time) gained nothing there on the data of bench/. It runs
   # first, so that its pair costs are freed before the other tree's temporaries
   # exist (they stay until R's next collection).
-  vvv <- if (ncol(x) > 1L) .Call(C_gmm_hcvvv, svd_scaled(xs, ws), ws, kk)
+  vvv <- if (ncol(x) > 1L) .Call(C_gmm_hcvvv, svd_scaled(xs, ws), ws, kk, as.integer(threads))
   ward <- .Call(C_gmm_ward, whitened(xs, ws), ws, kk)
   labels <- if (is.null(vvv)) list(ward = ward) else list(vvv = vvv, ward = ward)
   list(labels = labels, suff = lapply(labels, cut_suff, x = xs, w = ws, ks = ks),

@@ -21,11 +21,11 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
     keep <- !noise$rows
     xn <- x[keep, , drop = FALSE]
     wn <- w[keep]
-    prep <- prepare_starts(xn, wn, start, control, ks)
+    prep <- prepare_starts(xn, wn, start, control, ks, threads)
     starts <- lapply(ks, function(k) full_starts(make_starts(prep, xn, wn, k, n_init, control), prep, xn, wn, k))
     if (!is.null(prep$hc)) prep$hc$sub <- NULL
   } else if (is.null(labels)) {
-    prep <- prepare_starts(x, w, start, control, ks)
+    prep <- prepare_starts(x, w, start, control, ks, threads)
     partial <- !is.null(ext) && !ext$all   # x is a subset of the rows
     if (partial && !is.null(prep$hc)) prep$hc$sub <- seq_len(nrow(x))
     starts <- lapply(ks, function(k) make_starts(prep, x, w, k, n_init, control))

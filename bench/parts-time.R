@@ -34,7 +34,7 @@ x2 <- workload(10000, 2, 4, 2)$x
 set.seed(1)
 sub <- x2[sort(sample.int(10000, 2000)), ]
 w <- rep(1, 2000)
-tree <- med(5, function() .Call(ns$C_gmm_hcvvv, ns$svd_scaled(sub, w), w, 9L))
+tree <- med(5, function() .Call(ns$C_gmm_hcvvv, ns$svd_scaled(sub, w), w, 9L, gmm_threads()))
 
 w1 <- workload(2e5, 10, 10, 1)
 fit_iter <- function(it) function() {

@@ -90,6 +90,7 @@ typedef struct {
   double alpha;     /* alpha' in the units of the scaled data */
   double logs;      /* (2p - 2) K log 2, added to log det */
   double scale2;    /* s^(2p - 2) = 2^((2p - 2) K) when |(2p - 2) K| <= 400, else 0 */
+  int threads;      /* for the first stage's pair costs */
   int fl;           /* costs kept as floats (cf), else as doubles (cd) */
   float *cf;        /* packed: pair (lo, hi), lo < hi, at hi (hi - 1) / 2 + lo */
   double *cd;
@@ -366,29 +367,17 @@ static void move_slot(hc_state *S, int from, int to, int L)
 
 /* The n - 1 merges of rows y (n x p, scaled) with relative weights v, in order, as
  * pairs of rows (the smallest row of each cluster) in ma, mb. */
-static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma, int *mb)
+/* The first stage's costs of every pair (lo, hi) with h0 <= hi < h1, and each such
+ * row's cheapest partner below it; vlogv: each row's v log v. */
+static void first_rows(hc_state *S, const double *v, const double *vlogv, int h0, int h1)
 {
-  const int n = S->n, p = S->p;
-  for (int i = 0; i < n; i++) {
-    S->size[i] = v[i];
-    for (int b = 0; b < p; b++) S->mean[b + (size_t) i * p] = y[i + (size_t) b * n];
-    S->tr[i] = 0.0;
-    S->crit[i] = crit_of(S, v[i], R_NegInf, 0.0);
-    S->id[i] = i;
-    if (S->fl) S->born[i] = 0;
-  }
-  memset(S->r1, 0, (size_t) n * p * sizeof(double));
-  /* Each row's v log v, and n log n of the pair's size, which with equal weights is
-   * the same for every pair: computed once instead of once per pair. */
-  double *vlogv = (double *) R_alloc(n, sizeof(double));
-  for (int i = 0; i < n; i++) vlogv[i] = v[i] * log(v[i]);
   double last = -1.0, nlogn = 0.0;
-  for (int hi = 1; hi < n; hi++) {
+  for (int hi = h0; hi < h1; hi++) {
     double b = R_PosInf;
     int lo_b = -1;
     for (int lo = 0; lo < hi; lo++) {
       const double nn = v[lo] + v[hi];
-      if (nn != last) {
+      if (nn != last) {   /* n log n of the pair's size: with equal weights, one for all */
         last = nn;
         nlogn = nn * log(nn);
       }
@@ -401,7 +390,61 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     }
     S->best[hi] = b;
     S->bestlo[hi] = lo_b >= 0 ? lo_b : 0;
-    if (hi % 256 == 0) R_CheckUserInterrupt();
+  }
+}
+
+typedef struct {
+  hc_state *S;
+  const double *v, *vlogv;
+  const int *bounds;   /* task t: rows bounds[t] .. bounds[t + 1] - 1 */
+  int t0;              /* the batch's first task */
+} first_job;
+
+static void first_task(void *arg, int t, int thread)
+{
+  (void) thread;
+  const first_job *J = (const first_job *) arg;
+  first_rows(J->S, J->v, J->vlogv, J->bounds[J->t0 + t], J->bounds[J->t0 + t + 1]);
+}
+
+/* About this many pairs per task of the first stage (a few milliseconds). */
+#define HC_TASK_PAIRS 262144.0
+
+static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma, int *mb)
+{
+  const int n = S->n, p = S->p;
+  for (int i = 0; i < n; i++) {
+    S->size[i] = v[i];
+    for (int b = 0; b < p; b++) S->mean[b + (size_t) i * p] = y[i + (size_t) b * n];
+    S->tr[i] = 0.0;
+    S->crit[i] = crit_of(S, v[i], R_NegInf, 0.0);
+    S->id[i] = i;
+    if (S->fl) S->born[i] = 0;
+  }
+  memset(S->r1, 0, (size_t) n * p * sizeof(double));
+  /* Each row's v log v, computed once instead of once per pair. */
+  double *vlogv = (double *) R_alloc(n, sizeof(double));
+  for (int i = 0; i < n; i++) vlogv[i] = v[i] * log(v[i]);
+  /* The first stage, every pair's cost (about half the tree's time), in tasks of
+   * consecutive rows with about HC_TASK_PAIRS pairs each (rows below hi hold
+   * hi (hi - 1) / 2 pairs), on the threads: each cost is the same whichever thread
+   * computes it.  Batches of a few tasks per thread, with a check for interrupts
+   * between them. */
+  const double npair = (double) n * (n - 1) / 2.0;
+  const int ntask = npair > HC_TASK_PAIRS ? (int) ceil(npair / HC_TASK_PAIRS) : 1;
+  int *bounds = (int *) R_alloc(ntask + 1, sizeof(int));
+  bounds[0] = 1;
+  for (int t = 1; t < ntask; t++) {
+    const int h = (int) (n * sqrt((double) t / ntask));
+    bounds[t] = h < bounds[t - 1] ? bounds[t - 1] : h > n ? n : h;
+  }
+  bounds[ntask] = n > 1 ? n : 1;
+  first_job J = {S, v, vlogv, bounds, 0};
+  const int batch = 4 * S->threads;
+  for (int t0 = 0; t0 < ntask; t0 += batch) {
+    J.t0 = t0;
+    gm_parallel(S->threads, ntask - t0 < batch ? ntask - t0 : batch, first_task, &J, NULL);
+    R_CheckUserInterrupt();
   }
   double *newc = (double *) R_alloc(n, sizeof(double));   /* this stage's costs */
   memset(S->F, 0, (size_t) p * p * sizeof(double));
@@ -492,12 +535,15 @@ static void hc_free(void *arg, Rboolean jump)
   S->Fs = NULL;
 }
 
-/* gmm_hcvvv(x, w, kmax): the partitions of the VVV tree into 1 .. kmax groups (see
- * gm_tree_cut in hc.c). */
-SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax)
+/* gmm_hcvvv(x, w, kmax, threads): the partitions of the VVV tree into 1 .. kmax
+ * groups (see gm_tree_cut in hc.c), its first stage on `threads` threads. */
+SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads)
 {
   gm_data D;
   const int km = gm_tree_args(x, w, kmax, &D), n = D.n, p = D.d;
+  if (TYPEOF(threads) != INTSXP || LENGTH(threads) != 1 || INTEGER(threads)[0] == NA_INTEGER ||
+      INTEGER(threads)[0] < 1 || INTEGER(threads)[0] > GM_MAX_THREADS)
+    error("'threads' must be a whole number from 1 to %d", GM_MAX_THREADS);
   double wmin = R_PosInf, xmax = 0.0;
   for (int i = 0; i < n; i++)
     if (D.w[i] < wmin) wmin = D.w[i];
@@ -524,6 +570,7 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax)
   hc_state S;
   S.n = n;
   S.p = p;
+  S.threads = INTEGER(threads)[0];
   S.alpha = HC_ALPHA * trw / (N * p);
   if (!(S.alpha > 0.0 && isfinite(S.alpha))) S.alpha = 1.0;
   const double pow2 = (2.0 * p - 2.0) * K;

@@ -2,7 +2,7 @@
 # written from the documented rule, frequency weights, and bad input.
 
 hcvvv <- function(x, w = rep(1, nrow(x)), kmax = min(9L, nrow(x))) {
-  .Call(gaussmix:::C_gmm_hcvvv, x, as.double(w), as.integer(kmax))
+  .Call(gaussmix:::C_gmm_hcvvv, x, as.double(w), as.integer(kmax), 1L)
 }
 
 # Whether two labellings are the same partition (a bijection between their groups).
@@ -181,12 +181,25 @@ test_that("bad input gives R errors", {
   w <- rep(1, 10)
   expect_error(hcvvv(x, w, 0), "kmax")
   expect_error(hcvvv(x, w, 11), "kmax")
-  expect_error(.Call(gaussmix:::C_gmm_hcvvv, x, w, NA_integer_), "kmax")
-  expect_error(.Call(gaussmix:::C_gmm_hcvvv, x, w, 2), "kmax")
+  expect_error(.Call(gaussmix:::C_gmm_hcvvv, x, w, NA_integer_, 1L), "kmax")
+  expect_error(.Call(gaussmix:::C_gmm_hcvvv, x, w, 2, 1L), "kmax")
+  expect_error(.Call(gaussmix:::C_gmm_hcvvv, x, w, 2L, 0L), "threads")
   expect_error(hcvvv(replace(x, 3, NA), w), "finite")
   expect_error(hcvvv(replace(x, 3, Inf), w), "finite")
   expect_error(hcvvv(x, replace(w, 2, 0)), "positive")
   expect_error(hcvvv(x, replace(w, 2, -1)), "'w'")
   expect_error(hcvvv(x, replace(w, 2, NaN)), "'w'")
   expect_error(hcvvv(x, w[-1]), "'w'")
+})
+
+test_that("the first stage's pair costs on two threads give the same tree", {
+  # 1,500 rows: about 1.1 million pairs, five tasks of the first stage; doubles
+  # (p^2 > (n - 1) / 4 does not hold, so floats) and a weighted set
+  set.seed(31)
+  x <- matrix(rnorm(4500), 1500) + sample(0:3, 1500, TRUE)
+  w <- as.double(sample(1:3, 1500, TRUE))
+  for (ww in list(rep(1, 1500), w)) {
+    one <- .Call(gaussmix:::C_gmm_hcvvv, x, ww, 12L, 1L)
+    expect_identical(.Call(gaussmix:::C_gmm_hcvvv, x, ww, 12L, 2L), one)
+  }
 })
