@@ -164,8 +164,9 @@
 #' @param threads Number of threads, by default [gmm_threads()] (one per physical
 #'   core, at most 2 under `R CMD check`; see there for the option that sets it).
 #'   On data with few rows the (K, model) cells are fitted side by side, one per
-#'   thread; on larger data the rows of each pass are split over the threads. The
-#'   result is bitwise the same for any number of threads.
+#'   thread; on larger data the rows of each pass are split over the threads; the
+#'   VVV hierarchical start computes its pair costs on them. The result is bitwise
+#'   the same for any number of threads.
 #' @return An object of class `gmm`, a list with:
 #'   \item{call}{the matched call.}
 #'   \item{data}{the data as a numeric matrix: `x` itself when it is a double
