@@ -431,7 +431,8 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
    * computes it.  Batches of a few tasks per thread, with a check for interrupts
    * between them. */
   const double npair = (double) n * (n - 1) / 2.0;
-  const int ntask = npair > HC_TASK_PAIRS ? (int) ceil(npair / HC_TASK_PAIRS) : 1;
+  const double nt = ceil(npair / HC_TASK_PAIRS);   /* at most n tasks (no int overflow) */
+  const int ntask = npair > HC_TASK_PAIRS ? (nt < n ? (int) nt : n) : 1;
   int *bounds = (int *) R_alloc(ntask + 1, sizeof(int));
   bounds[0] = 1;
   for (int t = 1; t < ntask; t++) {

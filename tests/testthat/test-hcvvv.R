@@ -193,8 +193,8 @@ test_that("bad input gives R errors", {
 })
 
 test_that("the first stage's pair costs on two threads give the same tree", {
-  # 1,500 rows: about 1.1 million pairs, five tasks of the first stage; doubles
-  # (p^2 > (n - 1) / 4 does not hold, so floats) and a weighted set
+  # 1,500 rows in 3 columns: about 1.1 million pairs, five tasks of the first stage,
+  # costs kept as floats; equal weights and frequency weights
   set.seed(31)
   x <- matrix(rnorm(4500), 1500) + sample(0:3, 1500, TRUE)
   w <- as.double(sample(1:3, 1500, TRUE))
@@ -202,4 +202,8 @@ test_that("the first stage's pair costs on two threads give the same tree", {
     one <- .Call(gaussmix:::C_gmm_hcvvv, x, ww, 12L, 1L)
     expect_identical(.Call(gaussmix:::C_gmm_hcvvv, x, ww, 12L, 2L), one)
   }
+  # 760 rows in 14 columns: two tasks, costs kept as doubles (p^2 > (n - 1) / 4)
+  x <- matrix(rnorm(760 * 14), 760) + sample(0:2, 760, TRUE)
+  expect_identical(.Call(gaussmix:::C_gmm_hcvvv, x, rep(1, 760), 9L, 2L),
+                   .Call(gaussmix:::C_gmm_hcvvv, x, rep(1, 760), 9L, 1L))
 })
