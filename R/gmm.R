@@ -267,7 +267,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   control <- as_control(control)
   src <- as_source(x)
   if (!is.null(src)) {
-    return(gmm_source(src, call, if (!missing(k)) k, model, init, n_init, control, threads,
+    return(gmm_source(src, call, if (k_given) k, model, init, n_init, control, threads,
                       verbose, criterion,
                       given = c(weights = !is.null(weights), labels = !is.null(labels),
                                 noise = !(is.null(noise) || isFALSE(noise)),
@@ -307,7 +307,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
     labels <- droplevels(as.factor(labels))
     lab <- as.integer(labels)
     lab[is.na(lab)] <- 0L
-    if (!missing(k) && !identical(as.numeric(k), as.numeric(nlevels(labels)))) {
+    if (k_given && !identical(as.numeric(k), as.numeric(nlevels(labels)))) {
       stop(sprintf("with `labels`, `k` is the number of their classes (%d), not %s.",
                    nlevels(labels), paste(k, collapse = ", ")), call. = FALSE)
     }
@@ -317,7 +317,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
     k <- nlevels(labels)
     start <- "hc"
   }
-  k <- check_fit_k(if (!missing(k)) k, start, npos)   # (labels have set k)
+  k <- check_fit_k(if (k_given || !is.null(lab)) k, start, npos)   # (labels set k)
   model <- check_model(model, d)
   n_init <- check_n_init(n_init, start)
   threads <- check_threads(threads)
@@ -335,7 +335,7 @@ gmm <- function(x, k = 1:9, model = NULL, weights = NULL, init = "hc", n_init = 
   if (!is.null(nz)) {   # the Gaussians start from the rows outside the noise guess
     ng <- sum(kept(!nz$rows))
     if (any(k > ng)) {
-      if (k_given) {
+      if (k_given || !is.null(lab)) {
         stop(sprintf("`k` must be at most %d, the rows of positive weight outside the noise guess (`noise`), not %s.",
                      ng, paste(k[k > ng], collapse = ", ")), call. = FALSE)
       }

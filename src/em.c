@@ -748,6 +748,19 @@ static SEXP suff_list(const gm_data *D, const double *zp, int k)
   return out;
 }
 
+/* The largest of the numbers of groups k (positive integers, at least one), checked. */
+static int ks_max(SEXP kk)
+{
+  if (TYPEOF(kk) != INTSXP || LENGTH(kk) < 1) error("'k' must be positive integers");
+  int kmax = 0;
+  for (int j = 0; j < LENGTH(kk); j++) {
+    const int k = INTEGER(kk)[j];
+    if (k == NA_INTEGER || k < 1) error("'k' must be positive integers");
+    if (k > kmax) kmax = k;
+  }
+  return kmax;
+}
+
 /* gmm_suff(x, w, z, k): the sufficient statistics list(nk, mean, scatter) of
  * responsibilities z (an n x k matrix; k NULL); or, to start every model of a K from
  * one partition, a list of those of the partitions in the columns of z (an integer
@@ -765,18 +778,13 @@ SEXP gmm_suff(SEXP x, SEXP w, SEXP z, SEXP kk)
     if (!gm_all_finite(REAL(z), (R_xlen_t) nr * k, 1)) error("'z' must be finite and non-negative");
     return suff_list(&D, REAL(z), k);
   }
-  const int m = LENGTH(kk);
-  if (TYPEOF(kk) != INTSXP || m < 1) error("'k' must be positive integers");
+  const int kmax = ks_max(kk), m = LENGTH(kk);
   if (TYPEOF(z) != INTSXP || XLENGTH(z) != (R_xlen_t) D.n * m)
     error("the groups 'z' must be an integer matrix of %d rows and %d columns", D.n, m);
-  int kmax = 0;
   for (int j = 0; j < m; j++) {
-    const int k = INTEGER(kk)[j];
-    if (k == NA_INTEGER || k < 1) error("'k' must be positive integers");
-    const int *g = INTEGER(z) + (size_t) j * D.n;
+    const int k = INTEGER(kk)[j], *g = INTEGER(z) + (size_t) j * D.n;
     for (int i = 0; i < D.n; i++)
       if (g[i] < 1 || g[i] > k) error("the groups 'z' must be in 1 .. %d", k);
-    if (k > kmax) kmax = k;
   }
   double *hz = (double *) R_alloc((size_t) D.n * kmax, sizeof(double));
   SEXP out = PROTECT(allocVector(VECSXP, m));
@@ -799,18 +807,11 @@ SEXP gmm_quantile_suff(SEXP x, SEXP w, SEXP mid, SEXP kk)
 {
   gm_data D;
   gm_data_arg(x, w, &D, 0);
-  const int m = LENGTH(kk);
-  if (TYPEOF(kk) != INTSXP || m < 1) error("'k' must be positive integers");
+  const int kmax = ks_max(kk), m = LENGTH(kk);
   if (TYPEOF(mid) != REALSXP || XLENGTH(mid) != D.n) error("'mid' must be a double vector of length %d", D.n);
   const double *q = REAL(mid);
   for (int i = 0; i < D.n; i++)
     if (!(q[i] >= 0.0 && q[i] <= 1.0)) error("'mid' must be in [0, 1]");
-  int kmax = 0;
-  for (int j = 0; j < m; j++) {
-    const int k = INTEGER(kk)[j];
-    if (k == NA_INTEGER || k < 1) error("'k' must be positive integers");
-    if (k > kmax) kmax = k;
-  }
   double *hz = (double *) R_alloc((size_t) D.n * kmax, sizeof(double));
   SEXP out = PROTECT(allocVector(VECSXP, m));
   for (int j = 0; j < m; j++) {
