@@ -51,7 +51,7 @@ static double *alloc_aligned(size_t n)
  * their 0/1 masks (B each). */
 static size_t scratch_size(int d, int k)
 {
-  return (size_t) GM_BLOCK * (3 * (size_t) d + 2 * (size_t) k + 6);   /* whole lines */
+  return (size_t) GM_BLOCK * (3 * (size_t) d + 2 * (size_t) k + 7);   /* whole lines */
 }
 
 /* The number of blocks of GM_BLOCK rows in n rows, formed in R_xlen_t: n + GM_BLOCK - 1
@@ -415,7 +415,7 @@ static inline __attribute__((always_inline)) void small_sums(
  * sc; they are written, scaled, to zo (column c at zo + c ostride), which may be zb,
  * unless zo is NULL (nothing reads them after the sums). */
 GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const double *xb,
-                               R_xlen_t i0, int m,
+                               const double *wb, int m,
                                const double *zb, size_t zstride, const double *sc,
                                double *zo, size_t ostride, double *acc, double *r,
                                double *gr, double *g, int diag)
@@ -426,7 +426,6 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
     const double *mu = P->mean + (size_t) c * d;
     const double *zc = zb + c * zstride;
     double *zoc = zo ? zo + c * ostride : NULL;
-    const double *wb = D->w + i0;
     double *Wc = W0 + (size_t) c * d * d;
     if (d <= 2) {  /* one loop, in registers */
       const double *x0 = xb, *x1 = x0 + GM_BLOCK;
@@ -596,7 +595,7 @@ static void chunk_task(void *arg, int ch, int thread)
   double *xb = scr, *r = xb + (size_t) GM_BLOCK * d, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
   double *zs = lz + (size_t) GM_BLOCK * kz, *g = zs + (size_t) GM_BLOCK * kz;
   double *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK, *u = sm + GM_BLOCK, *tc = u + GM_BLOCK;
-  double *kp = tc + GM_BLOCK;
+  double *kp = tc + GM_BLOCK, *ones = kp + GM_BLOCK;
   double *acc = pw->chunk + ch * chunk_stride(d, k);
   double *nrow = acc + chunk_size(d, k) - k;
   memset(acc, 0, chunk_size(d, k) * sizeof(double));
@@ -605,6 +604,10 @@ static void chunk_task(void *arg, int ch, int thread)
   pw->noise_nk[ch] = 0.0;
   if (!X->estep)   /* z is given: the sums scale it by 1 and write it to scratch */
     for (int b = 0; b < GM_BLOCK; b++) sm[b] = 1.0;
+  /* Unit weights are read from scratch, not from w: n of them would be as much
+   * memory traffic as a column of x. */
+  if (D->unit)
+    for (int b = 0; b < GM_BLOCK; b++) ones[b] = 1.0;
   /* An E-step writes the block's responsibilities into z, or into scratch when z is
    * not kept (EM needs only the sums); given ones are read from z. */
   const size_t zst = X->z ? (size_t) n : GM_BLOCK;
@@ -614,31 +617,30 @@ static void chunk_task(void *arg, int ch, int thread)
     const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
     const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
     double *zb = X->z ? X->z + i0 : zs;
+    const double *wb = D->unit ? ones : D->w + i0;
     for (int j = 0; j < d; j++)
       memcpy(xb + (size_t) j * GM_BLOCK, D->x + (size_t) j * n + i0, m * sizeof(double));
     if (X->estep) {
       block_logdens(D, P, xb, m, lz, r, pw->diag);
-      pw->status[ch] = block_normalise(m, kz, zst, D->w ? D->w + i0 : NULL,
+      pw->status[ch] = block_normalise(m, kz, zst, D->unit ? NULL : wb,
                                        D->lab ? D->lab + i0 : NULL, lz, zb,
                                        X->rowll ? X->rowll + i0 : NULL, acc, pw->ent + ch,
                                        mx, sm, u, tc, kp, X->stats == NULL);
       if (pw->status[ch]) return;
     }
     if (X->stats)
-      block_stats(D, P, xb, i0, m, zb, zst, sm, X->estep && (X->z || X->nrow) ? zb : NULL, zst, acc,
+      block_stats(D, P, xb, wb, m, zb, zst, sm, X->estep && (X->z || X->nrow) ? zb : NULL, zst, acc,
                   r, gr, g, pw->diag && !pw->full);
     if (P->noise && X->estep) {   /* the noise column: normalised, and its size */
       double *zn = zb + (size_t) k * zst;
-      const double *wb = D->w ? D->w + i0 : NULL;
       double sn = 0.0;
       for (int b = 0; b < m; b++) {
         if (X->stats) zn[b] *= sm[b];   /* block_stats scaled only the Gaussians' */
-        sn += wb ? wb[b] * zn[b] : zn[b];
+        sn += wb[b] * zn[b];
       }
       pw->noise_nk[ch] += sn;
     }
     if (X->nrow) {   /* after block_stats, zb holds the scaled responsibilities */
-      const double *wb = D->w + i0;
       for (int c = 0; c < k; c++) {
         const double *zc = zb + c * zst;
         double s = 0.0;
