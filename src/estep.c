@@ -620,6 +620,13 @@ static void chunk_task(void *arg, int ch, int thread)
     const double *wb = D->unit ? ones : D->w + i0;
     for (int j = 0; j < d; j++)
       memcpy(xb + (size_t) j * GM_BLOCK, D->x + (size_t) j * n + i0, m * sizeof(double));
+    if (blk + 1 < b1) {   /* the next block's rows, on their way while this one runs */
+      const R_xlen_t i1 = i0 + GM_BLOCK, m1 = n - i1 < GM_BLOCK ? n - i1 : GM_BLOCK;
+      for (int j = 0; j < d; j++)
+        for (R_xlen_t i = 0; i < m1; i += 8) __builtin_prefetch(D->x + (size_t) j * n + i1 + i);
+      if (!D->unit)
+        for (R_xlen_t i = 0; i < m1; i += 8) __builtin_prefetch(D->w + i1 + i);
+    }
     if (X->estep) {
       block_logdens(D, P, xb, m, lz, r, pw->diag);
       pw->status[ch] = block_normalise(m, kz, zst, D->unit ? NULL : wb,
