@@ -221,6 +221,32 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
  * 0 (it would be below 1e-21). */
 #define GM_NEGLIGIBLE 50.0
 
+/* 2^(j / 8), j = 0, ..., 7, rounded to double (the exp() table below). */
+#define GM_EXP2_8TH 0x1p+0, 0x1.172b83c7d517bp+0, 0x1.306fe0a31b715p+0, \
+  0x1.4bfdad5362a27p+0, 0x1.6a09e667f3bcdp+0, 0x1.8ace5422aa0dbp+0, \
+  0x1.ae89f995ad3adp+0, 0x1.d5818dcfba487p+0
+static const double gm_exp2_8th[8] = {GM_EXP2_8TH};
+
+/* GCC's vector extensions, for the AVX-512 path of exp(); gm_exp_avx512 is set at load
+ * time (gm_estep_init) when the processor has what the x86-64-v4 versions of the
+ * kernels need, that is, when those are the versions that run. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 11
+#define GM_VEC_EXT 1
+typedef double v8d __attribute__((vector_size(64)));
+typedef int64_t v8l __attribute__((vector_size(64)));
+static int gm_exp_avx512 = 0;
+#endif
+
+void gm_estep_init(void)
+{
+#ifdef GM_VEC_EXT
+  __builtin_cpu_init();
+  gm_exp_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                  __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+                  __builtin_cpu_supports("avx512cd");
+#endif
+}
+
 /* From the block's log terms lz (m x k), writes its responsibilities into zb (m rows
  * of the n x k matrix z, so column c starts at zb + c n), adds sum_i w_i log p(x_i)
  * to *ll and the entropy -sum_i w_i sum_c z_ic log z_ic to *ent.  Works a component at
@@ -249,51 +275,86 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
     u[b] = 0.0;
   }
   if (bad != 0.0) return GM_NONFINITE;
-  /* exp(t) for t = lz - mx in [-GM_NEGLIGIBLE, 0], written out without branches or
-   * calls so that the compiler evaluates four at a time (a function would not be
-   * inlined into the AVX2 version, and GCC does not vectorise the polynomial's loop
-   * for AVX2 with a conditional in it, hence a first loop that clamps t and keeps a
-   * 0/1 mask of the negligible terms, which the second multiplies in).  Cody and Waite's reduction (Cody and Waite
-   * 1980; Tang 1989, ACM TOMS 15:144): t = n log 2 + r with n the integer nearest
-   * t / log 2 and |r| <= log(2) / 2, log 2 split into a head whose products with n are
-   * exact and a tail; exp(r) by its Taylor polynomial of degree 13 (truncation error
-   * below 2e-18 relative); 2^n assembled from its exponent bits.  Adding 1.5 * 2^52
-   * rounds t / log 2 to n and leaves n in the low bits of the sum.
-   * tests/testthat/test-estep.R checks it against R's exp() across the range. */
+  /* exp(t) for t = lz - mx in [-GM_NEGLIGIBLE, 0], written out without calls so that
+   * the compiler evaluates a vector of rows at a time.  Tang's table-driven method
+   * (Tang 1989, ACM TOMS 15:144): t = (8 n + j) log(2) / 8 + r with n + j / 8 the
+   * multiple of 1/8 nearest t / log 2 and |r| <= log(2) / 16, so exp(t) = 2^n 2^(j/8)
+   * exp(r); log(2) / 8 is split into a head whose products with 8 n + j are exact
+   * and a tail (Cody and Waite 1980); 2^(j/8) comes from a table of its 8 values
+   * rounded to double; exp(r) = 1 + r + r^2 q(r) by the Taylor polynomial of degree 8
+   * (truncation error below 2e-18 relative); 2^n is assembled from its exponent bits.
+   * Adding 1.5 * 2^52 rounds 8 t / log 2 to 8 n + j and leaves it in the low bits of
+   * the sum.  Terms below -GM_NEGLIGIBLE are clamped there and multiplied by 0; a NaN
+   * passes through, to fail the pass.  On processors with AVX-512 the table is one
+   * vector register, read by a permutation (gm_exp_avx512 says whether the code runs
+   * there); elsewhere it is read as an array, and GCC does not vectorise the
+   * polynomial's loop for AVX2 with a conditional in it, hence a first loop that
+   * clamps t and keeps a 0/1 mask of the negligible terms.  Both give the same bits.
+   * tests/testthat/test-estep.R checks them against R's exp() across the range and
+   * against each other. */
   for (int c = 0; c < k; c++) {
     const double *l = lz + (size_t) c * m;
     double *zc = zb + (size_t) c * n;
+    int b = 0;
+#ifdef GM_VEC_EXT
+    if (gm_exp_avx512) {
+      const v8d tab = {GM_EXP2_8TH}, zero = {0.0};
+      const v8d negv = zero - GM_NEGLIGIBLE, onev = zero + 1.0;
+      for (; b + 8 <= m; b += 8) {
+        v8d t, mv, sv, uv;
+        memcpy(&t, l + b, sizeof t);
+        memcpy(&mv, mx + b, sizeof mv);
+        t -= mv;
+        const v8l neg = t < -GM_NEGLIGIBLE;
+        const v8d tc = (v8d) (((v8l) t & ~neg) | ((v8l) negv & neg));
+        const v8d kp = (v8d) ((v8l) onev & ~neg);
+        v8d kd = tc * (8 * 0x1.71547652b82fep0) + 0x1.8p52;   /* 8 / log 2 */
+        const v8l bits = (v8l) kd;
+        kd -= 0x1.8p52;
+        const v8d r = (tc - kd * 0x1.62e42fefa3800p-4) - kd * 0x1.ef35793c7673p-48;
+        const v8d r2 = r * r, r4 = r2 * r2;
+        const v8d a1 = 1.0 / 2 + r * (1.0 / 6), a2 = 1.0 / 24 + r * (1.0 / 120);
+        const v8d a3 = 1.0 / 720 + r * (1.0 / 5040);
+        const v8d q = (a1 + a2 * r2) + (a3 + r2 * (1.0 / 40320)) * r4;
+        const v8d tb = __builtin_shuffle(tab, bits & 7);
+        const v8l sc = ((bits >> 3) << 52) + 0x3ff0000000000000LL;   /* 2^n */
+        const v8d e = (tb + tb * (r + r2 * q)) * (v8d) sc * kp;
+        memcpy(zc + b, &e, sizeof e);
+        memcpy(&sv, s + b, sizeof sv);
+        memcpy(&uv, u + b, sizeof uv);
+        sv += e;
+        uv += e * tc;
+        memcpy(s + b, &sv, sizeof sv);
+        memcpy(u + b, &uv, sizeof uv);
+      }
+    }
+#endif
     GM_SIMD
-    for (int b = 0; b < m; b++) {
-      const double t = l[b] - mx[b];   /* a NaN passes through, to fail the pass */
-      tc[b] = t < -GM_NEGLIGIBLE ? -GM_NEGLIGIBLE : t;
-      kp[b] = t < -GM_NEGLIGIBLE ? 0.0 : 1.0;   /* 0 for a negligible term */
+    for (int i = b; i < m; i++) {
+      const double t = l[i] - mx[i];
+      tc[i] = t < -GM_NEGLIGIBLE ? -GM_NEGLIGIBLE : t;
+      kp[i] = t < -GM_NEGLIGIBLE ? 0.0 : 1.0;
     }
     GM_SIMD
-    for (int b = 0; b < m; b++) {
-      const double t = tc[b];
-      double kd = t * 0x1.71547652b82fep0 + 0x1.8p52;      /* 1 / log 2 */
-      uint64_t bits;
+    for (int i = b; i < m; i++) {
+      const double t = tc[i];
+      double kd = t * (8 * 0x1.71547652b82fep0) + 0x1.8p52;
+      int64_t bits;
       memcpy(&bits, &kd, sizeof bits);
       kd -= 0x1.8p52;
-      const double r = (t - kd * 0x1.62e42fefa3800p-1) - kd * 0x1.ef35793c7673p-45;
-      /* Estrin's scheme: a dependency chain of 4 multiply-adds instead of Horner's
-       * 13, so the loop is not held up waiting on its own results. */
-      const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-      const double a0 = 1.0 + r, a1 = 1.0 / 2 + r * (1.0 / 6);
-      const double a2 = 1.0 / 24 + r * (1.0 / 120), a3 = 1.0 / 720 + r * (1.0 / 5040);
-      const double a4 = 1.0 / 40320 + r * (1.0 / 362880);
-      const double a5 = 1.0 / 3628800 + r * (1.0 / 39916800);
-      const double a6 = 1.0 / 479001600 + r * (1.0 / 6227020800);   /* 1/12!, 1/13! */
-      const double p = (a0 + a1 * r2) + (a2 + a3 * r2) * r4 +
-                       ((a4 + a5 * r2) + a6 * r4) * r8;
-      bits = (bits << 52) + 0x3ff0000000000000ULL;        /* 2^n, -73 <= n <= 0 */
+      const double r = (t - kd * 0x1.62e42fefa3800p-4) - kd * 0x1.ef35793c7673p-48;
+      const double r2 = r * r, r4 = r2 * r2;
+      const double a1 = 1.0 / 2 + r * (1.0 / 6), a2 = 1.0 / 24 + r * (1.0 / 120);
+      const double a3 = 1.0 / 720 + r * (1.0 / 5040);
+      const double q = (a1 + a2 * r2) + (a3 + r2 * (1.0 / 40320)) * r4;
+      const double tb = gm_exp2_8th[bits & 7];
+      bits = ((bits >> 3) << 52) + 0x3ff0000000000000LL;   /* 2^n, -73 <= n <= 0 */
       double scale;
       memcpy(&scale, &bits, sizeof scale);
-      const double e = p * scale * kp[b];   /* NaN stays NaN */
-      zc[b] = e;
-      s[b] += e;
-      u[b] += e * t;   /* sum_c e^t t for the entropy, with t clamped so that a term
+      const double e = (tb + tb * (r + r2 * q)) * scale * kp[i];   /* NaN stays NaN */
+      zc[i] = e;
+      s[i] += e;
+      u[i] += e * t;   /* sum_c e^t t for the entropy, with t clamped so that a term
                         * of -Inf adds 0, not 0 * -Inf */
     }
   }

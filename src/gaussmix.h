@@ -231,6 +231,7 @@ int gm_nblocks(int n);
 int gm_nchunks(int nblocks);
 void gm_chunk_blocks(int nblocks, int nchunk, int ch, int *b0, int *b1);
 void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads);
+void gm_estep_init(void);
 int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
             double *ent, double *stats, double *nrow, gm_pass_work *pw);
 void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats,

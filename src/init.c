@@ -31,6 +31,7 @@ void R_init_gaussmix(DllInfo *dll)
   R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
+  gm_estep_init();
 }
 
 /* The pool's threads run code of this library: they end before it is unloaded. */
