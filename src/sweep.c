@@ -333,6 +333,15 @@ static void run_phase(sw_sweep *S)
   if (!S->ntask) return;
   S->done = 0;
   if (S->side_ok && S->ntask > 1) {
+    /* Largest first (Graham's LPT rule), so that the phase does not end with a large
+     * cell running alone: by K, stably.  Each cell's fit is the same whichever thread
+     * runs it and whenever, so the order changes only the time. */
+    for (int t = 1; t < S->ntask; t++) {
+      const int v = S->task[t], kv = S->cells[v].k;
+      int u = t;
+      for (; u > 0 && S->cells[S->task[u - 1]].k < kv; u--) S->task[u] = S->task[u - 1];
+      S->task[u] = v;
+    }
     S->side = 1;
     S->T[0].pw.nthreads = 1;
     waiting_sweep = S;
