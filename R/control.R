@@ -16,11 +16,12 @@
 #' @param accelerate Whether to accelerate EM by SQUAREM (Varadhan and Roland
 #'   2008, scheme S3) once it has settled: from the first EM step that changes
 #'   the log-likelihood by at most 1e-5 relative (mclust's tolerance, hence where
-#'   the screened cells stop), every two EM steps are followed by an extrapolation
-#'   of the parameters along the path those steps took and one more EM step from
-#'   there, which brings them back into the model. That result is kept only if its
-#'   log-likelihood is at least the second step's, so the log-likelihood never
-#'   falls. The fixed points are plain EM's and convergence is still judged on
+#'   the screened cells stop), each EM step is followed by a second (whose
+#'   log-likelihood is not computed), an extrapolation of the parameters along the
+#'   path the two took, and one more EM step from there, which brings them back
+#'   into the model. That result is kept only if its log-likelihood is at least
+#'   the first step's, else the second step is, so the log-likelihood never falls;
+#'   a cycle kept takes three passes over the data for three M-steps. The fixed points are plain EM's and convergence is still judged on
 #'   plain EM steps; on slowly converging data (overlapping components) the fit
 #'   to `tol` takes several times fewer iterations and ends nearer the maximum.
 #'   Starting only once EM has settled keeps each fit in the basin that plain EM

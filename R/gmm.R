@@ -194,8 +194,10 @@
 #'   \item{inner_fail}{for models with an iterative M-step, the number of M-steps
 #'     whose inner loop stopped at `inner_max_iter` (0 otherwise).}
 #'   \item{loglik_trace}{the log-likelihood of the chosen fit's path: at its
-#'     start, then after each EM iteration kept (an accelerated step counts once),
-#'     through screening and refinement. It never decreases.}
+#'     start, then after each EM iteration whose log-likelihood was computed and
+#'     kept, through screening and refinement: one entry per M-step without
+#'     acceleration, fewer with it (see `accelerate` in [gmm_control()]). It never
+#'     decreases.}
 #'   \item{bic_table}{matrix of BIC values with the K values as row names and the
 #'     models as column names; `NA` where a fit failed, with the reasons in its
 #'     attribute `"reasons"` (a character matrix of the same shape). It has class

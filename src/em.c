@@ -81,75 +81,71 @@ static void step_norms(const gm_data *D, int k, const double *t0, const double *
   *v2 = vs;
 }
 
-/* Puts back t2 (the parameters in t2v, the sums of its pass in st2). */
-static void back_to(const gm_data *D, gm_par *P, gm_mwork *Wk, const double *t2v,
-                    const double *st2, size_t slen, const gm_ctrl *C)
-{
-  int bad;
-  par_set(P, t2v);
-  gm_chol(D->d, P->k, P->sigma, P->chol, P->logdet, D->colvar, C->eps, &bad);
-  memcpy(Wk->stats, st2, slen * sizeof(double));
-}
-
-/* The accelerated step of SQUAREM (Varadhan and Roland 2008, "Simple and globally
- * convergent methods for accelerating the convergence of any EM algorithm", Scand. J.
- * Statist. 35:335-353, scheme S3).  From t0 (in Wk->sq) and two EM steps t1 = M(t0)
- * (next in Wk->sq) and t2 = M(t1) (P, its pass done: *ll, *ent, Wk->stats), the point
+/* One cycle of SQUAREM (Varadhan and Roland 2008, "Simple and globally convergent
+ * methods for accelerating the convergence of any EM algorithm", Scand. J. Statist.
+ * 35:335-353, scheme S3).  From t0 (in Wk->sq) and t1 = M(t0) (P, its pass done: *ll,
+ * *ent, Wk->stats): t2 = M(t1) and the point
  *   t' = t0 - 2 a r + a^2 v,  r = t1 - t0,  v = t2 - 2 t1 + t0,  a = -|r| / |v|,
- * and one EM step from t', which brings it back into the model's parameter space (t'
+ * then one EM step from t', which brings it back into the model's parameter space (t'
  * itself may leave it, as sums of constrained covariances do).  a is moved halfway
  * towards -1 (where t' = t2) until t' has proportions above eps and covariances that
- * factor; the result is kept only when its log-likelihood is at least t2's, so the
- * log-likelihood never falls, else P goes back to t2.  Returns the number of M-steps
- * taken (0 or 1); *kept says whether the result was kept. */
-static int squarem_step(const gm_data *D, const gm_model *M, gm_par *P, const gm_ctrl *C,
-                        gm_mwork *Wk, gm_pass_work *pw, double *ll, double *ent, int *kept)
+ * factor.  The result is kept when its log-likelihood is at least t1's, so the
+ * log-likelihood never falls; else P becomes t2, with its pass (a plain EM step,
+ * *plain_step = 1).  t2 needs no pass of its own when the result is kept, so a cycle
+ * that succeeds takes three passes for three M-steps.  Returns the number of M-steps
+ * taken (1 or 2); *status is the failure of the M-step to t2 or of t2's pass, if
+ * any, with the M-step's *bad. */
+static int squarem_cycle(const gm_data *D, const gm_model *M, gm_par *P, const gm_ctrl *C,
+                         gm_mwork *Wk, gm_pass_work *pw, double *ll, double *ent,
+                         int *kept, int *plain_step, int *status, int *bad)
 {
   const int d = D->d, k = P->k;
-  const size_t len = GM_PAR_LEN(d, k), slen = 1 + len;
-  double *t0 = Wk->sq, *t1 = t0 + len, *t2 = t1 + len, *tp = t2 + len, *st2 = tp + len;
-  double r2, v2;
+  const size_t len = GM_PAR_LEN(d, k);
+  double *t0 = Wk->sq, *t1 = t0 + len, *t2 = t1 + len, *tp = t2 + len;
   *kept = 0;
+  *plain_step = 0;
+  par_get(P, t1);
+  *status = gm_mstep_sums(D, Wk->stats, M, P, C, Wk, bad);
+  if (*status) return 1;
   par_get(P, t2);
+  int steps = 1;
+  double r2, v2;
   step_norms(D, k, t0, t1, t2, &r2, &v2);
   double a = -sqrt(r2 / v2);
-  if (!(a < -1.0) || !isfinite(a)) return 0;   /* t' would be t2, or undefined */
-  memcpy(st2, Wk->stats, slen * sizeof(double));
-  int valid = 0, bad;
-  for (int tries = 0; tries < 20 && a < -1.0 && !valid; tries++) {
-    for (size_t e = 0; e < len; e++) {
-      const double r = t1[e] - t0[e], v = t2[e] - 2.0 * t1[e] + t0[e];
-      tp[e] = t0[e] - 2.0 * a * r + a * a * v;
+  int valid = 0, nbad;
+  if (a < -1.0 && isfinite(a))   /* else t' would be t2, or undefined */
+    for (int tries = 0; tries < 20 && a < -1.0 && !valid; tries++) {
+      for (size_t e = 0; e < len; e++) {
+        const double r = t1[e] - t0[e], v = t2[e] - 2.0 * t1[e] + t0[e];
+        tp[e] = t0[e] - 2.0 * a * r + a * a * v;
+      }
+      valid = 1;
+      for (int c = 0; c < k; c++) valid &= tp[c] > C->eps;
+      if (valid) {
+        par_set(P, tp);
+        valid = !gm_chol(d, k, P->sigma, P->chol, P->logdet, D->colvar, C->eps, &nbad);
+      }
+      if (!valid) a = 0.5 * (a - 1.0);
     }
-    valid = 1;
-    for (int c = 0; c < k; c++) valid &= tp[c] > C->eps;
-    if (valid) {
-      par_set(P, tp);
-      valid = !gm_chol(d, k, P->sigma, P->chol, P->logdet, D->colvar, C->eps, &bad);
+  if (valid) {
+    double lp, ep;
+    if (!gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw)) {
+      steps++;
+      if (!gm_mstep_sums(D, Wk->stats, M, P, C, Wk, &nbad) &&
+          !gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw) && lp >= *ll) {
+        *ll = lp;
+        *ent = ep;
+        *kept = 1;
+        return steps;
+      }
     }
-    if (!valid) a = 0.5 * (a - 1.0);
   }
-  if (!valid) {
-    back_to(D, P, Wk, t2, st2, slen, C);
-    return 0;
-  }
-  double lp, ep;
-  const double ll2 = *ll, ent2 = *ent;
-  if (gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw) ||
-      gm_mstep_sums(D, Wk->stats, M, P, C, Wk, &bad)) {
-    back_to(D, P, Wk, t2, st2, slen, C);
-    return 1;
-  }
-  if (gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw) || !(lp >= ll2)) {
-    back_to(D, P, Wk, t2, st2, slen, C);
-    *ll = ll2;
-    *ent = ent2;
-    return 1;
-  }
-  *ll = lp;
-  *ent = ep;
-  *kept = 1;
-  return 1;
+  /* t2, with its pass */
+  par_set(P, t2);
+  gm_chol(d, k, P->sigma, P->chol, P->logdet, D->colvar, C->eps, &nbad);
+  *status = gm_pass(D, P, NULL, NULL, ll, ent, Wk->stats, NULL, pw);
+  *plain_step = 1;
+  return steps;
 }
 
 /* Runs EM from the parameters in P (start = GM_FROM_PAR, Cholesky factors already
@@ -159,10 +155,11 @@ static int squarem_step(const gm_data *D, const gm_model *M, gm_par *P, const gm
  * parameters (their E-step and the next M-step's sums); the passes keep only the sums,
  * not the responsibilities, so that no n x k matrix goes through memory at each step.
  * Once an EM step changes the log-likelihood by at most C->accel relative (EM has
- * settled in its basin), every two steps are followed by SQUAREM's extrapolation
- * (squarem_step); not with a prior, whose objective is not the log-likelihood the
- * extrapolation is judged by.  The fit has converged when an EM step changes the
- * log-likelihood by at most tol relative; an extrapolation is never judged so.  The
+ * settled in its basin), each EM step is followed by another and SQUAREM's
+ * extrapolation (squarem_cycle); not with a prior, whose objective is not the
+ * log-likelihood the extrapolation is judged by.  The fit has converged when a plain
+ * EM step changes the log-likelihood by at most tol relative; an extrapolation is
+ * never judged so.  The
  * trace receives the log-likelihood of the start and of every point kept;
  * res->iterations counts the M-steps taken, at most max_iter.  On return P holds the
  * last parameters and Wk->stats the sums of their pass. */
@@ -187,21 +184,28 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
    * extrapolated) */
   const int can_accel = C->accel > 0.0 && !C->prior && P->k > 1 && !P->noise;
   int accel = 0;
-  const size_t len = GM_PAR_LEN(D->d, P->k);
   int steps = 0, plain = 0;
   while (steps < C->max_iter) {
     if (stop_now(run)) {
       res->status = GM_ABORT;
       return;
     }
-    if (accel && plain == 2) {
-      int kept;
-      steps += squarem_step(D, M, P, C, Wk, pw, &ll, &ent, &kept);
-      if (kept) trace_push(trace, ll);
+    if (accel && plain == 1) {
+      int kept, plain_step;
+      old = ll;
+      steps += squarem_cycle(D, M, P, C, Wk, pw, &ll, &ent, &kept, &plain_step,
+                             &res->status, &res->bad);
+      note_inner(Wk, res);
+      if (res->status) break;
+      trace_push(trace, ll);
       plain = 0;
+      if (plain_step && fabs(ll - old) <= C->tol * (1.0 + fabs(ll))) {
+        res->converged = 1;
+        break;
+      }
       continue;
     }
-    if (accel) par_get(P, Wk->sq + plain * len);
+    if (accel) par_get(P, Wk->sq);
     old = ll;
     res->status = gm_mstep_sums(D, Wk->stats, M, P, C, Wk, &res->bad);
     note_inner(Wk, res);

@@ -194,13 +194,13 @@ typedef struct {
   double *W;        /* d x d x k */
   double *stats;    /* the pass's sums: ll, n_k, s_k, W0_k */
   double noise_nk;  /* with noise, its weighted size from the same pass */
-  double *sq;       /* the accelerated EM step's four parameter vectors and a copy of
-                     * the sums (GM_SQ_WORK(d, k)) */
+  double *sq;       /* the accelerated EM step's four parameter vectors
+                     * (GM_SQ_WORK(d, k)) */
   gm_cov cov;
 } gm_mwork;
 
 #define GM_PAR_LEN(d, k) ((size_t) (k) * (1 + (size_t) (d) + (size_t) (d) * (d)))
-#define GM_SQ_WORK(d, k) (4 * GM_PAR_LEN(d, k) + 1 + GM_PAR_LEN(d, k))
+#define GM_SQ_WORK(d, k) (4 * GM_PAR_LEN(d, k))
 
 /* pool.c */
 typedef void (*gm_task_fn)(void *ctx, int task, int thread);
