@@ -44,6 +44,14 @@ static double *alloc_aligned(size_t n)
   return (double *) (p + ((64 - ((uintptr_t) p & 63)) & 63));
 }
 
+/* The weights of a block of unit-weight rows: reading them here rather than from w
+ * saves a pass's memory traffic the size of a column of x. */
+#define GM_ONE8 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0
+#define GM_ONE64 GM_ONE8, GM_ONE8, GM_ONE8, GM_ONE8, GM_ONE8, GM_ONE8, GM_ONE8, GM_ONE8
+static const double gm_ones[GM_BLOCK] __attribute__((aligned(64))) = {
+  GM_ONE64, GM_ONE64, GM_ONE64, GM_ONE64};
+_Static_assert(GM_BLOCK == 256, "gm_ones holds 256 ones");
+
 /* Per-thread scratch: the block's rows (B x d, copied so that the kernels read them
  * from aligned memory whatever the alignment of x), residuals (B x d), weighted
  * residuals (B x d), log densities (B x k), the block's responsibilities when z is not
@@ -51,7 +59,7 @@ static double *alloc_aligned(size_t n)
  * their 0/1 masks (B each). */
 static size_t scratch_size(int d, int k)
 {
-  return (size_t) GM_BLOCK * (3 * (size_t) d + 2 * (size_t) k + 7);   /* whole lines */
+  return (size_t) GM_BLOCK * (3 * (size_t) d + 2 * (size_t) k + 6);   /* whole lines */
 }
 
 /* The number of blocks of GM_BLOCK rows in n rows, formed in R_xlen_t: n + GM_BLOCK - 1
@@ -88,17 +96,33 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
   pw->ent = (double *) R_alloc(pw->nchunk, sizeof(double));
   pw->noise_nk = (double *) R_alloc(pw->nchunk, sizeof(double));
   pw->noise_sum = 0.0;
+  pw->cst = (double *) R_alloc((size_t) k + 1, sizeof(double));   /* (+1: noise) */
 }
 
-/* lz (m x k) = log(pi_c) + log N(x_i | mu_c, Sigma_c) for rows i0 .. i0 + m - 1. */
-GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double *xb, int m,
-                                 double *lz, double *r, int diag)
+/* The per-pass constants of block_logdens: cst[c] = log(pi_c) - (d log(2 pi) +
+ * log det Sigma_c) / 2, and with noise cst[k] = log(pi_noise) + its log density. */
+static void logdens_constants(const gm_par *P, double *cst)
+{
+  for (int c = 0; c < P->k; c++)
+    cst[c] = log(P->pro[c]) - 0.5 * (P->d * LOG_2PI + P->logdet[c]);
+  if (P->noise) cst[P->k] = log(P->pro[P->k]) + P->lognoise;
+}
+
+/* Row by row, the larger of mx and out (out where c = 0), as block_normalise needs
+ * them: the largest log term of each row, found as the terms are written. */
+#define GM_ROW_MAX(c, b, v) (mx[b] = (c) == 0 || (v) > mx[b] ? (v) : mx[b])
+
+/* lz (m x k) = log(pi_c) + log N(x_i | mu_c, Sigma_c) for the block's rows, and in mx
+ * (m) the largest of each row's terms; cst from logdens_constants(). */
+GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double *cst,
+                                 const double *xb, int m, double *lz, double *mx, double *r,
+                                 int diag)
 {
   const int d = D->d;
   for (int c = 0; c < P->k; c++) {
     const double *L = P->chol + (size_t) c * d * d;
     const double *mu = P->mean + (size_t) c * d;
-    const double cst = log(P->pro[c]) - 0.5 * (d * LOG_2PI + P->logdet[c]);
+    const double cst_c = cst[c];
     double *out = lz + (size_t) c * m;
     /* One and two dimensions: the same arithmetic in a single loop, in registers. */
     if (d == 1) {
@@ -106,7 +130,9 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
       GM_SIMD
       for (int b = 0; b < m; b++) {
         const double r0 = (x0[b] - m0) * inv0;
-        out[b] = cst - 0.5 * (r0 * r0);
+        const double v = cst_c - 0.5 * (r0 * r0);
+        out[b] = v;
+        GM_ROW_MAX(c, b, v);
       }
       continue;
     }
@@ -117,7 +143,9 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
       for (int b = 0; b < m; b++) {
         const double r0 = (x0[b] - m0) * inv0;
         const double r1 = ((x1[b] - m1) - l10 * r0) * inv1;
-        out[b] = cst - 0.5 * (r0 * r0 + r1 * r1);
+        const double v = cst_c - 0.5 * (r0 * r0 + r1 * r1);
+        out[b] = v;
+        GM_ROW_MAX(c, b, v);
       }
       continue;
     }
@@ -207,12 +235,19 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
       }
     }
     GM_SIMD
-    for (int b = 0; b < m; b++) out[b] = cst - 0.5 * out[b];
+    for (int b = 0; b < m; b++) {
+      const double v = cst_c - 0.5 * out[b];
+      out[b] = v;
+      GM_ROW_MAX(c, b, v);
+    }
   }
   if (P->noise) {   /* the uniform component: the same log term for every row */
     double *out = lz + (size_t) P->k * m;
-    const double cst = log(P->pro[P->k]) + P->lognoise;
-    for (int b = 0; b < m; b++) out[b] = cst;
+    const double v = cst[P->k];
+    for (int b = 0; b < m; b++) {
+      out[b] = v;
+      GM_ROW_MAX(P->k, b, v);
+    }
   }
 }
 
@@ -250,8 +285,9 @@ void gm_estep_init(void)
 /* From the block's log terms lz (m x k), writes its responsibilities into zb (m rows
  * of the n x k matrix z, so column c starts at zb + c n), adds sum_i w_i log p(x_i)
  * to *ll and the entropy -sum_i w_i sum_c z_ic log z_ic to *ent.  Works a component at
- * a time along the rows, so the loops are contiguous and vectorise; mx, s, u, tc and
- * kp are m-long scratch.  With scale = 0 the rows of zb are left unnormalised and s holds
+ * a time along the rows, so the loops are contiguous and vectorise; mx holds each
+ * row's largest log term on entry (block_logdens), and s, u, tc and kp are m-long
+ * scratch.  With scale = 0 the rows of zb are left unnormalised and s holds
  * the factors 1 / sum that normalise them (block_stats applies them as it reads z).
  * Returns GM_NONFINITE when a row's log density is not finite. */
 GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
@@ -259,14 +295,7 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
                                   double *rowll, double *ll, double *ent, double *mx,
                                   double *s, double *u, double *tc, double *kp, int scale)
 {
-  GM_SIMD
-  for (int b = 0; b < m; b++) mx[b] = lz[b];
-  for (int c = 1; c < k; c++) {
-    const double *l = lz + (size_t) c * m;
-    GM_SIMD
-    for (int b = 0; b < m; b++) mx[b] = l[b] > mx[b] ? l[b] : mx[b];
-  }
-  /* mx - mx is 0 for a finite maximum and NaN for an infinite or NaN one. */
+  /* mx (from block_logdens) - mx is 0 for a finite maximum and NaN for an infinite or NaN one. */
   double bad = 0.0;
   GM_SIMD_SUM(bad)
   for (int b = 0; b < m; b++) {
@@ -636,6 +665,7 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
 typedef struct {
   const gm_data *D;
   const gm_par *P;
+  const double *cst;   /* logdens_constants() */
   double *z, *rowll;
   int estep, nrow;
   double *stats;
@@ -656,7 +686,7 @@ static void chunk_task(void *arg, int ch, int thread)
   double *xb = scr, *r = xb + (size_t) GM_BLOCK * d, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
   double *zs = lz + (size_t) GM_BLOCK * kz, *g = zs + (size_t) GM_BLOCK * kz;
   double *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK, *u = sm + GM_BLOCK, *tc = u + GM_BLOCK;
-  double *kp = tc + GM_BLOCK, *ones = kp + GM_BLOCK;
+  double *kp = tc + GM_BLOCK;
   double *acc = pw->chunk + ch * chunk_stride(d, k);
   double *nrow = acc + chunk_size(d, k) - k;
   memset(acc, 0, chunk_size(d, k) * sizeof(double));
@@ -665,10 +695,6 @@ static void chunk_task(void *arg, int ch, int thread)
   pw->noise_nk[ch] = 0.0;
   if (!X->estep)   /* z is given: the sums scale it by 1 and write it to scratch */
     for (int b = 0; b < GM_BLOCK; b++) sm[b] = 1.0;
-  /* Unit weights are read from scratch, not from w: n of them would be as much
-   * memory traffic as a column of x. */
-  if (D->unit)
-    for (int b = 0; b < GM_BLOCK; b++) ones[b] = 1.0;
   /* An E-step writes the block's responsibilities into z, or into scratch when z is
    * not kept (EM needs only the sums); given ones are read from z. */
   const size_t zst = X->z ? (size_t) n : GM_BLOCK;
@@ -678,7 +704,7 @@ static void chunk_task(void *arg, int ch, int thread)
     const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
     const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
     double *zb = X->z ? X->z + i0 : zs;
-    const double *wb = D->unit ? ones : D->w + i0;
+    const double *wb = D->unit ? gm_ones : D->w + i0;
     for (int j = 0; j < d; j++)
       memcpy(xb + (size_t) j * GM_BLOCK, D->x + (size_t) j * n + i0, m * sizeof(double));
     if (blk + 1 < b1) {   /* the next block's rows, on their way while this one runs */
@@ -689,7 +715,7 @@ static void chunk_task(void *arg, int ch, int thread)
         for (R_xlen_t i = 0; i < m1; i += 8) __builtin_prefetch(D->w + i1 + i);
     }
     if (X->estep) {
-      block_logdens(D, P, xb, m, lz, r, pw->diag);
+      block_logdens(D, P, X->cst, xb, m, lz, mx, r, pw->diag);
       pw->status[ch] = block_normalise(m, kz, zst, D->unit ? NULL : wb,
                                        D->lab ? D->lab + i0 : NULL, lz, zb,
                                        X->rowll ? X->rowll + i0 : NULL, acc, pw->ent + ch,
@@ -738,7 +764,8 @@ static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
   }
   const int d = D->d, k = P->k, nchunk = pw->nchunk;
   const size_t csz = chunk_size(d, k), nst = csz - k;
-  chunk_ctx X = {D, P, z, rowll, estep, nrow != NULL, stats, pw, gm_nblocks(D->n)};
+  if (estep) logdens_constants(P, pw->cst);
+  chunk_ctx X = {D, P, pw->cst, z, rowll, estep, nrow != NULL, stats, pw, gm_nblocks(D->n)};
   gm_parallel(pw->nthreads, nchunk, chunk_task, &X, NULL);
   for (int ch = 0; ch < nchunk; ch++)
     if (pw->status[ch]) return pw->status[ch];

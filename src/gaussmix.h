@@ -226,6 +226,7 @@ typedef struct {
   int full;         /* unless this is set (the whole W0_k, for other models' starts) */
   double *noise_nk; /* nchunk partial sums of the noise responsibilities (weighted) */
   double noise_sum; /* their total after a pass */
+  double *cst;      /* k + 1: the pass's log-density constants (estep.c) */
 } gm_pass_work;
 int gm_nblocks(int n);
 int gm_nchunks(int nblocks);
