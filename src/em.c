@@ -752,25 +752,63 @@ static SEXP suff_list(const gm_data *D, const double *zp, int k)
   return out;
 }
 
-/* The largest of the numbers of groups k (positive integers, at least one), checked. */
-static int ks_max(SEXP kk)
+/* The sufficient statistics list(nk, mean, scatter) of the partition of the rows into
+ * groups g[i] in 0 .. k - 1, as suff_list() gives them for its 0/1 indicators: the
+ * sizes and means, then the sums about those means, which gm_suff_from_sums() turns
+ * into the scatter about the corrected means.  Two passes over the rows, each row
+ * added to its own group only, so no n x k matrix of indicators is formed. */
+static SEXP part_suff_list(const gm_data *D, const int *g, int k)
+{
+  const int n = D->n, d = D->d;
+  const char *names[] = {"nk", "mean", "scatter"};
+  SEXP out = PROTECT(gm_new_list(names, 3));
+  SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
+  SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
+  SET_VECTOR_ELT(out, 2, gm_alloc_array3(d, k));
+  double *nk = REAL(VECTOR_ELT(out, 0)), *mean = REAL(VECTOR_ELT(out, 1));
+  const size_t slen = 1 + (size_t) k * (1 + d + (size_t) d * d);
+  double *stats = (double *) R_alloc(slen, sizeof(double)), *r = (double *) R_alloc(d, sizeof(double));
+  memset(stats, 0, slen * sizeof(double));
+  memset(nk, 0, k * sizeof(double));
+  memset(mean, 0, (size_t) d * k * sizeof(double));
+  for (int i = 0; i < n; i++) {
+    const int c = g[i];
+    nk[c] += D->w[i];
+    for (int j = 0; j < d; j++) mean[j + (size_t) c * d] += D->w[i] * D->x[i + (size_t) j * n];
+  }
+  for (int c = 0; c < k; c++)
+    for (int j = 0; j < d; j++)
+      mean[j + (size_t) c * d] = nk[c] > 0.0 ? mean[j + (size_t) c * d] / nk[c] : 0.0;
+  double *n1 = stats + 1, *s1 = n1 + k, *W0 = s1 + (size_t) k * d;
+  for (int i = 0; i < n; i++) {
+    const int c = g[i];
+    const double wi = D->w[i];
+    double *s = s1 + (size_t) c * d, *W = W0 + (size_t) c * d * d;
+    n1[c] += wi;
+    for (int j = 0; j < d; j++) {
+      r[j] = D->x[i + (size_t) j * n] - mean[j + (size_t) c * d];
+      s[j] += wi * r[j];
+      for (int l = 0; l <= j; l++) W[j + (size_t) l * d] += wi * r[j] * r[l];
+    }
+  }
+  gm_suff_from_sums(d, k, stats, nk, mean, REAL(VECTOR_ELT(out, 2)));
+  UNPROTECT(1);
+  return out;
+}
+
+/* Checks the numbers of groups k: positive integers, at least one. */
+static void check_ks(SEXP kk)
 {
   if (TYPEOF(kk) != INTSXP || LENGTH(kk) < 1) error("'k' must be positive integers");
-  int kmax = 0;
-  for (int j = 0; j < LENGTH(kk); j++) {
-    const int k = INTEGER(kk)[j];
-    if (k == NA_INTEGER || k < 1) error("'k' must be positive integers");
-    if (k > kmax) kmax = k;
-  }
-  return kmax;
+  for (int j = 0; j < LENGTH(kk); j++)
+    if (INTEGER(kk)[j] == NA_INTEGER || INTEGER(kk)[j] < 1) error("'k' must be positive integers");
 }
 
 /* gmm_suff(x, w, z, k): the sufficient statistics list(nk, mean, scatter) of
  * responsibilities z (an n x k matrix; k NULL); or, to start every model of a K from
  * one partition, a list of those of the partitions in the columns of z (an integer
- * n x m matrix or, m = 1, vector; column j into groups 1 .. k[j]), each as the matrix
- * of its 0/1 indicators.  One call serves every K of a tree, so that R allocates
- * one indicator matrix instead of one per K. */
+ * n x m matrix or, m = 1, vector; column j into groups 1 .. k[j]), each from its
+ * groups (part_suff_list).  One call serves every K of a tree. */
 SEXP gmm_suff(SEXP x, SEXP w, SEXP z, SEXP kk)
 {
   gm_data D;
@@ -782,7 +820,8 @@ SEXP gmm_suff(SEXP x, SEXP w, SEXP z, SEXP kk)
     if (!gm_all_finite(REAL(z), (R_xlen_t) nr * k, 1)) error("'z' must be finite and non-negative");
     return suff_list(&D, REAL(z), k);
   }
-  const int kmax = ks_max(kk), m = LENGTH(kk);
+  check_ks(kk);
+  const int m = LENGTH(kk);
   if (TYPEOF(z) != INTSXP || XLENGTH(z) != (R_xlen_t) D.n * m)
     error("the groups 'z' must be an integer matrix of %d rows and %d columns", D.n, m);
   for (int j = 0; j < m; j++) {
@@ -790,13 +829,12 @@ SEXP gmm_suff(SEXP x, SEXP w, SEXP z, SEXP kk)
     for (int i = 0; i < D.n; i++)
       if (g[i] < 1 || g[i] > k) error("the groups 'z' must be in 1 .. %d", k);
   }
-  double *hz = (double *) R_alloc((size_t) D.n * kmax, sizeof(double));
+  int *g0 = (int *) R_alloc(D.n, sizeof(int));
   SEXP out = PROTECT(allocVector(VECSXP, m));
   for (int j = 0; j < m; j++) {
     const int k = INTEGER(kk)[j], *g = INTEGER(z) + (size_t) j * D.n;
-    memset(hz, 0, (size_t) D.n * k * sizeof(double));
-    for (int i = 0; i < D.n; i++) hz[i + (size_t) (g[i] - 1) * D.n] = 1.0;
-    SET_VECTOR_ELT(out, j, suff_list(&D, hz, k));
+    for (int i = 0; i < D.n; i++) g0[i] = g[i] - 1;
+    SET_VECTOR_ELT(out, j, part_suff_list(&D, g0, k));
   }
   UNPROTECT(1);
   return out;
@@ -806,27 +844,27 @@ SEXP gmm_suff(SEXP x, SEXP w, SEXP z, SEXP kk)
  * of the partitions of the rows into k[j] groups of equal weight by quantiles: row i
  * (at mid[i] in (0, 1), the midpoint of its weight in the cumulative weights of the
  * sorted values) goes to group min(k, 1 + floor(k mid[i])).  The groups are formed
- * here, one k at a time, so that R holds no n x length(k) matrix of them. */
+ * here, one k at a time, so that R holds no n x length(k) matrix of them, and their
+ * statistics come from part_suff_list(). */
 SEXP gmm_quantile_suff(SEXP x, SEXP w, SEXP mid, SEXP kk)
 {
   gm_data D;
   gm_data_arg(x, w, &D, 0);
-  const int kmax = ks_max(kk), m = LENGTH(kk);
+  check_ks(kk);
+  const int m = LENGTH(kk);
   if (TYPEOF(mid) != REALSXP || XLENGTH(mid) != D.n) error("'mid' must be a double vector of length %d", D.n);
   const double *q = REAL(mid);
   for (int i = 0; i < D.n; i++)
     if (!(q[i] >= 0.0 && q[i] <= 1.0)) error("'mid' must be in [0, 1]");
-  double *hz = (double *) R_alloc((size_t) D.n * kmax, sizeof(double));
+  int *g0 = (int *) R_alloc(D.n, sizeof(int));
   SEXP out = PROTECT(allocVector(VECSXP, m));
   for (int j = 0; j < m; j++) {
     const int k = INTEGER(kk)[j];
-    memset(hz, 0, (size_t) D.n * k * sizeof(double));
     for (int i = 0; i < D.n; i++) {
       const double g = floor((double) k * q[i]);   /* 0 .. k */
-      const int c = g < k - 1 ? (int) g : k - 1;
-      hz[i + (size_t) c * D.n] = 1.0;
+      g0[i] = g < k - 1 ? (int) g : k - 1;
     }
-    SET_VECTOR_ELT(out, j, suff_list(&D, hz, k));
+    SET_VECTOR_ELT(out, j, part_suff_list(&D, g0, k));
   }
   UNPROTECT(1);
   return out;

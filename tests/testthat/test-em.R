@@ -152,16 +152,25 @@ test_that("a start from sufficient statistics is the start from the responsibili
     expect_equal(s$mean[, j], mu, tolerance = 1e-13)
     expect_equal(s$scatter[, , j], crossprod(xc * sqrt(g)), tolerance = 1e-12)
   }
-  # A partition given as groups is its matrix of 0/1 indicators, to the bit.
+  # A partition given as groups is its matrix of 0/1 indicators (summed group by
+  # group, so to rounding), and its statistics are the explicit ones.
   cl <- max.col(z)
-  expect_identical(.Call(gaussmix:::C_gmm_suff, x, w, cl, 2L),
-                   list(.Call(gaussmix:::C_gmm_suff, x, w, diag(2)[cl, ], NULL)))
+  sp <- .Call(gaussmix:::C_gmm_suff, x, w, cl, 2L)
+  expect_equal(sp, list(.Call(gaussmix:::C_gmm_suff, x, w, diag(2)[cl, ], NULL)), tolerance = 1e-13)
+  for (j in 1:2) {
+    g <- w * (cl == j)
+    mu <- colSums(g * x) / sum(g)
+    expect_equal(sp[[1]]$nk[j], sum(g), tolerance = 1e-14)
+    expect_equal(sp[[1]]$mean[, j], mu, tolerance = 1e-14)
+    expect_equal(sp[[1]]$scatter[, , j], crossprod(sweep(x, 2, mu) * sqrt(g)), tolerance = 1e-13)
+  }
   # Several partitions (the cuts of a tree) in one call: each as on its own.
   cl3 <- rep(1:3, length.out = 80)
   expect_identical(.Call(gaussmix:::C_gmm_suff, x, w, cbind(cl, cl3, 1L), c(2L, 3L, 1L)),
-                   list(.Call(gaussmix:::C_gmm_suff, x, w, diag(2)[cl, ], NULL),
-                        .Call(gaussmix:::C_gmm_suff, x, w, diag(3)[cl3, ], NULL),
-                        .Call(gaussmix:::C_gmm_suff, x, w, matrix(1, 80), NULL)))
+                   c(sp, .Call(gaussmix:::C_gmm_suff, x, w, cl3, 3L),
+                     .Call(gaussmix:::C_gmm_suff, x, w, rep(1L, 80), 1L)))
+  expect_equal(.Call(gaussmix:::C_gmm_suff, x, w, rep(1L, 80), 1L),
+               list(.Call(gaussmix:::C_gmm_suff, x, w, matrix(1, 80), NULL)), tolerance = 1e-13)
   expect_error(.Call(gaussmix:::C_gmm_suff, x, w, replace(cl, 3, 3L), 2L), "1 .. 2")
   expect_error(.Call(gaussmix:::C_gmm_suff, x, w, cbind(cl, cl3), c(2L, 2L)), "1 .. 2")
   expect_error(.Call(gaussmix:::C_gmm_suff, x, w, cl[-1], 2L), "80 rows and 1 columns")
