@@ -137,9 +137,10 @@ static double crit_of(const hc_state *S, double n, double logdet, double tr)
  * over n, scaled by the exact power of two, so that C takes one logarithm; when that
  * product would leave the range of doubles, the logarithms of the pivots are added
  * instead (crit_of). */
-static double crit_matrix(const hc_state *S, double n, double *M, double tr)
+static inline __attribute__((always_inline)) double crit_matrix_p(const hc_state *S, int p,
+                                                                  double n, double *M,
+                                                                  double tr)
 {
-  const int p = S->p;
   if (n - 1.0 < p - 1e-9) return crit_of(S, n, R_NegInf, tr);
   double q = 1.0;
   for (int j = 0; j < p; j++) {
@@ -166,9 +167,9 @@ static double crit_matrix(const hc_state *S, double n, double *M, double tr)
 }
 
 /* Adds to M (upper triangle) the stand-in B of the cluster in slot k (see above). */
-static void add_rows(const hc_state *S, int k, double *M)
+static inline __attribute__((always_inline)) void add_rows_p(const hc_state *S, int p, int k,
+                                                            double *M)
 {
-  const int p = S->p;
   const double nk = S->size[k];
   const int m = nk - 1.0 >= p - 1e-9 ? p : (int) floor(nk + 1e-9) - 1;
   const double *r = S->r1 + (size_t) k * p;
@@ -179,23 +180,33 @@ static void add_rows(const hc_state *S, int k, double *M)
     }
 }
 
-/* The cost of merging the cluster in slot a, formed after the one in slot k, with
- * it; F is a's F. */
-static inline __attribute__((always_inline)) double merge_cost(hc_state *S, const double *F,
-                                                              int a, int k)
+static void add_rows(const hc_state *S, int k, double *M)
 {
-  const int p = S->p;
+  add_rows_p(S, S->p, k, M);
+}
+
+/* The cost of merging the cluster in slot a, formed after the one in slot k, with
+ * it; F is a's F.  With p given as a constant, the compiler writes the loops out for
+ * that p (the same operations, so the same bits). */
+static inline __attribute__((always_inline)) double merge_cost_p(hc_state *S, int p,
+                                                                const double *F, int a, int k)
+{
   const double na = S->size[a], nk = S->size[k], nn = na + nk, h = na * nk / nn;
   const double *ma = S->mean + (size_t) a * p, *mk = S->mean + (size_t) k * p;
   double *M = S->M, dd = 0.0;
   memcpy(M, F, (size_t) p * p * sizeof(double));
-  add_rows(S, k, M);
+  add_rows_p(S, p, k, M);
   for (int b = 0; b < p; b++) {
     const double db = ma[b] - mk[b];
     dd += db * db;
     for (int c = 0; c <= b; c++) M[c + (size_t) b * p] += h * (ma[c] - mk[c]) * db;
   }
-  return crit_matrix(S, nn, M, S->tr[a] + S->tr[k] + h * dd) - S->crit[a] - S->crit[k];
+  return crit_matrix_p(S, p, nn, M, S->tr[a] + S->tr[k] + h * dd) - S->crit[a] - S->crit[k];
+}
+
+static double merge_cost(hc_state *S, const double *F, int a, int k)
+{
+  return merge_cost_p(S, S->p, F, a, k);
 }
 
 /* The cost of merging two rows, in slots lo and hi with lo the smaller row (the
@@ -486,12 +497,22 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     /* Slot b is freed: the last cluster moves in. */
     if (b != L) move_slot(S, L, b, L);
     const int L1 = L - 1;
-    for (int k = 0; k <= L1; k++)
-      if (k != a) {
-        newc[k] = merge_cost(S, S->F, a, k);
-        if (k < a) set_cost(S, k, a, newc[k]);
-        else set_cost(S, a, k, newc[k]);
-      }
+    /* The new cluster's cost with every other, the loops written out for the
+     * commonest numbers of columns. */
+#define HC_NEW_COSTS(P)                                   \
+    for (int k = 0; k <= L1; k++) {                       \
+      if (k == a) continue;                               \
+      newc[k] = merge_cost_p(S, (P), S->F, a, k);         \
+      if (k < a) set_cost(S, k, a, newc[k]);              \
+      else set_cost(S, a, k, newc[k]);                    \
+    }
+    switch (p) {
+    case 2: HC_NEW_COSTS(2); break;
+    case 3: HC_NEW_COSTS(3); break;
+    case 4: HC_NEW_COSTS(4); break;
+    default: HC_NEW_COSTS(p);
+    }
+#undef HC_NEW_COSTS
     /* The cheapest partner of each column touched by the merge: a's are all new. */
     if (a > 0) set_best(S, a, newc);
     if (b <= L1) rescan(S, b);
