@@ -269,6 +269,7 @@ static const double gm_exp2_8th[8] = {GM_EXP2_8TH};
 #define GM_VEC_EXT 1
 typedef double v8d __attribute__((vector_size(64)));
 typedef int64_t v8l __attribute__((vector_size(64)));
+typedef uint64_t v8u __attribute__((vector_size(64)));
 static int gm_exp_avx512 = 0;
 #endif
 
@@ -338,7 +339,7 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
         const v8d tc = (v8d) (((v8l) t & ~neg) | ((v8l) negv & neg));
         const v8d kp = (v8d) ((v8l) onev & ~neg);
         v8d kd = tc * (8 * 0x1.71547652b82fep0) + 0x1.8p52;   /* 8 / log 2 */
-        const v8l bits = (v8l) kd;
+        const v8u bits = (v8u) kd;   /* (unsigned: the shifts below wrap) */
         kd -= 0x1.8p52;
         const v8d r = (tc - kd * 0x1.62e42fefa3800p-4) - kd * 0x1.ef35793c7673p-48;
         const v8d r2 = r * r, r4 = r2 * r2;
@@ -346,7 +347,7 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
         const v8d a3 = 1.0 / 720 + r * (1.0 / 5040);
         const v8d q = (a1 + a2 * r2) + (a3 + r2 * (1.0 / 40320)) * r4;
         const v8d tb = __builtin_shuffle(tab, bits & 7);
-        const v8l sc = ((bits >> 3) << 52) + 0x3ff0000000000000LL;   /* 2^n */
+        const v8u sc = ((bits >> 3) << 52) + 0x3ff0000000000000ULL;   /* 2^n */
         const v8d e = (tb + tb * (r + r2 * q)) * (v8d) sc * kp;
         memcpy(zc + b, &e, sizeof e);
         memcpy(&sv, s + b, sizeof sv);
@@ -368,7 +369,7 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
     for (int i = b; i < m; i++) {
       const double t = tc[i];
       double kd = t * (8 * 0x1.71547652b82fep0) + 0x1.8p52;
-      int64_t bits;
+      uint64_t bits;
       memcpy(&bits, &kd, sizeof bits);
       kd -= 0x1.8p52;
       const double r = (t - kd * 0x1.62e42fefa3800p-4) - kd * 0x1.ef35793c7673p-48;
@@ -377,7 +378,7 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
       const double a3 = 1.0 / 720 + r * (1.0 / 5040);
       const double q = (a1 + a2 * r2) + (a3 + r2 * (1.0 / 40320)) * r4;
       const double tb = gm_exp2_8th[bits & 7];
-      bits = ((bits >> 3) << 52) + 0x3ff0000000000000LL;   /* 2^n, -73 <= n <= 0 */
+      bits = ((bits >> 3) << 52) + 0x3ff0000000000000ULL;   /* 2^n, -73 <= n <= 0 */
       double scale;
       memcpy(&scale, &bits, sizeof scale);
       const double e = (tb + tb * (r + r2 * q)) * scale * kp[i];   /* NaN stays NaN */
