@@ -262,6 +262,16 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
   0x1.ae89f995ad3adp+0, 0x1.d5818dcfba487p+0
 static const double gm_exp2_8th[8] = {GM_EXP2_8TH};
 
+/* exp()'s reduction and polynomial, shared by its two paths so that both do the same
+ * operations: 8 t / log 2 plus 1.5 * 2^52 (the sum's low bits hold 8 n + j), r = t -
+ * (8 n + j) log(2) / 8 with log(2) / 8 in a head and a tail, and q(r) with exp(r) =
+ * 1 + r + r^2 q(r), by Estrin's scheme (a short chain of dependent operations). */
+#define GM_EXP_KD(t) ((t) * (8 * 0x1.71547652b82fep0) + 0x1.8p52)
+#define GM_EXP_R(t, kd) (((t) - (kd) * 0x1.62e42fefa3800p-4) - (kd) * 0x1.ef35793c7673p-48)
+#define GM_EXP_Q(r, r2, r4)                                                         \
+  (((1.0 / 2 + (r) * (1.0 / 6)) + (1.0 / 24 + (r) * (1.0 / 120)) * (r2)) +          \
+   ((1.0 / 720 + (r) * (1.0 / 5040)) + (r2) * (1.0 / 40320)) * (r4))
+
 /* GCC's vector extensions, for the AVX-512 path of exp(); gm_exp_avx512 is set at load
  * time (gm_estep_init) when the processor has what the x86-64-v4 versions of the
  * kernels need, that is, when those are the versions that run. */
@@ -338,14 +348,10 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
         const v8l neg = t < -GM_NEGLIGIBLE;
         const v8d tc = (v8d) (((v8l) t & ~neg) | ((v8l) negv & neg));
         const v8d kp = (v8d) ((v8l) onev & ~neg);
-        v8d kd = tc * (8 * 0x1.71547652b82fep0) + 0x1.8p52;   /* 8 / log 2 */
+        v8d kd = GM_EXP_KD(tc);
         const v8u bits = (v8u) kd;   /* (unsigned: the shifts below wrap) */
         kd -= 0x1.8p52;
-        const v8d r = (tc - kd * 0x1.62e42fefa3800p-4) - kd * 0x1.ef35793c7673p-48;
-        const v8d r2 = r * r, r4 = r2 * r2;
-        const v8d a1 = 1.0 / 2 + r * (1.0 / 6), a2 = 1.0 / 24 + r * (1.0 / 120);
-        const v8d a3 = 1.0 / 720 + r * (1.0 / 5040);
-        const v8d q = (a1 + a2 * r2) + (a3 + r2 * (1.0 / 40320)) * r4;
+        const v8d r = GM_EXP_R(tc, kd), r2 = r * r, r4 = r2 * r2, q = GM_EXP_Q(r, r2, r4);
         const v8d tb = __builtin_shuffle(tab, bits & 7);
         const v8u sc = ((bits >> 3) << 52) + 0x3ff0000000000000ULL;   /* 2^n */
         const v8d e = (tb + tb * (r + r2 * q)) * (v8d) sc * kp;
@@ -368,15 +374,11 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
     GM_SIMD
     for (int i = b; i < m; i++) {
       const double t = tc[i];
-      double kd = t * (8 * 0x1.71547652b82fep0) + 0x1.8p52;
+      double kd = GM_EXP_KD(t);
       uint64_t bits;
       memcpy(&bits, &kd, sizeof bits);
       kd -= 0x1.8p52;
-      const double r = (t - kd * 0x1.62e42fefa3800p-4) - kd * 0x1.ef35793c7673p-48;
-      const double r2 = r * r, r4 = r2 * r2;
-      const double a1 = 1.0 / 2 + r * (1.0 / 6), a2 = 1.0 / 24 + r * (1.0 / 120);
-      const double a3 = 1.0 / 720 + r * (1.0 / 5040);
-      const double q = (a1 + a2 * r2) + (a3 + r2 * (1.0 / 40320)) * r4;
+      const double r = GM_EXP_R(t, kd), r2 = r * r, r4 = r2 * r2, q = GM_EXP_Q(r, r2, r4);
       const double tb = gm_exp2_8th[bits & 7];
       bits = ((bits >> 3) << 52) + 0x3ff0000000000000ULL;   /* 2^n, -73 <= n <= 0 */
       double scale;
