@@ -21,7 +21,8 @@
 #'   path the two took, and one more EM step from there, which brings them back
 #'   into the model. That result is kept only if its log-likelihood is at least
 #'   the first step's, else the second step is, so the log-likelihood never falls;
-#'   a cycle kept takes three passes over the data for three M-steps. The fixed points are plain EM's and convergence is still judged on
+#'   a cycle kept takes three passes over the data for three M-steps. The fixed
+#'   points are plain EM's and convergence is still judged on
 #'   plain EM steps; on slowly converging data (overlapping components) the fit
 #'   to `tol` takes several times fewer iterations and ends nearer the maximum.
 #'   Starting only once EM has settled keeps each fit in the basin that plain EM

@@ -93,11 +93,11 @@ static void step_norms(const gm_data *D, int k, const double *t0, const double *
  * log-likelihood never falls; else P becomes t2, with its pass (a plain EM step,
  * *plain_step = 1).  t2 needs no pass of its own when the result is kept, so a cycle
  * that succeeds takes three passes for three M-steps.  Returns the number of M-steps
- * taken (1 or 2); *status is the failure of the M-step to t2 or of t2's pass, if
- * any, with the M-step's *bad. */
+ * taken (1 or 2), each noted in res's inner-loop counts; res->status is the failure
+ * of the M-step to t2 or of t2's pass, if any, with the M-step's res->bad. */
 static int squarem_cycle(const gm_data *D, const gm_model *M, gm_par *P, const gm_ctrl *C,
                          gm_mwork *Wk, gm_pass_work *pw, double *ll, double *ent,
-                         int *kept, int *plain_step, int *status, int *bad)
+                         int *kept, int *plain_step, gm_result *res)
 {
   const int d = D->d, k = P->k;
   const size_t len = GM_PAR_LEN(d, k);
@@ -105,8 +105,10 @@ static int squarem_cycle(const gm_data *D, const gm_model *M, gm_par *P, const g
   *kept = 0;
   *plain_step = 0;
   par_get(P, t1);
-  *status = gm_mstep_sums(D, Wk->stats, M, P, C, Wk, bad);
-  if (*status) return 1;
+  res->status = gm_mstep_sums(D, Wk->stats, M, P, C, Wk, &res->bad);
+  note_inner(Wk, res);
+  if (res->status) return 1;
+  const int inner2 = Wk->cov.inner_ok;   /* t2's, should P go back to it */
   par_get(P, t2);
   int steps = 1;
   double r2, v2;
@@ -131,8 +133,9 @@ static int squarem_cycle(const gm_data *D, const gm_model *M, gm_par *P, const g
     double lp, ep;
     if (!gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw)) {
       steps++;
-      if (!gm_mstep_sums(D, Wk->stats, M, P, C, Wk, &nbad) &&
-          !gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw) && lp >= *ll) {
+      const int mfail = gm_mstep_sums(D, Wk->stats, M, P, C, Wk, &nbad);
+      note_inner(Wk, res);
+      if (!mfail && !gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw) && lp >= *ll) {
         *ll = lp;
         *ent = ep;
         *kept = 1;
@@ -140,10 +143,12 @@ static int squarem_cycle(const gm_data *D, const gm_model *M, gm_par *P, const g
       }
     }
   }
-  /* t2, with its pass */
+  /* t2, with its pass (and its M-step's inner convergence as the last) */
   par_set(P, t2);
   gm_chol(d, k, P->sigma, P->chol, P->logdet, D->colvar, C->eps, &nbad);
-  *status = gm_pass(D, P, NULL, NULL, ll, ent, Wk->stats, NULL, pw);
+  Wk->cov.inner_ok = inner2;
+  res->inner_last = inner2;
+  res->status = gm_pass(D, P, NULL, NULL, ll, ent, Wk->stats, NULL, pw);
   *plain_step = 1;
   return steps;
 }
@@ -190,12 +195,10 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
       res->status = GM_ABORT;
       return;
     }
-    if (accel && plain == 1) {
+    if (accel && plain == 1 && steps + 2 <= C->max_iter) {   /* (a cycle may take two) */
       int kept, plain_step;
       old = ll;
-      steps += squarem_cycle(D, M, P, C, Wk, pw, &ll, &ent, &kept, &plain_step,
-                             &res->status, &res->bad);
-      note_inner(Wk, res);
+      steps += squarem_cycle(D, M, P, C, Wk, pw, &ll, &ent, &kept, &plain_step, res);
       if (res->status) break;
       trace_push(trace, ll);
       plain = 0;

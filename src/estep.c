@@ -275,7 +275,8 @@ static const double gm_exp2_8th[8] = {GM_EXP2_8TH};
 /* GCC's vector extensions, for the AVX-512 path of exp(); gm_exp_avx512 is set at load
  * time (gm_estep_init) when the processor has what the x86-64-v4 versions of the
  * kernels need, that is, when those are the versions that run. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 11
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__linux__) && __GNUC__ >= 11   /* (as for GM_HOT's versions in gaussmix.h) */
 #define GM_VEC_EXT 1
 typedef double v8d __attribute__((vector_size(64)));
 typedef int64_t v8l __attribute__((vector_size(64)));

@@ -183,7 +183,8 @@ typedef struct {
   double rcond;   /* smallest eigenvalue ratio of the covariances against their pool */
   int degenerate; /* 1: a converged fit that breaks the rules above fails; 0: it is kept */
   double accel;   /* once an EM step changes the log-likelihood by at most this much
-                   * (relative), extrapolate every two steps (squarem_step in em.c); 0: never */
+                   * (relative), each EM step is followed by a SQUAREM cycle (squarem_cycle
+                   * in em.c); 0: never */
   const gm_prior *prior;  /* NULL for maximum likelihood */
 } gm_ctrl;
 

@@ -308,6 +308,23 @@ test_that("screening at screen_tol then refining gives the chosen fit at full pr
   expect_equal(length(plain$loglik_trace), plain$iterations + 1L)
 })
 
+test_that("SQUAREM cycles stay within max_iter and count every M-step's inner loop", {
+  x <- as.matrix(faithful)
+  # A cycle takes two M-steps: it starts only when both fit within max_iter.
+  for (mi in 50:60) {
+    f <- suppressWarnings(gmm(x, k = 3, model = "VVV", threads = 1,
+                              control = gmm_control(max_iter = mi, screen_tol = 1e-8)))
+    expect_lte(f$iterations, mi)
+  }
+  # With inner_max_iter = 1 every VEI M-step stops its inner loop at the cap, so
+  # inner_fail counts every M-step (and the initial one), with or without cycles.
+  for (a in c(TRUE, FALSE)) {
+    f <- suppressWarnings(gmm(x, k = 3, model = "VEI", control = gmm_control(
+      inner_max_iter = 1, screen_tol = 1e-8, accelerate = a)))
+    expect_equal(f$inner_fail, f$iterations + 1L, label = paste("accelerate", a))
+  }
+})
+
 test_that("a cell whose refinement breaks down keeps its screened fit", {
   skip_if_not_installed("mclust")
   e <- new.env()
