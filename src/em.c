@@ -97,12 +97,11 @@ static void step_norms(const gm_data *D, int k, const double *t0, const double *
  * of the M-step to t2 or of t2's pass, if any, with the M-step's res->bad. */
 static int squarem_cycle(const gm_data *D, const gm_model *M, gm_par *P, const gm_ctrl *C,
                          gm_mwork *Wk, gm_pass_work *pw, double *ll, double *ent,
-                         int *kept, int *plain_step, gm_result *res)
+                         int *plain_step, gm_result *res)
 {
   const int d = D->d, k = P->k;
   const size_t len = GM_PAR_LEN(d, k);
   double *t0 = Wk->sq, *t1 = t0 + len, *t2 = t1 + len, *tp = t2 + len;
-  *kept = 0;
   *plain_step = 0;
   par_get(P, t1);
   res->status = gm_mstep_sums(D, Wk->stats, M, P, C, Wk, &res->bad);
@@ -138,7 +137,6 @@ static int squarem_cycle(const gm_data *D, const gm_model *M, gm_par *P, const g
       if (!mfail && !gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw) && lp >= *ll) {
         *ll = lp;
         *ent = ep;
-        *kept = 1;
         return steps;
       }
     }
@@ -196,9 +194,9 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
       return;
     }
     if (accel && plain == 1 && steps + 2 <= C->max_iter) {   /* (a cycle may take two) */
-      int kept, plain_step;
+      int plain_step;
       old = ll;
-      steps += squarem_cycle(D, M, P, C, Wk, pw, &ll, &ent, &kept, &plain_step, res);
+      steps += squarem_cycle(D, M, P, C, Wk, pw, &ll, &ent, &plain_step, res);
       if (res->status) break;
       trace_push(trace, ll);
       plain = 0;
@@ -757,20 +755,16 @@ static SEXP suff_list(const gm_data *D, const double *zp, int k)
 
 /* The sufficient statistics list(nk, mean, scatter) of the partition of the rows into
  * groups g[i] in 0 .. k - 1, as suff_list() gives them for its 0/1 indicators: the
- * sizes and means, then the sums about those means, which gm_suff_from_sums() turns
- * into the scatter about the corrected means.  Two passes over the rows, each row
+ * sizes and means, then the sums about those means, which suff_out() turns into the
+ * scatter about the corrected means.  Two passes over the rows, each row
  * added to its own group only, so no n x k matrix of indicators is formed. */
 static SEXP part_suff_list(const gm_data *D, const int *g, int k)
 {
   const int n = D->n, d = D->d;
-  const char *names[] = {"nk", "mean", "scatter"};
-  SEXP out = PROTECT(gm_new_list(names, 3));
-  SET_VECTOR_ELT(out, 0, allocVector(REALSXP, k));
-  SET_VECTOR_ELT(out, 1, allocMatrix(REALSXP, d, k));
-  SET_VECTOR_ELT(out, 2, gm_alloc_array3(d, k));
-  double *nk = REAL(VECTOR_ELT(out, 0)), *mean = REAL(VECTOR_ELT(out, 1));
   const size_t slen = 1 + (size_t) k * (1 + d + (size_t) d * d);
   double *stats = (double *) R_alloc(slen, sizeof(double)), *r = (double *) R_alloc(d, sizeof(double));
+  double *nk = (double *) R_alloc(k, sizeof(double));
+  double *mean = (double *) R_alloc((size_t) d * k, sizeof(double));
   memset(stats, 0, slen * sizeof(double));
   memset(nk, 0, k * sizeof(double));
   memset(mean, 0, (size_t) d * k * sizeof(double));
@@ -794,9 +788,7 @@ static SEXP part_suff_list(const gm_data *D, const int *g, int k)
       for (int l = 0; l <= j; l++) W[j + (size_t) l * d] += wi * r[j] * r[l];
     }
   }
-  gm_suff_from_sums(d, k, stats, nk, mean, REAL(VECTOR_ELT(out, 2)));
-  UNPROTECT(1);
-  return out;
+  return suff_out(d, k, stats, mean);
 }
 
 /* Checks the numbers of groups k: positive integers, at least one. */
