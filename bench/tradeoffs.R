@@ -2,6 +2,12 @@
 # gmm()'s defaults, and what each would cost; bench/README.md reads it together
 # with bench/init-compare.R run with the same settings.
 #
+# Workload 2 (the default sweep, n = 1e4, d = 2), first, while the process is
+# small: the time and the chosen fit's BIC (R's sign, smaller is better) with the
+# default control, without cross starts, and with a looser screening tolerance,
+# against mclust's choice (which depends on the 2,000-row subset its hierarchical
+# start draws, hence on the state of R's random numbers).
+#
 # Workload 3 (one VVV fit, n = 1e6, d = 2, K = 3) at the default tolerance and at
 # looser ones: the time of the whole call and how far its log-likelihood ends below
 # the maximum, which a long run (tol = 1e-13) stands in for. mclust's and
@@ -10,18 +16,14 @@
 # setting runs `reps` times in one process; each call draws its own 2,000-row
 # subset for the hierarchical start, as the calls of bench/speed.R do.
 #
-# Workload 2 (the default sweep, n = 1e4, d = 2), first, while the process is
-# small: the time and the chosen fit's BIC (R's sign, smaller is better) with the
-# default control, without cross starts, and with a looser screening tolerance,
-# against mclust's choice (which depends on the 2,000-row subset its hierarchical
-# start draws, hence on the state of R's random numbers).
-#
-# bench/tradeoffs-init-compare.out holds bench/init-compare.R's summaries with
-# the looser settings:
+# bench/tradeoffs-init-compare.out holds the summary lines of bench/init-compare.R
+# run with the looser settings, each block ending in the number of its chosen fits
+# marked no_worse = FALSE (grep -c ' FALSE$' on its output):
 #   Rscript bench/init-compare.R 1 "gmm_control(tol = 1e-6)"
 #   Rscript bench/init-compare.R 1 "gmm_control(cross_starts = FALSE)"
 #   Rscript bench/init-compare.R 1 "gmm_control(screen_tol = 1e-4)"
-#   Rscript bench/tradeoffs.R [reps]     (default 3)
+#
+# Run from the package root: Rscript bench/tradeoffs.R [reps]   (default 3)
 options(width = 120)
 suppressPackageStartupMessages({library(gaussmix); library(mclust)})
 args <- commandArgs(trailingOnly = TRUE)
