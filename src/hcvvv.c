@@ -376,8 +376,6 @@ static void move_slot(hc_state *S, int from, int to, int L)
   }
 }
 
-/* The n - 1 merges of rows y (n x p, scaled) with relative weights v, in order, as
- * pairs of rows (the smallest row of each cluster) in ma, mb. */
 /* The first stage's costs of every pair (lo, hi) with h0 <= hi < h1, and each such
  * row's cheapest partner below it; vlogv: each row's v log v. */
 static void first_rows(hc_state *S, const double *v, const double *vlogv, int h0, int h1)
@@ -421,6 +419,8 @@ static void first_task(void *arg, int t, int thread)
 /* About this many pairs per task of the first stage (a few milliseconds). */
 #define HC_TASK_PAIRS 262144.0
 
+/* The n - 1 merges of rows y (n x p, scaled) with relative weights v, in order, as
+ * pairs of rows (the smallest row of each cluster) in ma, mb. */
 static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma, int *mb)
 {
   const int n = S->n, p = S->p;
