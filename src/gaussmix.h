@@ -340,6 +340,7 @@ SEXP gmm_df(SEXP model, SEXP d, SEXP k);
 SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd);
 SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax);
 SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads);
+SEXP gmm_hc_log(SEXP x);
 SEXP gmm_suff(SEXP x, SEXP w, SEXP z, SEXP kk);
 SEXP gmm_quantile_suff(SEXP x, SEXP w, SEXP mid, SEXP kk);
 SEXP gmm_layout(SEXP n);

@@ -66,6 +66,7 @@
  * are kept as doubles instead.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "gaussmix.h"
@@ -79,6 +80,14 @@
 #pragma STDC FP_CONTRACT OFF
 #elif defined(__GNUC__)
 #pragma GCC optimize("fp-contract=off")
+#endif
+
+/* The loops of merge_cost_p written out where p is a constant, before GCC vectorises
+ * the loops that call it (at -O2 it would not). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define HC_UNROLL_LOOP _Pragma("GCC unroll 8")
+#else
+#define HC_UNROLL_LOOP
 #endif
 
 #define HC_ALPHA 1.0
@@ -102,15 +111,11 @@ typedef struct {
   int *id;          /* smallest row of the cluster in each slot */
   double *F;        /* p x p: F of the newest cluster, its stand-in for W */
   double *M;        /* p x p scratch */
+  double *Mk;       /* p x p x n scratch for new_costs (p <= 4): entry e of slot k's
+                     * matrix at Mk[k + e n] */
 } hc_state;
 
 #define PAIR(lo, hi) ((size_t) (hi) * ((hi) - 1) / 2 + (lo))
-
-static void set_cost(hc_state *S, int lo, int hi, double c)
-{
-  if (S->fl) S->cf[PAIR(lo, hi)] = (float) c;
-  else S->cd[PAIR(lo, hi)] = c;
-}
 
 /* log(exp(a) + exp(b)), a possibly -Inf. */
 static double log_add(double a, double b)
@@ -131,45 +136,111 @@ static double crit_of(const hc_state *S, double n, double logdet, double tr)
   return n * log_add(logdet - S->p * log(n) + S->logs, lt);
 }
 
-/* C of a cluster of size n, trace tr and stand-in W = M (upper triangle used,
- * overwritten by its Cholesky factor); det W counts as 0 when a pivot falls below
- * 1e-13 of its diagonal.  det(W / n) s^(2p - 2) is formed as a product of the pivots
- * over n, scaled by the exact power of two, so that C takes one logarithm; when that
- * product would leave the range of doubles, the logarithms of the pivots are added
- * instead (crit_of). */
-static inline __attribute__((always_inline)) double crit_matrix_p(const hc_state *S, int p,
-                                                                  double n, double *M,
-                                                                  double tr)
+/* log(x) for positive normal x, without calls or branches, so that the loops over
+ * costs below vectorise, and with the same bits whether it runs in a lane of a vector
+ * or alone (no fused multiply-adds in this file), as a cost computed again must.  As
+ * estep.c's log: x = 2^e z with z in [sqrt(1/2), sqrt(2)), the exponent e taken from
+ * the bits of x less those of sqrt(1/2) (offset by 1024 so that the shift is of a
+ * positive number), log z = 2 atanh(f), f = (z - 1) / (z + 1), by its series
+ * through f^21, and e turned into a double through the bits of 1.5 * 2^52.  Within
+ * about an ulp of log(); tests/testthat/test-hcvvv.R checks it against log(). */
+static inline __attribute__((always_inline)) double hc_log(double x)
 {
-  if (n - 1.0 < p - 1e-9) return crit_of(S, n, R_NegInf, tr);
-  double q = 1.0;
-  for (int j = 0; j < p; j++) {
-    double *mj = M + (size_t) j * p;
-    const double diag = mj[j];
-    double s = diag;
-    for (int k = 0; k < j; k++) s -= mj[k] * mj[k];
-    if (!(s > 1e-13 * diag)) return crit_of(S, n, R_NegInf, tr);
-    const double ljj = sqrt(s);
-    q *= s / n;
-    mj[j] = ljj;
-    for (int i = j + 1; i < p; i++) {
-      double *mi = M + (size_t) i * p;
-      double t = mi[j];
-      for (int k = 0; k < j; k++) t -= mi[k] * mj[k];
-      mi[j] = t / ljj;
+  uint64_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  const uint64_t eu = (bits - 0x3fe6a09e667f3bcdULL + 0x4000000000000000ULL) >> 52;
+  bits -= (eu - 1024) << 52;
+  double z, ed;
+  memcpy(&z, &bits, sizeof z);
+  bits = eu + (0x4338000000000000ULL - 1024);
+  memcpy(&ed, &bits, sizeof ed);
+  ed -= 0x1.8p52;
+  const double f = (z - 1.0) / (z + 1.0), f2 = f * f;
+  const double f4 = f2 * f2, f8 = f4 * f4;
+  const double q = ((2.0 / 3 + f2 * (2.0 / 5)) + (2.0 / 7 + f2 * (2.0 / 9)) * f4) +
+                   ((2.0 / 11 + f2 * (2.0 / 13)) + (2.0 / 15 + f2 * (2.0 / 17)) * f4) * f8 +
+                   (2.0 / 19 + f2 * (2.0 / 21)) * (f8 * f8);
+  const double logz = 2.0 * f + f * f2 * q;
+  return ed * 0x1.62e42fefa3800p-1 + (ed * 0x1.ef35793c7673p-45 + logz);
+}
+
+/* Where hc_log holds: positive normal doubles, with room (NaN fails). */
+#define HC_LOG_OK(x) (((x) >= 0x1p-1000) & ((x) <= 0x1p1000))
+
+/* The cost of merging a cluster formed after the one in slot k (its F, size na, mean
+ * ma, trace ta and C ca) with it; M is p x p scratch.  The merged cluster's C is
+ * n log(det(W / n) s^(2p - 2) + beta (tr + alpha') / n), with det W the product of
+ * the pivots of W = U' D U (U unit upper triangular; the pivots are the squares of
+ * the Cholesky factor's diagonal), counted as 0 while n - 1 < p or when a pivot falls
+ * below 1e-13 of its diagonal; det(W / n) is formed as a product of the pivots over
+ * n, scaled by the exact power of two, so that C takes one logarithm.  *slow is set
+ * when that product would leave the range of doubles (or scale2 is 0), or the
+ * argument of the logarithm that of hc_log; then, with full, C is computed from the
+ * logarithms of the pivots (crit_of), and without, the value returned is not the
+ * cost and the caller computes it again with full.  Without full there are no
+ * branches, so that a loop over k vectorises.  With p given as a constant, the
+ * compiler writes the loops out for that p (the same operations, so the same
+ * bits). */
+static inline __attribute__((always_inline)) double merge_cost_p(
+    const hc_state *S, int p, const double *F, double na, const double *ma, double ta,
+    double ca, int k, double *M, int ms, int *slow, int full)
+{
+  const double nk = S->size[k], nn = na + nk, h = na * nk / nn;
+  const double *mk = S->mean + k * p, *r = S->r1 + k * p;   /* (int: k p < n p) */
+  /* k's stand-in B[c, b] = min(c + 1, m) r_c r_b (0-based), m = min(n_k - 1, p) */
+  double fk = 0.0;   /* floor(nk + 1e-9) - 1 while that is below p, without floor() */
+  HC_UNROLL_LOOP
+  for (int t = 2; t <= p; t++) fk += nk + 1e-9 >= t ? 1.0 : 0.0;
+  const double m = nk - 1.0 >= p - 1e-9 ? (double) p : fk;
+  double dd = 0.0;
+  HC_UNROLL_LOOP
+  for (int b = 0; b < p; b++) {
+    const double db = ma[b] - mk[b];
+    dd += db * db;
+    HC_UNROLL_LOOP
+    for (int c = 0; c <= b; c++) {
+      const double c1 = c + 1.0, cm = c1 < m ? c1 : m;
+      M[(c + b * p) * ms] = F[c + b * p] + cm * r[c] * r[b] + h * (ma[c] - mk[c]) * db;
     }
   }
-  if (S->scale2 > 0.0 && q > 1e-140 && q < 1e140)   /* q s^(2p - 2) a normal double */
-    return n * log(q * S->scale2 + HC_BETA * (tr + S->alpha) / n);
-  double ld = 0.0;
-  for (int j = 0; j < p; j++) ld += 2.0 * log(M[j + (size_t) j * p]);
-  return crit_of(S, n, ld, tr);
+  const double tr = ta + S->tr[k] + h * dd;
+  /* M = U' D U, U unit upper triangular (upper triangle of M), D the pivots
+   * (diagonal); G = D U goes to the lower triangle as the rows are formed. */
+  int ok = !(nn - 1.0 < p - 1e-9);
+  double q = 1.0;
+  HC_UNROLL_LOOP
+  for (int j = 0; j < p; j++) {
+    HC_UNROLL_LOOP
+    for (int i = 0; i < j; i++) {
+      double t = M[(i + j * p) * ms];
+      HC_UNROLL_LOOP
+      for (int l = 0; l < i; l++) t -= M[(j + l * p) * ms] * M[(l + i * p) * ms];
+      M[(j + i * p) * ms] = t;
+      M[(i + j * p) * ms] = t / M[(i + i * p) * ms];
+    }
+    const double diag = M[(j + j * p) * ms];
+    double s = diag;
+    HC_UNROLL_LOOP
+    for (int i = 0; i < j; i++) s -= M[(j + i * p) * ms] * M[(i + j * p) * ms];
+    ok &= s > 1e-13 * diag;
+    q *= s / nn;
+    M[(j + j * p) * ms] = s;
+  }
+  const int normal = (S->scale2 > 0.0) & (q > 1e-140) & (q < 1e140);
+  const double qs = q * S->scale2, arg = (ok & normal ? qs : 0.0) + HC_BETA * (tr + S->alpha) / nn;
+  *slow = (ok & !normal) | !HC_LOG_OK(arg);
+  if (full && *slow) {   /* log det W as the sum of the pivots' logarithms */
+    double ld = 0.0;
+    for (int j = 0; j < p; j++) ld += log(M[(j + j * p) * ms]);
+    return crit_of(S, nn, ok ? ld : R_NegInf, tr) - ca - S->crit[k];
+  }
+  return nn * hc_log(arg) - ca - S->crit[k];
 }
 
 /* Adds to M (upper triangle) the stand-in B of the cluster in slot k (see above). */
-static inline __attribute__((always_inline)) void add_rows_p(const hc_state *S, int p, int k,
-                                                            double *M)
+static void add_rows(const hc_state *S, int k, double *M)
 {
+  const int p = S->p;
   const double nk = S->size[k];
   const int m = nk - 1.0 >= p - 1e-9 ? p : (int) floor(nk + 1e-9) - 1;
   const double *r = S->r1 + (size_t) k * p;
@@ -180,51 +251,88 @@ static inline __attribute__((always_inline)) void add_rows_p(const hc_state *S, 
     }
 }
 
-static void add_rows(const hc_state *S, int k, double *M)
-{
-  add_rows_p(S, S->p, k, M);
-}
-
 /* The cost of merging the cluster in slot a, formed after the one in slot k, with
- * it; F is a's F.  With p given as a constant, the compiler writes the loops out for
- * that p (the same operations, so the same bits). */
-static inline __attribute__((always_inline)) double merge_cost_p(hc_state *S, int p,
-                                                                const double *F, int a, int k)
-{
-  const double na = S->size[a], nk = S->size[k], nn = na + nk, h = na * nk / nn;
-  const double *ma = S->mean + (size_t) a * p, *mk = S->mean + (size_t) k * p;
-  double *M = S->M, dd = 0.0;
-  memcpy(M, F, (size_t) p * p * sizeof(double));
-  add_rows_p(S, p, k, M);
-  for (int b = 0; b < p; b++) {
-    const double db = ma[b] - mk[b];
-    dd += db * db;
-    for (int c = 0; c <= b; c++) M[c + (size_t) b * p] += h * (ma[c] - mk[c]) * db;
-  }
-  return crit_matrix_p(S, p, nn, M, S->tr[a] + S->tr[k] + h * dd) - S->crit[a] - S->crit[k];
-}
-
+ * it; F is a's F. */
 static double merge_cost(hc_state *S, const double *F, int a, int k)
 {
-  return merge_cost_p(S, S->p, F, a, k);
+  int slow;
+  return merge_cost_p(S, S->p, F, S->size[a], S->mean + (size_t) a * S->p, S->tr[a], S->crit[a],
+                      k, S->M, 1, &slow, 1);
 }
 
-/* The cost of merging two rows, in slots lo and hi with lo the smaller row (the
- * first stage computes every such cost, with n log n and the rows' v log v given). */
-static inline __attribute__((always_inline)) double row_pair_cost(const hc_state *S, int lo,
-                                                                 int hi, double nlogn,
-                                                                 double vl, double vh)
+/* The new cluster's (slot a, F = S->F) cost with every other in slots 0 .. L1 into
+ * newc (newc[a] is left meaningless): a loop that vectorises for the commonest
+ * numbers of columns, each cost the bits merge_cost gives. */
+#define HC_NEW_COSTS_P(P)                                                              \
+  GM_HOT static void new_costs_##P(hc_state *S, int a, int L1, double *newc, int *slow) \
+  {                                                                                    \
+    const hc_state T = *S;   /* (a copy: nothing in the loop writes to its fields) */   \
+    const double *F = S->F, na = S->size[a], ta = S->tr[a], ca = S->crit[a];           \
+    const double *ma = S->mean + (size_t) a * (P);                                     \
+    GM_SIMD                                                                            \
+    for (int k = 0; k <= L1; k++)                                                      \
+      newc[k] = merge_cost_p(&T, (P), F, na, ma, ta, ca, k, S->Mk + k, S->n, slow + k, 0); \
+  }
+HC_NEW_COSTS_P(2)
+HC_NEW_COSTS_P(3)
+HC_NEW_COSTS_P(4)
+#undef HC_NEW_COSTS_P
+
+static void new_costs(hc_state *S, int a, int L1, double *newc, int *slow)
+{
+  switch (S->p) {
+  case 2: new_costs_2(S, a, L1, newc, slow); break;
+  case 3: new_costs_3(S, a, L1, newc, slow); break;
+  case 4: new_costs_4(S, a, L1, newc, slow); break;
+  default:
+    for (int k = 0; k <= L1; k++) {
+      slow[k] = 0;
+      if (k != a) newc[k] = merge_cost(S, S->F, a, k);
+    }
+    return;
+  }
+  for (int k = 0; k <= L1; k++)
+    if (slow[k] && k != a) newc[k] = merge_cost(S, S->F, a, k);
+}
+
+/* log1p(y) for y >= 0 where hc_log holds for u = 1 + y (rounded): log u plus the
+ * first-order correction (y - (u - 1)) / u for the rounding of u (u - 1 is exact). */
+static inline __attribute__((always_inline)) double hc_log1p(double y)
+{
+  const double u = 1.0 + y;
+  return hc_log(u) + (y - (u - 1.0)) / u;
+}
+
+/* The cost of merging two rows of weights vl and vh (vl log vl = ll, vh log vh = lh,
+ * and nlogn = n log n for their sum n) at squared distance dd, for p > 1: W_ij = h d d'
+ * has rank one, so det counts as 0 and the cost is
+ * n_ij log1p(h |d|^2 / alpha') - n_ij log n_ij + n_i log n_i + n_j log n_j, which keeps
+ * the order of nearly equal |d| (as in rounded data).  *slow is set where hc_log
+ * does not hold for 1 + h |d|^2 / alpha'; then, with full, log1p() serves, and
+ * without, the value is not the cost (as in merge_cost_p). */
+static inline __attribute__((always_inline)) double two_row_cost(
+    const hc_state *S, double vl, double vh, double dd, double nlogn, double ll, double lh,
+    int *slow, int full)
+{
+  const double nn = vl + vh, h = vl * vh / nn, y = h * dd / S->alpha;
+  *slow = !HC_LOG_OK(1.0 + y);
+  const double l = full && *slow ? log1p(y) : hc_log1p(y);
+  return nn * l - nlogn + ll + lh;
+}
+
+/* The cost of merging the rows in slots lo and hi (lo the smaller row). */
+static double row_pair_cost(const hc_state *S, int lo, int hi)
 {
   const int p = S->p;
   const double *mh = S->mean + (size_t) hi * p, *ml = S->mean + (size_t) lo * p;
-  const double nn = S->size[lo] + S->size[hi], h = S->size[lo] * S->size[hi] / nn;
+  const double vl = S->size[lo], vh = S->size[hi], nn = vl + vh;
   double dd = 0.0;
   for (int b = 0; b < p; b++) dd += (mh[b] - ml[b]) * (mh[b] - ml[b]);
-  /* Two rows: W_ij = h d d' has rank one, so det counts only when p = 1; else the
-   * cost is n_ij log1p(h |d|^2 / alpha') - n_ij log n_ij + n_i log n_i + n_j log n_j,
-   * which keeps the order of nearly equal |d| (as in rounded data). */
-  if (p > 1) return nn * log1p(h * dd / S->alpha) - nlogn + vl + vh;
-  const double ld = h * dd > 0.0 ? log(h * dd) : R_NegInf;
+  if (p > 1) {
+    int slow;
+    return two_row_cost(S, vl, vh, dd, nn * hc_log(nn), vl * log(vl), vh * log(vh), &slow, 1);
+  }
+  const double h = vl * vh / nn, ld = h * dd > 0.0 ? log(h * dd) : R_NegInf;
   return crit_of(S, nn, ld, h * dd) - S->crit[lo] - S->crit[hi];
 }
 
@@ -234,9 +342,7 @@ static double pair_cost(hc_state *S, int x, int y)
 {
   if (S->born[x] == 0 && S->born[y] == 0) {
     const int lo = S->id[x] < S->id[y] ? x : y, hi = lo == x ? y : x;
-    const double nn = S->size[lo] + S->size[hi];
-    return row_pair_cost(S, lo, hi, nn * log(nn), S->size[lo] * log(S->size[lo]),
-                         S->size[hi] * log(S->size[hi]));
+    return row_pair_cost(S, lo, hi);
   }
   const int a = S->born[x] > S->born[y] ? x : y, k = a == x ? y : x;
   return merge_cost(S, S->Fs + (size_t) a * S->p * S->p, a, k);
@@ -269,8 +375,10 @@ static int beats(const hc_state *S, int q, double c, int lo)
  * it. */
 #if defined(_OPENMP) && !defined(__clang__)
 #define HC_SIMD_COUNT GM_PRAGMA(omp simd reduction(+:c) reduction(max:l))
+#define HC_SIMD_MAX(v) GM_PRAGMA(omp simd reduction(max:v))
 #else
 #define HC_SIMD_COUNT
+#define HC_SIMD_MAX(v)
 #endif
 GM_HOT static float float_min(const float *col, int q, int *cnt, int *last)
 {
@@ -376,44 +484,92 @@ static void move_slot(hc_state *S, int from, int to, int L)
   }
 }
 
-/* The first stage's costs of every pair (lo, hi) with h0 <= hi < h1, and each such
- * row's cheapest partner below it; vlogv: each row's v log v. */
-static void first_rows(hc_state *S, const double *v, const double *vlogv, int h0, int h1)
+/* The first stage's costs of row hi with each row lo < hi into c[lo], for p > 1, in
+ * loops that vectorise (each cost the bits row_pair_cost gives, except where slow[lo]
+ * is set); y: the rows (n x p), v their weights and vlogv their v log v; nlogn: n log n
+ * of the sum of two weights when all are equal (eq), which saves a logarithm a pair. */
+GM_HOT static void first_costs(const hc_state *S, const double *y, const double *v,
+                               const double *vlogv, int eq, double nlogn, int hi, double *c,
+                               int *slow)
 {
-  double last = -1.0, nlogn = 0.0;
-  for (int hi = h0; hi < h1; hi++) {
-    double b = R_PosInf;
-    int lo_b = -1;
+  const int n = S->n, p = S->p;
+  for (int lo = 0; lo < hi; lo++) c[lo] = 0.0;
+  for (int b = 0; b < p; b++) {   /* squared distances, summed over columns in order */
+    const double *yb = y + (size_t) b * n, yh = yb[hi];
+    GM_SIMD
+    for (int lo = 0; lo < hi; lo++) c[lo] += (yh - yb[lo]) * (yh - yb[lo]);
+  }
+  const double vh = v[hi], lh = vlogv[hi];
+  if (eq) {
+    GM_SIMD
+    for (int lo = 0; lo < hi; lo++)
+      c[lo] = two_row_cost(S, v[lo], vh, c[lo], nlogn, vlogv[lo], lh, slow + lo, 0);
+  } else {
+    GM_SIMD
     for (int lo = 0; lo < hi; lo++) {
-      const double nn = v[lo] + v[hi];
-      if (nn != last) {   /* n log n of the pair's size: with equal weights, one for all */
-        last = nn;
-        nlogn = nn * log(nn);
-      }
-      const double c = row_pair_cost(S, lo, hi, nlogn, vlogv[lo], vlogv[hi]);
-      set_cost(S, lo, hi, c);
-      if (c <= b) {   /* the cheapest, the last of equal ones */
-        b = c;
-        lo_b = lo;
-      }
+      const double nn = v[lo] + vh;
+      c[lo] = two_row_cost(S, v[lo], vh, c[lo], nn * hc_log(nn), vlogv[lo], lh, slow + lo, 0);
     }
-    S->best[hi] = b;
+  }
+}
+
+/* The smallest of c[0 .. m - 1] (NaN never is) and the last slot holding it (-1 when
+ * none does). */
+GM_HOT static double min_last(const double *c, int m, int *last)
+{
+  double b = R_PosInf;
+  GM_SIMD_MIN(b)
+  for (int k = 0; k < m; k++) b = c[k] < b ? c[k] : b;
+  int l = -1;
+  HC_SIMD_MAX(l)
+  for (int k = 0; k < m; k++) l = c[k] == b ? k : l;
+  *last = l;
+  return b;
+}
+
+/* The first stage's costs of every pair (lo, hi) with h0 <= hi < h1, and each such
+ * row's cheapest partner below it (the last of equal ones); y, v, vlogv, eq and nlogn
+ * as first_costs takes them, c and slow n-long scratch. */
+static void first_rows(hc_state *S, const double *y, const double *v, const double *vlogv,
+                       int eq, double nlogn, double *c, int *slow, int h0, int h1)
+{
+  for (int hi = h0; hi < h1; hi++) {
+    if (S->p > 1) {
+      first_costs(S, y, v, vlogv, eq, nlogn, hi, c, slow);
+      for (int lo = 0; lo < hi; lo++)
+        if (slow[lo]) c[lo] = row_pair_cost(S, lo, hi);
+    } else {
+      for (int lo = 0; lo < hi; lo++) c[lo] = row_pair_cost(S, lo, hi);
+    }
+    if (S->fl) {
+      float *col = S->cf + PAIR(0, hi);
+      for (int lo = 0; lo < hi; lo++) col[lo] = (float) c[lo];
+    } else {
+      memcpy(S->cd + PAIR(0, hi), c, (size_t) hi * sizeof(double));
+    }
+    int lo_b;
+    S->best[hi] = min_last(c, hi, &lo_b);
     S->bestlo[hi] = lo_b >= 0 ? lo_b : 0;
   }
 }
 
 typedef struct {
   hc_state *S;
-  const double *v, *vlogv;
+  const double *y, *v, *vlogv;
+  int eq;
+  double nlogn;
+  double *c;           /* n-long scratch per thread */
+  int *slow;
   const int *bounds;   /* task t: rows bounds[t] .. bounds[t + 1] - 1 */
   int t0;              /* the batch's first task */
 } first_job;
 
 static void first_task(void *arg, int t, int thread)
 {
-  (void) thread;
   const first_job *J = (const first_job *) arg;
-  first_rows(J->S, J->v, J->vlogv, J->bounds[J->t0 + t], J->bounds[J->t0 + t + 1]);
+  const size_t off = (size_t) thread * J->S->n;
+  first_rows(J->S, J->y, J->v, J->vlogv, J->eq, J->nlogn, J->c + off, J->slow + off,
+             J->bounds[J->t0 + t], J->bounds[J->t0 + t + 1]);
 }
 
 /* About this many pairs per task of the first stage (a few milliseconds). */
@@ -451,7 +607,12 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     bounds[t] = h < bounds[t - 1] ? bounds[t - 1] : h > n ? n : h;
   }
   bounds[ntask] = n > 1 ? n : 1;
-  first_job J = {S, v, vlogv, bounds, 0};
+  int eq = 1;
+  for (int i = 1; i < n; i++) eq = eq && v[i] == v[0];
+  const double n2 = n > 0 ? v[0] + v[0] : 1.0;
+  double *cbuf = (double *) R_alloc((size_t) S->threads * n, sizeof(double));
+  int *sbuf = (int *) R_alloc((size_t) S->threads * n, sizeof(int));
+  first_job J = {S, y, v, vlogv, eq, n2 * hc_log(n2), cbuf, sbuf, bounds, 0};
   const int batch = 4 * S->threads;
   for (int t0 = 0; t0 < ntask; t0 += batch) {
     J.t0 = t0;
@@ -459,6 +620,7 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     R_CheckUserInterrupt();
   }
   double *newc = (double *) R_alloc(n, sizeof(double));   /* this stage's costs */
+  int *slow = (int *) R_alloc(n, sizeof(int));            /* and their rare cases */
   memset(S->F, 0, (size_t) p * p * sizeof(double));
   int newest = -1;
   for (int L = n - 1, s = 0; L > 0; L--, s++) {
@@ -497,22 +659,15 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     /* Slot b is freed: the last cluster moves in. */
     if (b != L) move_slot(S, L, b, L);
     const int L1 = L - 1;
-    /* The new cluster's cost with every other, the loops written out for the
-     * commonest numbers of columns. */
-#define HC_NEW_COSTS(P)                                   \
-    for (int k = 0; k <= L1; k++) {                       \
-      if (k == a) continue;                               \
-      newc[k] = merge_cost_p(S, (P), S->F, a, k);         \
-      if (k < a) set_cost(S, k, a, newc[k]);              \
-      else set_cost(S, a, k, newc[k]);                    \
+    /* The new cluster's cost with every other. */
+    new_costs(S, a, L1, newc, slow);
+    if (S->fl) {
+      for (int k = 0; k < a; k++) S->cf[PAIR(k, a)] = (float) newc[k];
+      for (int k = a + 1; k <= L1; k++) S->cf[PAIR(a, k)] = (float) newc[k];
+    } else {
+      for (int k = 0; k < a; k++) S->cd[PAIR(k, a)] = newc[k];
+      for (int k = a + 1; k <= L1; k++) S->cd[PAIR(a, k)] = newc[k];
     }
-    switch (p) {
-    case 2: HC_NEW_COSTS(2); break;
-    case 3: HC_NEW_COSTS(3); break;
-    case 4: HC_NEW_COSTS(4); break;
-    default: HC_NEW_COSTS(p);
-    }
-#undef HC_NEW_COSTS
     /* The cheapest partner of each column touched by the merge: a's are all new. */
     if (a > 0) set_best(S, a, newc);
     if (b <= L1) rescan(S, b);
@@ -609,6 +764,7 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads)
   S.r1 = (double *) R_alloc((size_t) n * p, sizeof(double));
   S.F = (double *) R_alloc((size_t) p * p, sizeof(double));
   S.M = (double *) R_alloc((size_t) p * p, sizeof(double));
+  S.Mk = p >= 2 && p <= 4 ? (double *) R_alloc((size_t) p * p * n, sizeof(double)) : NULL;
   int *ma = (int *) R_alloc(n, sizeof(int)), *mb = (int *) R_alloc(n, sizeof(int));
   hc_job J = {&S, y, v, ma, mb};
   SEXP cont = PROTECT(R_MakeUnwindCont());
@@ -637,4 +793,20 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads)
   R_UnwindProtect(hc_body, &J, hc_free, &S, cont);
   UNPROTECT(1);
   return gm_tree_cut(n, km, ma, mb);
+}
+
+/* gmm_hc_log(x): hc_log and hc_log1p of each element of x, for the tests (each
+ * where it holds: x and 1 + x positive normal up to 2^1000; NA elsewhere). */
+SEXP gmm_hc_log(SEXP x)
+{
+  const double *xv = gm_real_arg(x, "x", -1);
+  const R_xlen_t n = XLENGTH(x);
+  SEXP out = PROTECT(allocMatrix(REALSXP, n, 2));
+  double *o = REAL(out);
+  for (R_xlen_t i = 0; i < n; i++) {
+    o[i] = HC_LOG_OK(xv[i]) ? hc_log(xv[i]) : NA_REAL;
+    o[i + n] = xv[i] >= 0.0 && HC_LOG_OK(1.0 + xv[i]) ? hc_log1p(xv[i]) : NA_REAL;
+  }
+  UNPROTECT(1);
+  return out;
 }
