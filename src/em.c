@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include "gaussmix.h"
 
 /* ---- the EM loop -------------------------------------------------------- */
@@ -332,6 +335,25 @@ GM_HOT int gm_all_finite(const double *p, R_xlen_t len, int nonneg)
   return acc == 0.0 && low >= 0.0;
 }
 
+/* An n x k double matrix for results by row (responsibilities).  On Linux a large one
+ * is first advised for transparent huge pages, so that the pass that fills it faults
+ * its memory in 2 MB at a time rather than 4 KB: on the project's virtual machine the
+ * 4 KB faults of a 24 MB matrix took 0.03-0.045 s, ten times the pass's arithmetic.
+ * Advice only: where the kernel does not take it, nothing changes. */
+SEXP gm_alloc_rows(int n, int k)
+{
+  SEXP m = allocMatrix(REALSXP, n, k);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const size_t bytes = (size_t) n * k * sizeof(double), huge = (size_t) 1 << 21;
+  if (bytes >= 4 * huge) {
+    const uintptr_t a = ((uintptr_t) REAL(m) + huge - 1) & ~(uintptr_t) (huge - 1);
+    const uintptr_t e = ((uintptr_t) REAL(m) + bytes) & ~(uintptr_t) (huge - 1);
+    if (e > a) madvise((void *) a, e - a, MADV_HUGEPAGE);
+  }
+#endif
+  return m;
+}
+
 const double *gm_finite_arg(SEXP v, const char *what)
 {
   if (TYPEOF(v) != REALSXP) error("'%s' must be a double vector", what);
@@ -602,7 +624,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   SEXP out = PROTECT(gm_new_list(names, 18));
   gm_par P;
   gm_par_alloc(out, d, k, &P);
-  SEXP z = allocMatrix(REALSXP, n, k);
+  SEXP z = gm_alloc_rows(n, k);
   SET_VECTOR_ELT(out, 3, z);
   gm_mwork Wk;
   gm_mwork_alloc(&Wk, d, k, &C);
@@ -678,7 +700,7 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   const int k = LENGTH(pro);
   const char *names[] = {"z", "logdens"};
   SEXP out = PROTECT(gm_new_list(names, 2));
-  SEXP z = allocMatrix(REALSXP, n, k);
+  SEXP z = gm_alloc_rows(n, k);
   SET_VECTOR_ELT(out, 0, z);
   SEXP logdens = allocVector(REALSXP, n);
   SET_VECTOR_ELT(out, 1, logdens);

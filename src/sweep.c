@@ -651,7 +651,7 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
     error("the chosen fit's covariance %d is not positive definite", bad + 1);
   /* Rows out of memory keep their responsibilities there: predict() computes them. */
   if (!S->D.ext) {
-    SEXP z = allocMatrix(REALSXP, n, kz);
+    SEXP z = gm_alloc_rows(n, kz);
     SET_VECTOR_ELT(out, 3, z);
     SEXP dn = PROTECT(allocVector(VECSXP, 2)), cn = PROTECT(allocVector(STRSXP, kz));
     for (int i = 0; i < k; i++) {
