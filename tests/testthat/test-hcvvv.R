@@ -96,18 +96,19 @@ test_that("the partitions match the R reference evaluated pair by pair", {
 test_that("the tree's own log() and log1p() agree with R's to an ulp or two", {
   # The costs take their logarithms from src/hcvvv.c's hc_log (vectorised with the
   # costs), not from the C library: across its range, near 1 and at the edges of its
-  # reduction (powers of two, sqrt(1/2)), within 2 ulp of log(); log1p likewise.
+  # reduction (powers of two, sqrt(1/2)), within 2 eps (relative) of log(), and its
+  # log1p within 3 eps of log1p() (on this data at most 1.44 and 1.91 eps).
   set.seed(5)
   x <- c(10^runif(20000, -300, 300), 1 + (-200:200) * 2^-52, 2^(-996:996),
          sqrt(0.5) * (1 + (-50:50) * 2^-52), 1, 0.5, 2, exp(1))
   l <- .Call(gaussmix:::C_gmm_hc_log, x)
   rel <- ifelse(x == 1, abs(l[, 1]), abs(l[, 1] - log(x)) / abs(log(x)))
-  expect_lt(max(rel), 4 * .Machine$double.eps)
+  expect_lt(max(rel), 2 * .Machine$double.eps)
   expect_true(all(l[x == 1, 1] == 0))
   y <- c(0, 2^-1074, 1e-300, 1e-20, 10^runif(20000, -17, 300), 2^(-60:60))
   l1 <- .Call(gaussmix:::C_gmm_hc_log, y)[, 2]
   expect_identical(l1[1:3], y[1:3])
-  expect_lt(max(abs(l1 - log1p(y))[-1] / log1p(y)[-1]), 4 * .Machine$double.eps)
+  expect_lt(max(abs(l1 - log1p(y))[-1] / log1p(y)[-1]), 3 * .Machine$double.eps)
   # Outside where they hold: NA, and the tree uses the C library there.
   expect_true(all(is.na(.Call(gaussmix:::C_gmm_hc_log, c(0, -1, 2^1001, Inf, NaN))[, 1])))
 })
