@@ -391,32 +391,11 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
                         * of -Inf adds 0, not 0 * -Inf */
     }
   }
-  /* log(s) for 1 <= s <= k, again without branches or calls.  s = 2^e z with z in
-   * [sqrt(1/2), sqrt(2)): subtracting the bits of sqrt(1/2) from those of s leaves e
-   * in the exponent field.  log z = 2 atanh(f) with f = (z - 1) / (z + 1), |f| <=
-   * 0.1716, by its series through f^21 (the first omitted term is below 1e-18
-   * relative); z - 1 is exact, so the relative accuracy holds for s near 1.  e is
-   * turned into a double by adding it to the bits of 2^52.
+  /* log(s) for 1 <= s <= k by gm_log (gaussmix.h), again without branches or calls.
    * With z_c = e^{t_c} / s, the row's entropy -sum_c z_c log z_c = log s - u / s. */
   GM_SIMD
   for (int b = 0; b < m; b++) {
-    const double sb = s[b];
-    uint64_t bits;
-    memcpy(&bits, &sb, sizeof bits);
-    const uint64_t e = (bits - 0x3fe6a09e667f3bcdULL) >> 52;
-    bits -= e << 52;
-    double z, ed;
-    memcpy(&z, &bits, sizeof z);
-    bits = e + 0x4330000000000000ULL;
-    memcpy(&ed, &bits, sizeof ed);
-    ed -= 0x1p52;
-    const double f = (z - 1.0) / (z + 1.0), f2 = f * f;
-    const double f4 = f2 * f2, f8 = f4 * f4;   /* Estrin's scheme, as for exp() */
-    const double q = ((2.0 / 3 + f2 * (2.0 / 5)) + (2.0 / 7 + f2 * (2.0 / 9)) * f4) +
-                     ((2.0 / 11 + f2 * (2.0 / 13)) + (2.0 / 15 + f2 * (2.0 / 17)) * f4) * f8 +
-                     (2.0 / 19 + f2 * (2.0 / 21)) * (f8 * f8);
-    const double logz = 2.0 * f + f * f2 * q;
-    const double logs = ed * 0x1.62e42fefa3800p-1 + (ed * 0x1.ef35793c7673p-45 + logz);
+    const double sb = s[b], logs = gm_log(sb);
     mx[b] += logs + (sb - sb);   /* sb - sb: NaN if a term was NaN, else 0 */
     s[b] = 1.0 / sb;
     u[b] = logs - u[b] * s[b];

@@ -12,6 +12,8 @@
 #include <R.h>
 #include <Rinternals.h>
 #include <R_ext/Lapack.h>
+#include <stdint.h>
+#include <string.h>
 #ifndef FCONE
 #define FCONE
 #endif
@@ -75,6 +77,37 @@
 #define GM_SIMD_SUM(...)
 #define GM_SIMD_MIN(v)
 #endif
+
+/* log(x) for positive normal x, without calls or branches, so that the loops that
+ * call it vectorise (the E-step's log-sum-exp, the VVV tree's costs); a lane of a
+ * vector gets the bits a lone call gets, where the file is compiled without
+ * contractions (hcvvv.c).  x = 2^e z with z in [sqrt(1/2), sqrt(2)): subtracting the
+ * bits of sqrt(1/2) from x's leaves e in the exponent field (offset by 1024 so that
+ * the shift is of a nonnegative number).  log z = 2 atanh(f) with f = (z - 1) / (z +
+ * 1), |f| <= 0.1716, by its series through f^21 in Estrin's scheme (the first omitted
+ * term is below 1e-18 relative); z - 1 is exact, so the relative accuracy holds near
+ * x = 1.  e is turned into a double through the bits of 1.5 * 2^52, and log 2 is
+ * split into a head, whose products with e are exact, and a tail.  Within 2 eps
+ * (relative) of log(): tests/testthat/test-hcvvv.R and test-estep.R. */
+static inline __attribute__((always_inline)) double gm_log(double x)
+{
+  uint64_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  const uint64_t eu = (bits - 0x3fe6a09e667f3bcdULL + 0x4000000000000000ULL) >> 52;
+  bits -= (eu - 1024) << 52;
+  double z, ed;
+  memcpy(&z, &bits, sizeof z);
+  bits = eu + (0x4338000000000000ULL - 1024);
+  memcpy(&ed, &bits, sizeof ed);
+  ed -= 0x1.8p52;
+  const double f = (z - 1.0) / (z + 1.0), f2 = f * f;
+  const double f4 = f2 * f2, f8 = f4 * f4;
+  const double q = ((2.0 / 3 + f2 * (2.0 / 5)) + (2.0 / 7 + f2 * (2.0 / 9)) * f4) +
+                   ((2.0 / 11 + f2 * (2.0 / 13)) + (2.0 / 15 + f2 * (2.0 / 17)) * f4) * f8 +
+                   (2.0 / 19 + f2 * (2.0 / 21)) * (f8 * f8);
+  const double logz = 2.0 * f + f * f2 * q;
+  return ed * 0x1.62e42fefa3800p-1 + (ed * 0x1.ef35793c7673p-45 + logz);
+}
 
 /* Status codes of a fit; GM_OK is 0 so that "if (status)" reads as "failed". */
 enum {

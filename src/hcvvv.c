@@ -68,28 +68,30 @@
  *
  * Speed.  The new costs of a stage (for p <= 4) and the first stage's costs of a row
  * run in loops the compiler vectorises: no branches or calls, the logarithm the
- * file's own (hc_log), the determinant from an LDL' factorisation (no square roots),
- * and the rare cases (a determinant out of range) computed again, one by one, as a
- * rescan computes them.  On 2,000 rows of two columns this made the tree 0.035-0.045 s
- * on one thread against 0.105-0.110 s with glibc's log() and log1p() called a cost
- * at a time (bench/README.md, eighth session of the speed issue).
+ * E-step's branch-free one (gm_log in gaussmix.h, here without contractions), the
+ * determinant from an LDL' factorisation (no square roots), and the rare cases (a
+ * determinant out of range) computed again, one by one, as a rescan computes them.
+ * On 2,000 rows of two columns this made the tree 0.035-0.045 s on one thread against
+ * 0.105-0.110 s with glibc's log() and log1p() called a cost at a time
+ * (bench/README.md, eighth session of the speed issue).
  */
-#include <math.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include "gaussmix.h"
 
 /* A cost computed again must round as it did the first time, wherever the compiler
  * inlines it: no fused multiply-adds (which -march flags could otherwise bring in).
  * GCC keeps to this even under -ffp-contract=fast; clang does unless that flag is
  * given, and then a cost computed again may differ in its last bit, which can only
- * change the order of costs equal to that bit (the tree stays a valid one). */
+ * change the order of costs equal to that bit (the tree stays a valid one).  Before
+ * the headers, so that gm_log (gaussmix.h) is compiled so here too. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #elif defined(__GNUC__)
 #pragma GCC optimize("fp-contract=off")
 #endif
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gaussmix.h"
 
 /* The loops of merge_cost_p written out where p is a constant, before GCC vectorises
  * the loops that call it (at -O2 it would not). */
@@ -145,37 +147,19 @@ static double crit_of(const hc_state *S, double n, double logdet, double tr)
   return n * log_add(logdet - S->p * log(n) + S->logs, lt);
 }
 
-/* log(x) for positive normal x, without calls or branches, so that the loops over
- * costs below vectorise, and with the same bits whether it runs in a lane of a vector
- * or alone (no fused multiply-adds in this file), as a cost computed again must.  As
- * estep.c's log: x = 2^e z with z in [sqrt(1/2), sqrt(2)), the exponent e taken from
- * the bits of x less those of sqrt(1/2) (offset by 1024 so that the shift is of a
- * positive number), log z = 2 atanh(f), f = (z - 1) / (z + 1), by its series
- * through f^21, and e turned into a double through the bits of 1.5 * 2^52.  Within
- * 2 eps (relative) of log(): tests/testthat/test-hcvvv.R checks it across its range
- * (at most 1.44 eps there). */
-static inline __attribute__((always_inline)) double hc_log(double x)
-{
-  uint64_t bits;
-  memcpy(&bits, &x, sizeof bits);
-  const uint64_t eu = (bits - 0x3fe6a09e667f3bcdULL + 0x4000000000000000ULL) >> 52;
-  bits -= (eu - 1024) << 52;
-  double z, ed;
-  memcpy(&z, &bits, sizeof z);
-  bits = eu + (0x4338000000000000ULL - 1024);
-  memcpy(&ed, &bits, sizeof ed);
-  ed -= 0x1.8p52;
-  const double f = (z - 1.0) / (z + 1.0), f2 = f * f;
-  const double f4 = f2 * f2, f8 = f4 * f4;
-  const double q = ((2.0 / 3 + f2 * (2.0 / 5)) + (2.0 / 7 + f2 * (2.0 / 9)) * f4) +
-                   ((2.0 / 11 + f2 * (2.0 / 13)) + (2.0 / 15 + f2 * (2.0 / 17)) * f4) * f8 +
-                   (2.0 / 19 + f2 * (2.0 / 21)) * (f8 * f8);
-  const double logz = 2.0 * f + f * f2 * q;
-  return ed * 0x1.62e42fefa3800p-1 + (ed * 0x1.ef35793c7673p-45 + logz);
-}
-
-/* Where hc_log holds: positive normal doubles, with room (NaN fails). */
+/* Where gm_log (gaussmix.h) holds: positive normal doubles, with room (NaN fails). */
 #define HC_LOG_OK(x) (((x) >= 0x1p-1000) & ((x) <= 0x1p1000))
+
+/* m = min(n_k - 1, p) of the stand-in B of a cluster of size nk (see the header): p
+ * once nk - 1 >= p, else floor(nk) - 1, counted without floor() so that the loops over
+ * clusters that call it vectorise. */
+static inline __attribute__((always_inline)) double stand_in_m(double nk, int p)
+{
+  double fk = 0.0;
+  HC_UNROLL_LOOP
+  for (int t = 2; t <= p; t++) fk += nk + 1e-9 >= t ? 1.0 : 0.0;
+  return nk - 1.0 >= p - 1e-9 ? (double) p : fk;
+}
 
 /* The cost of merging a cluster formed after the one in slot k (its F, size na, mean
  * ma, trace ta and C ca) with it; M is p x p scratch.  The merged cluster's C is
@@ -185,7 +169,7 @@ static inline __attribute__((always_inline)) double hc_log(double x)
  * below 1e-13 of its diagonal; det(W / n) is formed as a product of the pivots over
  * n, scaled by the exact power of two, so that C takes one logarithm.  *slow is set
  * when that product would leave the range of doubles (or scale2 is 0), or the
- * argument of the logarithm that of hc_log; then, with full, C is computed from the
+ * argument of the logarithm that of gm_log; then, with full, C is computed from the
  * logarithms of the pivots (crit_of), and without, the value returned is not the
  * cost and the caller computes it again with full.  Without full there are no
  * branches, so that a loop over k vectorises.  With p given as a constant, the
@@ -197,11 +181,8 @@ static inline __attribute__((always_inline)) double merge_cost_p(
 {
   const double nk = S->size[k], nn = na + nk, h = na * nk / nn;
   const double *mk = S->mean + k * p, *r = S->r1 + k * p;   /* (int: k p < n p) */
-  /* k's stand-in B[c, b] = min(c + 1, m) r_c r_b (0-based), m = min(n_k - 1, p) */
-  double fk = 0.0;   /* floor(nk + 1e-9) - 1 while that is below p, without floor() */
-  HC_UNROLL_LOOP
-  for (int t = 2; t <= p; t++) fk += nk + 1e-9 >= t ? 1.0 : 0.0;
-  const double m = nk - 1.0 >= p - 1e-9 ? (double) p : fk;
+  /* k's stand-in B[c, b] = min(c + 1, m) r_c r_b (0-based) */
+  const double m = stand_in_m(nk, p);
   double dd = 0.0;
   HC_UNROLL_LOOP
   for (int b = 0; b < p; b++) {
@@ -244,19 +225,18 @@ static inline __attribute__((always_inline)) double merge_cost_p(
     for (int j = 0; j < p; j++) ld += log(M[(j + j * p) * ms]);
     return crit_of(S, nn, ok ? ld : R_NegInf, tr) - ca - S->crit[k];
   }
-  return nn * hc_log(arg) - ca - S->crit[k];
+  return nn * gm_log(arg) - ca - S->crit[k];
 }
 
 /* Adds to M (upper triangle) the stand-in B of the cluster in slot k (see above). */
 static void add_rows(const hc_state *S, int k, double *M)
 {
   const int p = S->p;
-  const double nk = S->size[k];
-  const int m = nk - 1.0 >= p - 1e-9 ? p : (int) floor(nk + 1e-9) - 1;
+  const double m = stand_in_m(S->size[k], p);
   const double *r = S->r1 + (size_t) k * p;
   for (int b = 0; b < p; b++)
     for (int a = 0; a <= b; a++) {
-      const int c = a + 1 < m ? a + 1 : m;
+      const double a1 = a + 1.0, c = a1 < m ? a1 : m;
       M[a + (size_t) b * p] += c * r[a] * r[b];
     }
 }
@@ -295,29 +275,27 @@ static void new_costs(hc_state *S, int a, int L1, double *newc, int *slow)
   case 3: new_costs_3(S, a, L1, newc, slow); break;
   case 4: new_costs_4(S, a, L1, newc, slow); break;
   default:
-    for (int k = 0; k <= L1; k++) {
-      slow[k] = 0;
+    for (int k = 0; k <= L1; k++)
       if (k != a) newc[k] = merge_cost(S, S->F, a, k);
-    }
     return;
   }
   for (int k = 0; k <= L1; k++)
     if (slow[k] && k != a) newc[k] = merge_cost(S, S->F, a, k);
 }
 
-/* log1p(y) for y >= 0 where hc_log holds for u = 1 + y (rounded): log u plus the
+/* log1p(y) for y >= 0 where gm_log holds for u = 1 + y (rounded): log u plus the
  * first-order correction (y - (u - 1)) / u for the rounding of u (u - 1 is exact). */
 static inline __attribute__((always_inline)) double hc_log1p(double y)
 {
   const double u = 1.0 + y;
-  return hc_log(u) + (y - (u - 1.0)) / u;
+  return gm_log(u) + (y - (u - 1.0)) / u;
 }
 
 /* The cost of merging two rows of weights vl and vh (vl log vl = ll, vh log vh = lh,
  * and nlogn = n log n for their sum n) at squared distance dd, for p > 1: W_ij = h d d'
  * has rank one, so det counts as 0 and the cost is
  * n_ij log1p(h |d|^2 / alpha') - n_ij log n_ij + n_i log n_i + n_j log n_j, which keeps
- * the order of nearly equal |d| (as in rounded data).  *slow is set where hc_log
+ * the order of nearly equal |d| (as in rounded data).  *slow is set where gm_log
  * does not hold for 1 + h |d|^2 / alpha'; then, with full, log1p() serves, and
  * without, the value is not the cost (as in merge_cost_p). */
 static inline __attribute__((always_inline)) double two_row_cost(
@@ -340,7 +318,7 @@ static double row_pair_cost(const hc_state *S, int lo, int hi)
   for (int b = 0; b < p; b++) dd += (mh[b] - ml[b]) * (mh[b] - ml[b]);
   if (p > 1) {
     int slow;
-    return two_row_cost(S, vl, vh, dd, nn * hc_log(nn), vl * log(vl), vh * log(vh), &slow, 1);
+    return two_row_cost(S, vl, vh, dd, nn * gm_log(nn), vl * log(vl), vh * log(vh), &slow, 1);
   }
   const double h = vl * vh / nn, ld = h * dd > 0.0 ? log(h * dd) : R_NegInf;
   return crit_of(S, nn, ld, h * dd) - S->crit[lo] - S->crit[hi];
@@ -406,18 +384,26 @@ GM_HOT static float float_min(const float *col, int q, int *cnt, int *last)
   return fb;
 }
 
+/* The smallest of c[0 .. m - 1] (NaN never is) and the last slot holding it (-1 when
+ * none does). */
+GM_HOT static double min_last(const double *c, int m, int *last)
+{
+  double b = R_PosInf;
+  GM_SIMD_MIN(b)
+  for (int k = 0; k < m; k++) b = c[k] < b ? c[k] : b;
+  int l = -1;
+  HC_SIMD_MAX(l)
+  for (int k = 0; k < m; k++) l = c[k] == b ? k : l;
+  *last = l;
+  return b;
+}
+
 /* The smallest of the costs col[0 .. q - 1] into best[q], and of equal ones the last
  * slot into bestlo[q] (0 when all are NaN, which validated data cannot give). */
 static void set_best(hc_state *S, int q, const double *col)
 {
-  double b = R_PosInf;
-  int lo = -1;
-  for (int k = 0; k < q; k++)
-    if (col[k] <= b) {
-      b = col[k];
-      lo = k;
-    }
-  S->best[q] = b;
+  int lo;
+  S->best[q] = min_last(col, q, &lo);
   S->bestlo[q] = lo >= 0 ? lo : 0;
 }
 
@@ -518,23 +504,9 @@ GM_HOT static void first_costs(const hc_state *S, const double *y, const double 
     GM_SIMD
     for (int lo = 0; lo < hi; lo++) {
       const double nn = v[lo] + vh;
-      c[lo] = two_row_cost(S, v[lo], vh, c[lo], nn * hc_log(nn), vlogv[lo], lh, slow + lo, 0);
+      c[lo] = two_row_cost(S, v[lo], vh, c[lo], nn * gm_log(nn), vlogv[lo], lh, slow + lo, 0);
     }
   }
-}
-
-/* The smallest of c[0 .. m - 1] (NaN never is) and the last slot holding it (-1 when
- * none does). */
-GM_HOT static double min_last(const double *c, int m, int *last)
-{
-  double b = R_PosInf;
-  GM_SIMD_MIN(b)
-  for (int k = 0; k < m; k++) b = c[k] < b ? c[k] : b;
-  int l = -1;
-  HC_SIMD_MAX(l)
-  for (int k = 0; k < m; k++) l = c[k] == b ? k : l;
-  *last = l;
-  return b;
 }
 
 /* The first stage's costs of every pair (lo, hi) with h0 <= hi < h1, and each such
@@ -557,9 +529,7 @@ static void first_rows(hc_state *S, const double *y, const double *v, const doub
     } else {
       memcpy(S->cd + PAIR(0, hi), c, (size_t) hi * sizeof(double));
     }
-    int lo_b;
-    S->best[hi] = min_last(c, hi, &lo_b);
-    S->bestlo[hi] = lo_b >= 0 ? lo_b : 0;
+    set_best(S, hi, c);
   }
 }
 
@@ -621,7 +591,7 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
   const double n2 = n > 0 ? v[0] + v[0] : 1.0;
   double *cbuf = (double *) R_alloc((size_t) S->threads * n, sizeof(double));
   int *sbuf = (int *) R_alloc((size_t) S->threads * n, sizeof(int));
-  first_job J = {S, y, v, vlogv, eq, n2 * hc_log(n2), cbuf, sbuf, bounds, 0};
+  first_job J = {S, y, v, vlogv, eq, n2 * gm_log(n2), cbuf, sbuf, bounds, 0};
   const int batch = 4 * S->threads;
   for (int t0 = 0; t0 < ntask; t0 += batch) {
     J.t0 = t0;
@@ -804,7 +774,7 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads)
   return gm_tree_cut(n, km, ma, mb);
 }
 
-/* gmm_hc_log(x): hc_log and hc_log1p of each element of x, for the tests (each
+/* gmm_hc_log(x): gm_log and hc_log1p of each element of x, for the tests (each
  * where it holds: x and 1 + x positive normal up to 2^1000; NA elsewhere). */
 SEXP gmm_hc_log(SEXP x)
 {
@@ -813,7 +783,7 @@ SEXP gmm_hc_log(SEXP x)
   SEXP out = PROTECT(allocMatrix(REALSXP, n, 2));
   double *o = REAL(out);
   for (R_xlen_t i = 0; i < n; i++) {
-    o[i] = HC_LOG_OK(xv[i]) ? hc_log(xv[i]) : NA_REAL;
+    o[i] = HC_LOG_OK(xv[i]) ? gm_log(xv[i]) : NA_REAL;
     o[i + n] = xv[i] >= 0.0 && HC_LOG_OK(1.0 + xv[i]) ? hc_log1p(xv[i]) : NA_REAL;
   }
   UNPROTECT(1);
