@@ -256,21 +256,29 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
  * 0 (it would be below 1e-21). */
 #define GM_NEGLIGIBLE 50.0
 
-/* 2^(j / 8), j = 0, ..., 7, rounded to double (the exp() table below). */
-#define GM_EXP2_8TH 0x1p+0, 0x1.172b83c7d517bp+0, 0x1.306fe0a31b715p+0, \
-  0x1.4bfdad5362a27p+0, 0x1.6a09e667f3bcdp+0, 0x1.8ace5422aa0dbp+0, \
-  0x1.ae89f995ad3adp+0, 0x1.d5818dcfba487p+0
-static const double gm_exp2_8th[8] = {GM_EXP2_8TH};
+/* 2^(j / 16), j = 0, ..., 15, rounded to double (the exp() table below), in two
+ * halves of eight, the two vector registers the AVX-512 path permutes. */
+#define GM_EXP2_16TH_LO 0x1p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, \
+  0x1.2387a6e756238p+0, 0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, \
+  0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0
+#define GM_EXP2_16TH_HI 0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, \
+  0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0, 0x1.ae89f995ad3adp+0, \
+  0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0
+static const double gm_exp2_16th[16] = {GM_EXP2_16TH_LO, GM_EXP2_16TH_HI};
 
 /* exp()'s reduction and polynomial, shared by its two paths so that both do the same
- * operations: 8 t / log 2 plus 1.5 * 2^52 (the sum's low bits hold 8 n + j), r = t -
- * (8 n + j) log(2) / 8 with log(2) / 8 in a head and a tail, and q(r) with exp(r) =
- * 1 + r + r^2 q(r), by Estrin's scheme (a short chain of dependent operations). */
-#define GM_EXP_KD(t) ((t) * (8 * 0x1.71547652b82fep0) + 0x1.8p52)
-#define GM_EXP_R(t, kd) (((t) - (kd) * 0x1.62e42fefa3800p-4) - (kd) * 0x1.ef35793c7673p-48)
-#define GM_EXP_Q(r, r2, r4)                                                         \
-  (((1.0 / 2 + (r) * (1.0 / 6)) + (1.0 / 24 + (r) * (1.0 / 120)) * (r2)) +          \
-   ((1.0 / 720 + (r) * (1.0 / 5040)) + (r2) * (1.0 / 40320)) * (r4))
+ * operations: 16 t / log 2 plus 1.5 * 2^52 (the sum's low bits hold 16 n + j), r = t -
+ * (16 n + j) log(2) / 16 with log(2) / 16 in a head and a tail, and q(r) with exp(r) =
+ * 1 + r + r^2 q(r), by Horner's rule (the fewest multiply-adds). */
+#define GM_EXP_KD(t) ((t) * (16 * 0x1.71547652b82fep0) + 0x1.8p52)
+#define GM_EXP_R(t, kd) (((t) - (kd) * 0x1.62e42fefa3800p-5) - (kd) * 0x1.ef35793c7673p-49)
+#define GM_EXP_Q(r)                                                                 \
+  (1.0 / 2 + (r) * (1.0 / 6 + (r) * (1.0 / 24 + (r) * (1.0 / 120 + (r) * (1.0 / 720 + \
+                                                                        (r) * (1.0 / 5040))))))
+/* 2^n from the low bits of kd, shifted into the exponent field: added to the bits of
+ * a double in [1, 2) it multiplies that by 2^n exactly (n >= -73 here, far from the
+ * subnormals), with an integer addition instead of a multiplication. */
+#define GM_EXP_N(bits) (((bits) >> 4) << 52)
 
 /* GCC's vector extensions, for the AVX-512 path of exp(); gm_exp_avx512 is set at load
  * time (gm_estep_init) when the processor has what the x86-64-v4 versions of the
@@ -299,7 +307,7 @@ void gm_estep_init(void)
  * to *ll and the entropy -sum_i w_i sum_c z_ic log z_ic to *ent.  Works a component at
  * a time along the rows, so the loops are contiguous and vectorise; mx holds each
  * row's largest log term on entry (block_logdens), and s, u, tc and kp are m-long
- * scratch.  With scale = 0 the rows of zb are left unnormalised and s holds
+ * scratch (kp holds 64-bit masks).  With scale = 0 the rows of zb are left unnormalised and s holds
  * the factors 1 / sum that normalise them (block_stats applies them as it reads z).
  * Returns GM_NONFINITE when a row's log density is not finite. */
 GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
@@ -318,73 +326,77 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
   if (bad != 0.0) return GM_NONFINITE;
   /* exp(t) for t = lz - mx in [-GM_NEGLIGIBLE, 0], written out without calls so that
    * the compiler evaluates a vector of rows at a time.  Tang's table-driven method
-   * (Tang 1989, ACM TOMS 15:144): t = (8 n + j) log(2) / 8 + r with n + j / 8 the
-   * multiple of 1/8 nearest t / log 2 and |r| <= log(2) / 16, so exp(t) = 2^n 2^(j/8)
-   * exp(r); log(2) / 8 is split into a head whose products with 8 n + j are exact
-   * and a tail (Cody and Waite 1980); 2^(j/8) comes from a table of its 8 values
-   * rounded to double; exp(r) = 1 + r + r^2 q(r) by the Taylor polynomial of degree 8
-   * (truncation error below 2e-18 relative); 2^n is assembled from its exponent bits.
-   * Adding 1.5 * 2^52 rounds 8 t / log 2 to 8 n + j and leaves it in the low bits of
-   * the sum.  Terms below -GM_NEGLIGIBLE are clamped there and multiplied by 0; a NaN
-   * passes through, to fail the pass.  On processors with AVX-512 the table is one
-   * vector register, read by a permutation (gm_exp_avx512 says whether the code runs
-   * there); elsewhere it is read as an array, and GCC does not vectorise the
-   * polynomial's loop for AVX2 with a conditional in it, hence a first loop that
-   * clamps t and keeps a 0/1 mask of the negligible terms.  Both give the same bits.
-   * tests/testthat/test-estep.R checks them against R's exp() across the range and
-   * against each other. */
-  for (int c = 0; c < k; c++) {
-    const double *l = lz + (size_t) c * m;
-    double *zc = zb + (size_t) c * n;
-    int b = 0;
+   * (Tang 1989, ACM TOMS 15:144): t = (16 n + j) log(2) / 16 + r with n + j / 16 the
+   * multiple of 1/16 nearest t / log 2 and |r| <= log(2) / 32, so exp(t) = 2^n
+   * 2^(j/16) exp(r); log(2) / 16 is split into a head whose products with 16 n + j are
+   * exact and a tail (Cody and Waite 1980); 2^(j/16) comes from a table of its 16
+   * values rounded to double; exp(r) = 1 + r + r^2 q(r) by the Taylor polynomial of
+   * degree 7 (truncation error below 2e-18 relative); 2^n is added to the exponent
+   * field (GM_EXP_N).  Adding 1.5 * 2^52 rounds 16 t / log 2 to 16 n + j and leaves it
+   * in the low bits of the sum.  Terms below -GM_NEGLIGIBLE are clamped there and
+   * their results masked to 0.  A NaN term makes its row's u NaN, which fails the
+   * pass below (its exp() is not kept NaN by the exponent addition).  On processors
+   * with AVX-512 the table is two vector registers, read by a two-source permutation
+   * (gm_exp_avx512 says whether the code runs there); elsewhere it is read as an
+   * array, and GCC does not vectorise the polynomial's loop for AVX2 with a
+   * conditional in it, hence a first loop that clamps t and keeps a mask of the terms
+   * that are not negligible.  Both give the same bits.  tests/testthat/test-estep.R
+   * checks them against R's exp() across the range and against each other. */
+  int b0 = 0;   /* the rows before b0 are done eight at a time */
 #ifdef GM_VEC_EXT
-    if (gm_exp_avx512) {
-      const v8d tab = {GM_EXP2_8TH}, zero = {0.0};
-      const v8d negv = zero - GM_NEGLIGIBLE, onev = zero + 1.0;
-      for (; b + 8 <= m; b += 8) {
-        v8d t, mv, sv, uv;
-        memcpy(&t, l + b, sizeof t);
-        memcpy(&mv, mx + b, sizeof mv);
+  if (gm_exp_avx512) {   /* eight rows at a time, their sums held in registers */
+    const v8d tlo = {GM_EXP2_16TH_LO}, thi = {GM_EXP2_16TH_HI}, zero = {0.0};
+    const v8d negv = zero - GM_NEGLIGIBLE;
+    for (; b0 + 8 <= m; b0 += 8) {
+      v8d mv, sv = zero, uv = zero;
+      memcpy(&mv, mx + b0, sizeof mv);
+      for (int c = 0; c < k; c++) {
+        v8d t;
+        memcpy(&t, lz + (size_t) c * m + b0, sizeof t);
         t -= mv;
         const v8l neg = t < -GM_NEGLIGIBLE;
         const v8d tc = (v8d) (((v8l) t & ~neg) | ((v8l) negv & neg));
-        const v8d kp = (v8d) ((v8l) onev & ~neg);
         v8d kd = GM_EXP_KD(tc);
         const v8u bits = (v8u) kd;   /* (unsigned: the shifts below wrap) */
         kd -= 0x1.8p52;
-        const v8d r = GM_EXP_R(tc, kd), r2 = r * r, r4 = r2 * r2, q = GM_EXP_Q(r, r2, r4);
-        const v8d tb = __builtin_shuffle(tab, bits & 7);
-        const v8u sc = ((bits >> 3) << 52) + 0x3ff0000000000000ULL;   /* 2^n */
-        const v8d e = (tb + tb * (r + r2 * q)) * (v8d) sc * kp;
-        memcpy(zc + b, &e, sizeof e);
-        memcpy(&sv, s + b, sizeof sv);
-        memcpy(&uv, u + b, sizeof uv);
+        const v8d r = GM_EXP_R(tc, kd), r2 = r * r, q = GM_EXP_Q(r);
+        const v8d tb = __builtin_shuffle(tlo, thi, bits & 15);
+        const v8d p = tb + tb * (r + r2 * q);
+        const v8d e = (v8d) (((v8u) p + GM_EXP_N(bits)) & ~(v8u) neg);
+        memcpy(zb + (size_t) c * n + b0, &e, sizeof e);
         sv += e;
         uv += e * tc;
-        memcpy(s + b, &sv, sizeof sv);
-        memcpy(u + b, &uv, sizeof uv);
       }
+      memcpy(s + b0, &sv, sizeof sv);
+      memcpy(u + b0, &uv, sizeof uv);
     }
+  }
 #endif
+  for (int c = 0; c < k; c++) {
+    const double *l = lz + (size_t) c * m;
+    double *zc = zb + (size_t) c * n;
     GM_SIMD
-    for (int i = b; i < m; i++) {
+    for (int i = b0; i < m; i++) {
       const double t = l[i] - mx[i];
+      const uint64_t keep = t < -GM_NEGLIGIBLE ? 0 : ~(uint64_t) 0;
       tc[i] = t < -GM_NEGLIGIBLE ? -GM_NEGLIGIBLE : t;
-      kp[i] = t < -GM_NEGLIGIBLE ? 0.0 : 1.0;
+      memcpy(kp + i, &keep, sizeof keep);
     }
     GM_SIMD
-    for (int i = b; i < m; i++) {
+    for (int i = b0; i < m; i++) {
       const double t = tc[i];
       double kd = GM_EXP_KD(t);
-      uint64_t bits;
+      uint64_t bits, pb, keep;
       memcpy(&bits, &kd, sizeof bits);
       kd -= 0x1.8p52;
-      const double r = GM_EXP_R(t, kd), r2 = r * r, r4 = r2 * r2, q = GM_EXP_Q(r, r2, r4);
-      const double tb = gm_exp2_8th[bits & 7];
-      bits = ((bits >> 3) << 52) + 0x3ff0000000000000ULL;   /* 2^n, -73 <= n <= 0 */
-      double scale;
-      memcpy(&scale, &bits, sizeof scale);
-      const double e = (tb + tb * (r + r2 * q)) * scale * kp[i];   /* NaN stays NaN */
+      const double r = GM_EXP_R(t, kd), r2 = r * r, q = GM_EXP_Q(r);
+      const double tb = gm_exp2_16th[bits & 15];
+      const double p = tb + tb * (r + r2 * q);
+      memcpy(&pb, &p, sizeof pb);
+      memcpy(&keep, kp + i, sizeof keep);
+      pb = (pb + GM_EXP_N(bits)) & keep;
+      double e;
+      memcpy(&e, &pb, sizeof e);
       zc[i] = e;
       s[i] += e;
       u[i] += e * t;   /* sum_c e^t t for the entropy, with t clamped so that a term
@@ -395,10 +407,10 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
    * With z_c = e^{t_c} / s, the row's entropy -sum_c z_c log z_c = log s - u / s. */
   GM_SIMD
   for (int b = 0; b < m; b++) {
-    const double sb = s[b], logs = gm_log(sb);
-    mx[b] += logs + (sb - sb);   /* sb - sb: NaN if a term was NaN, else 0 */
+    const double sb = s[b], ub = u[b], logs = gm_log(sb);
+    mx[b] += logs + ((sb - sb) + (ub - ub));   /* NaN if a term was NaN, else + 0 */
     s[b] = 1.0 / sb;
-    u[b] = logs - u[b] * s[b];
+    u[b] = logs - ub * s[b];
   }
   /* A row of known component L (lab[b] = L > 0) keeps responsibility 1 for it: its
    * term of the log-likelihood is log(pi_L f_L(x)), it adds no entropy, and its
