@@ -276,8 +276,9 @@ static const double gm_exp2_16th[16] = {GM_EXP2_16TH_LO, GM_EXP2_16TH_HI};
   (1.0 / 2 + (r) * (1.0 / 6 + (r) * (1.0 / 24 + (r) * (1.0 / 120 + (r) * (1.0 / 720 + \
                                                                         (r) * (1.0 / 5040))))))
 /* 2^n from the low bits of kd, shifted into the exponent field: added to the bits of
- * a double in [1, 2) it multiplies that by 2^n exactly (n >= -73 here, far from the
- * subnormals), with an integer addition instead of a multiplication. */
+ * a positive normal double it multiplies that by 2^n exactly while the product stays
+ * normal, with an integer addition instead of a multiplication.  Here the double is
+ * 2^(j/16) exp(r), within [2^(-1/32), 2), and n >= -73, far from the subnormals. */
 #define GM_EXP_N(bits) (((bits) >> 4) << 52)
 
 /* GCC's vector extensions, for the AVX-512 path of exp(); gm_exp_avx512 is set at load
