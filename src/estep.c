@@ -305,12 +305,14 @@ void gm_estep_init(void)
 
 /* From the block's log terms lz (m x k), writes its responsibilities into zb (m rows
  * of the n x k matrix z, so column c starts at zb + c n), adds sum_i w_i log p(x_i)
- * to *ll and the entropy -sum_i w_i sum_c z_ic log z_ic to *ent.  Works a component at
- * a time along the rows, so the loops are contiguous and vectorise; mx holds each
- * row's largest log term on entry (block_logdens), and s, u, tc and kp are m-long
- * scratch (kp holds 64-bit masks).  With scale = 0 the rows of zb are left unnormalised and s holds
- * the factors 1 / sum that normalise them (block_stats applies them as it reads z).
- * Returns GM_NONFINITE when a row's log density is not finite. */
+ * to *ll and the entropy -sum_i w_i sum_c z_ic log z_ic to *ent.  With AVX-512,
+ * groups of eight rows go through every component with their sums in registers;
+ * otherwise the loops work a component at a time along the rows, so that they are
+ * contiguous and vectorise.  mx holds each row's largest log term on entry
+ * (block_logdens), and s, u, tc and kp are m-long scratch (kp holds 64-bit masks).
+ * With scale = 0 the rows of zb are left unnormalised and s holds the factors 1 /
+ * sum that normalise them (block_stats applies them as it reads z).  Returns
+ * GM_NONFINITE when a row's log density is not finite. */
 GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
                                   const int *lab, const double *lz, double *zb,
                                   double *rowll, double *ll, double *ent, double *mx,
