@@ -724,9 +724,11 @@ static void chunk_task(void *arg, int ch, int thread)
   double *acc = pw->chunk + ch * chunk_stride(d, k);
   double *nrow = acc + chunk_size(d, k) - k;
   memset(acc, 0, chunk_size(d, k) * sizeof(double));
-  pw->status[ch] = GM_OK;
-  pw->ent[ch] = 0.0;
-  pw->noise_nk[ch] = 0.0;
+  /* The chunk's entropy, noise size and status are summed here and stored once at
+   * the end: the per-chunk arrays share cache lines between threads, and a store to
+   * them per block kept moving those lines between cores. */
+  double ent = 0.0, noise_nk = 0.0;
+  int status = GM_OK;
   if (!X->estep)   /* z is given: the sums scale it by 1 and write it to scratch */
     for (int b = 0; b < GM_BLOCK; b++) sm[b] = 1.0;
   /* An E-step writes the block's responsibilities into z, or into scratch when z is
@@ -750,11 +752,10 @@ static void chunk_task(void *arg, int ch, int thread)
     }
     if (X->estep) {
       block_logdens(D, P, X->cst, xb, m, lz, mx, r, pw->diag);
-      pw->status[ch] = block_normalise(m, kz, zst, D->unit ? NULL : wb,
-                                       D->lab ? D->lab + i0 : NULL, lz, zb,
-                                       X->rowll ? X->rowll + i0 : NULL, acc, pw->ent + ch,
-                                       mx, sm, u, tc, kp, X->stats == NULL);
-      if (pw->status[ch]) return;
+      status = block_normalise(m, kz, zst, D->unit ? NULL : wb, D->lab ? D->lab + i0 : NULL,
+                               lz, zb, X->rowll ? X->rowll + i0 : NULL, acc, &ent, mx, sm,
+                               u, tc, kp, X->stats == NULL);
+      if (status) break;
     }
     if (X->stats)
       block_stats(D, P, xb, wb, m, zb, zst, sm, X->estep && (X->z || X->nrow) ? zb : NULL, zst, acc,
@@ -766,7 +767,7 @@ static void chunk_task(void *arg, int ch, int thread)
         if (X->stats) zn[b] *= sm[b];   /* block_stats scaled only the Gaussians' */
         sn += wb[b] * zn[b];
       }
-      pw->noise_nk[ch] += sn;
+      noise_nk += sn;
     }
     if (X->nrow) {   /* after block_stats, zb holds the scaled responsibilities */
       for (int c = 0; c < k; c++) {
@@ -777,6 +778,9 @@ static void chunk_task(void *arg, int ch, int thread)
       }
     }
   }
+  pw->status[ch] = status;
+  pw->ent[ch] = ent;
+  pw->noise_nk[ch] = noise_nk;
 }
 
 /* The chunk loop shared by gm_pass and gm_zstats.  With estep, each block gets its
