@@ -166,8 +166,8 @@ static int squarem_cycle(const gm_data *D, const gm_model *M, gm_par *P, const g
  * log-likelihood the extrapolation is judged by.  The fit has converged when a plain
  * EM step changes the log-likelihood by at most tol relative; an extrapolation is
  * never judged so.  The trace receives the log-likelihood of the start and of every
- * point kept; res->iterations counts the M-steps taken, at most max_iter.  On return P holds the
- * last parameters and Wk->stats the sums of their pass. */
+ * point kept; res->iterations counts the M-steps taken, at most max_iter.  On return
+ * P holds the last parameters and Wk->stats the sums of their pass. */
 static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double *z0,
                    int start, const gm_ctrl *C, const gm_run *run, gm_trace *trace,
                    gm_mwork *Wk, gm_pass_work *pw, gm_result *res)

@@ -345,7 +345,7 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
    * conditional in it, hence a first loop that clamps t and keeps a mask of the terms
    * that are not negligible.  Both give the same bits.  tests/testthat/test-estep.R
    * checks them against R's exp() across the range and against each other. */
-  int b0 = 0;   /* the rows before b0 are done sixteen or eight at a time */
+  int b0 = 0;   /* the rows before b0 are done sixteen at a time */
 #ifdef GM_VEC_EXT
   if (gm_exp_avx512) {   /* groups of eight rows, their sums held in registers */
     const v8d tlo = {GM_EXP2_16TH_LO}, thi = {GM_EXP2_16TH_HI}, zero = {0.0};
@@ -366,7 +366,8 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
     } while (0)
     /* Two groups at a time: two independent chains of dependent operations, which
      * the processor overlaps, with both groups' terms loaded before either's
-     * results are stored (5 to 7 % less time per exp() than one group). */
+     * results are stored (5 to 7 % less time per exp() than one group).  The last
+     * block's remaining rows (fewer than 16) take the loops below. */
     for (; b0 + 16 <= m; b0 += 16) {
       v8d m0, m1, s0 = zero, u0 = zero, s1 = zero, u1 = zero;
       memcpy(&m0, mx + b0, sizeof m0);
@@ -392,21 +393,6 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
       memcpy(u + b0, &u0, sizeof u0);
       memcpy(s + b0 + 8, &s1, sizeof s1);
       memcpy(u + b0 + 8, &u1, sizeof u1);
-    }
-    for (; b0 + 8 <= m; b0 += 8) {
-      v8d m0, s0 = zero, u0 = zero;
-      memcpy(&m0, mx + b0, sizeof m0);
-      for (int c = 0; c < k; c++) {
-        v8d t0, tc0, e0;
-        memcpy(&t0, lz + (size_t) c * m + b0, sizeof t0);
-        t0 -= m0;
-        GM_EXP8(t0, tc0, e0);
-        memcpy(zb + (size_t) c * n + b0, &e0, sizeof e0);
-        s0 += e0;
-        u0 += e0 * tc0;
-      }
-      memcpy(s + b0, &s0, sizeof s0);
-      memcpy(u + b0, &u0, sizeof u0);
     }
 #undef GM_EXP8
   }

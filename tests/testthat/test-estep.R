@@ -47,12 +47,12 @@ test_that("the E-step's own exp() and log() agree with R's to a few ulp across t
   }
 })
 
-test_that("exp() gives the same bits row by row as eight rows at a time", {
-  # Rows go through exp() sixteen and eight at a time where the processor has
-  # AVX-512 (the table read by a permutation) and one at a time in a block's last
-  # rows or elsewhere (the table read as an array): a row alone takes the second
-  # path. 413 rows are a block of 256 and one of 157 = 9 x 16 + 8 + 5, so every
-  # path runs.
+test_that("exp() gives the same bits row by row as sixteen rows at a time", {
+  # Rows go through exp() sixteen at a time where the processor has AVX-512 (the
+  # table read by a permutation) and one at a time in a block's last rows or
+  # elsewhere (the table read as an array): a row alone takes the second path.
+  # 413 rows are a block of 256 and one of 157 = 9 x 16 + 13, so both paths run
+  # within a block.
   set.seed(11)
   x <- matrix(c(seq(0, 5, length.out = 203), runif(208, -2, 7), -1e-3, -1))
   p <- list(pro = c(0.2, 0.5, 0.3), mean = matrix(c(0, 10, 4), 1), sigma = array(c(1, 1, 0.5), c(1, 1, 3)))

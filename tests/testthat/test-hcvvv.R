@@ -94,8 +94,8 @@ test_that("the partitions match the R reference evaluated pair by pair", {
 })
 
 test_that("the tree's own log() and log1p() agree with R's to an ulp or two", {
-  # The costs take their logarithms from src/hcvvv.c's hc_log (vectorised with the
-  # costs), not from the C library: across its range, near 1 and at the edges of its
+  # The costs take their logarithms from gm_log (src/gaussmix.h, shared with the
+  # E-step; vectorised with the costs), not from the C library: across its range, near 1 and at the edges of its
   # reduction (powers of two, sqrt(1/2)), within 2 eps (relative) of log(), and its
   # log1p within 3 eps of log1p() (on this data at most 1.44 and 1.91 eps).
   set.seed(5)
