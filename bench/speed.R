@@ -21,6 +21,8 @@
 # scikit-learn; ClusterR's own seeding, as it takes no start) and 3 (end to end).
 args <- commandArgs(trailingOnly = TRUE)
 which_w <- if (length(args)) as.integer(args) else 1:4
+source("bench/common.R")   # data_code(), python, python_env, python_blas
+if (nzchar(python)) cat("scikit-learn runs on", python_blas, "\n")
 
 run_child <- function(code) {
   f <- tempfile(fileext = ".R")
@@ -37,20 +39,6 @@ run_child <- function(code) {
   c(seconds = v[1], peak_mb = v[2], iterations = v[3])
 }
 
-# R code that defines x (the data) and start (parameters) for a workload.
-# Overlapping components (centres drawn with sd 1.5, unit spreads), so that EM keeps
-# moving for all the iterations asked of it: on well separated data both packages
-# reach a log-likelihood that no longer changes at all within a few iterations.
-data_code <- function(n, d, k, seed = 1) {
-  sprintf("set.seed(%d); n <- %d; d <- %d; k <- %d
-centres <- matrix(rnorm(d * k, sd = 1.5), d)
-cl <- sample.int(k, n, replace = TRUE)
-x <- t(centres[, cl]) + matrix(rnorm(n * d), n)
-colnames(x) <- paste0('v', seq_len(d))
-sig <- array(diag(d), c(d, d, k))
-start <- list(mean = centres + 0.5, sigma = sig, pro = rep(1 / k, k))", seed, n, d, k)
-}
-
 # The median over `reps` of the time of `expr_code`, run `each` times in a row and
 # divided by `each` (system.time() counts whole milliseconds, too coarse for a
 # call of a few).
@@ -61,15 +49,6 @@ median_time <- function(expr_code, reps, each = 1) {
 
 # ---- the other libraries, when installed --------------------------------------
 
-python <- local({
-  for (p in unique(c("/usr/bin/python3", Sys.which("python3")))) {
-    if (nzchar(p) && file.exists(p) &&
-        suppressWarnings(system2(p, c("-c", shQuote("import sklearn")), stdout = FALSE, stderr = FALSE)) == 0L)
-      return(p)
-  }
-  ""
-})
-openblas <- "/usr/lib/x86_64-linux-gnu/openblas-pthread"
 have_clusterr <- requireNamespace("ClusterR", quietly = TRUE)
 
 # Writes a workload's data and start (data_code()) as raw doubles for python.
@@ -88,8 +67,7 @@ run_python <- function(code) {
                "from sklearn.mixture import GaussianMixture",
                "warnings.filterwarnings('ignore')", code,
                "print('RESULT', secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, iters)"), f)
-  env <- if (dir.exists(openblas)) paste0("LD_LIBRARY_PATH=", openblas) else character()
-  out <- system2(python, f, stdout = TRUE, stderr = TRUE, env = env)
+  out <- system2(python, f, stdout = TRUE, stderr = TRUE, env = python_env)
   cat(grep("^sklearn", out, value = TRUE), sep = "\n")
   line <- grep("^RESULT", out, value = TRUE)
   if (!length(line)) stop(paste(out, collapse = "\n"))

@@ -31,11 +31,9 @@ options(width = 120)
 suppressPackageStartupMessages({library(gaussmix); library(mclust)})
 args <- commandArgs(trailingOnly = TRUE)
 reps <- if (length(args)) as.integer(args[1]) else 3L
-set.seed(2); n <- 10000; d <- 2; k <- 4   # as data_code(10000, 2, 4, seed = 2)
-centres <- matrix(rnorm(d * k, sd = 1.5), d)
-cl <- sample.int(k, n, replace = TRUE)
-x <- t(centres[, cl]) + matrix(rnorm(n * d), n)
-colnames(x) <- paste0("v", seq_len(d))
+source("bench/common.R")   # data_code(), python, python_env, python_blas
+if (nzchar(python)) cat("scikit-learn runs on", python_blas, "\n")
+eval(parse(text = data_code(10000, 2, 4, seed = 2)))   # workload 2's x
 tm <- system.time(m <- Mclust(x, verbose = FALSE))[["elapsed"]]
 cat(sprintf("workload 2: mclust chooses %s,%d, BIC %.3f, in %.2f s\n", m$modelName, m$G, -m$bic, tm))
 settings <- c("gmm_control()", "gmm_control(cross_starts = FALSE)", "gmm_control(screen_tol = 1e-4)")
@@ -51,11 +49,7 @@ for (ctl in settings) {
               paste(sprintf("%.3f", r["bic", ]), collapse = " "),
               all(r["bic", ] <= -m$bic + 1e-6 * abs(m$bic))))
 }
-set.seed(3); n <- 1e6; d <- 2; k <- 3   # as data_code(1e6, 2, 3, seed = 3) in bench/speed.R
-centres <- matrix(rnorm(d * k, sd = 1.5), d)
-cl <- sample.int(k, n, replace = TRUE)
-x <- t(centres[, cl]) + matrix(rnorm(n * d), n)
-colnames(x) <- paste0("v", seq_len(d))
+eval(parse(text = data_code(1e6, 2, 3, seed = 3)))   # workload 3's x
 
 best <- gmm(x, k = 3, model = "VVV", control = gmm_control(tol = 1e-13, max_iter = 5000))
 cat(sprintf("\nworkload 3: the maximum (tol = 1e-13): logLik %.2f after %d iterations (converged: %s)\n\n",
@@ -71,14 +65,6 @@ for (tol in c(1e-8, 1e-7, 1e-6)) {
 s <- system.time(m <- Mclust(x, G = 3, modelNames = "VVV", verbose = FALSE))[["elapsed"]]
 rows[[length(rows) + 1L]] <- data.frame(package = "mclust", setting = "default (tol 1e-5)",
                                         seconds = s, iterations = NA, loglik = m$loglik)
-python <- local({
-  for (p in unique(c("/usr/bin/python3", Sys.which("python3")))) {
-    if (nzchar(p) && file.exists(p) &&
-        suppressWarnings(system2(p, c("-c", shQuote("import sklearn")), stdout = FALSE, stderr = FALSE)) == 0L)
-      return(p)
-  }
-  ""
-})
 if (nzchar(python)) {
   f <- tempfile()
   writeBin(c(x), f)
@@ -92,9 +78,7 @@ for tol in (1e-3, 1e-5, 1e-6):
                         max_iter=100 if tol == 1e-3 else 100000)
     t = time.perf_counter(); g.fit(x); t = time.perf_counter() - t
     print('RESULT', tol, t, g.n_iter_, g.score(x) * x.shape[0])", f), py)
-  openblas <- "/usr/lib/x86_64-linux-gnu/openblas-pthread"
-  env <- if (dir.exists(openblas)) paste0("LD_LIBRARY_PATH=", openblas) else character()
-  out <- system2(python, py, stdout = TRUE, stderr = TRUE, env = env)
+  out <- system2(python, py, stdout = TRUE, stderr = TRUE, env = python_env)
   for (line in grep("^RESULT", out, value = TRUE)) {
     v <- as.numeric(strsplit(line, " ")[[1]][2:5])
     rows[[length(rows) + 1L]] <- data.frame(
