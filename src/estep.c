@@ -99,6 +99,103 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
   pw->cst = (double *) R_alloc((size_t) k + 1, sizeof(double));   /* (+1: noise) */
 }
 
+/* GCC's vector extensions, for the AVX-512 paths of the log densities and of exp();
+ * gm_avx512 is set at load time (gm_estep_init) when the processor has what the
+ * x86-64-v4 versions of the kernels need, that is, when those are the versions that
+ * run. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__linux__) && __GNUC__ >= 11   /* (as for GM_HOT's versions in gaussmix.h) */
+#define GM_VEC_EXT 1
+typedef double v8d __attribute__((vector_size(64)));
+typedef int64_t v8l __attribute__((vector_size(64)));
+typedef uint64_t v8u __attribute__((vector_size(64)));
+static int gm_avx512 = 0;
+#endif
+
+
+#ifdef GM_VEC_EXT
+/* The largest d whose whitened residuals block_logdens keeps in registers on the
+ * AVX-512 path: two groups of eight rows, 2 d vectors of the 32. */
+#define GM_LD_REG 10
+
+/* block_logdens's sums of squared whitened residuals |L^{-1}(x - mu)|^2 for the
+ * sixteen rows from b, with the residuals of both groups of eight in registers (d is
+ * a constant where this is inlined, so the arrays are registers).  The operations and
+ * their order are those of block_logdens's loops over the rows, so the results are
+ * the same to the bit; what goes is the loads and stores of the residuals between
+ * those loops. */
+static inline __attribute__((always_inline)) void logdens_reg16(
+    const int d, const double *xb, const double *mu, const double *L, int b, double *out)
+{
+  v8d r0[GM_LD_REG], r1[GM_LD_REG];
+  const v8d zero = {0.0};
+#pragma GCC unroll 16
+  for (int j = 0; j < d; j++) {
+    memcpy(r0 + j, xb + (size_t) j * GM_BLOCK + b, sizeof(v8d));
+    memcpy(r1 + j, xb + (size_t) j * GM_BLOCK + b + 8, sizeof(v8d));
+    r0[j] -= mu[j];
+    r1[j] -= mu[j];
+  }
+  v8d o0 = zero, o1 = zero;
+  int j = 0;
+#pragma GCC unroll 16
+  for (; j + 2 <= d; j += 2) {
+    int l = 0;
+#pragma GCC unroll 16
+    for (; l + 4 <= j; l += 4) {
+      const double *Lj = L + j + (size_t) l * d;
+      const double a0 = Lj[0], a1 = Lj[d], a2 = Lj[2 * d], a3 = Lj[3 * d];
+      const double c0 = Lj[1], c1 = Lj[d + 1], c2 = Lj[2 * d + 1], c3 = Lj[3 * d + 1];
+      r0[j] -= a0 * r0[l] + a1 * r0[l + 1] + a2 * r0[l + 2] + a3 * r0[l + 3];
+      r0[j + 1] -= c0 * r0[l] + c1 * r0[l + 1] + c2 * r0[l + 2] + c3 * r0[l + 3];
+      r1[j] -= a0 * r1[l] + a1 * r1[l + 1] + a2 * r1[l + 2] + a3 * r1[l + 3];
+      r1[j + 1] -= c0 * r1[l] + c1 * r1[l + 1] + c2 * r1[l + 2] + c3 * r1[l + 3];
+    }
+#pragma GCC unroll 16
+    for (; l < j; l++) {
+      const double a = L[j + (size_t) l * d], c = L[j + 1 + (size_t) l * d];
+      r0[j] -= a * r0[l];
+      r0[j + 1] -= c * r0[l];
+      r1[j] -= a * r1[l];
+      r1[j + 1] -= c * r1[l];
+    }
+    const double inv = 1.0 / L[j + (size_t) j * d], ck = L[j + 1 + (size_t) j * d];
+    const double invk = 1.0 / L[j + 1 + (size_t) (j + 1) * d];
+    const v8d u0 = r0[j] * inv, v0 = (r0[j + 1] - ck * u0) * invk;
+    const v8d u1 = r1[j] * inv, v1 = (r1[j + 1] - ck * u1) * invk;
+    r0[j] = u0;
+    r0[j + 1] = v0;
+    r1[j] = u1;
+    r1[j + 1] = v1;
+    o0 += u0 * u0 + v0 * v0;
+    o1 += u1 * u1 + v1 * v1;
+  }
+  if (j < d) {   /* an odd last column */
+    int l = 0;
+#pragma GCC unroll 16
+    for (; l + 4 <= j; l += 4) {
+      const double *Lj = L + j + (size_t) l * d;
+      const double a0 = Lj[0], a1 = Lj[d], a2 = Lj[2 * d], a3 = Lj[3 * d];
+      r0[j] -= a0 * r0[l] + a1 * r0[l + 1] + a2 * r0[l + 2] + a3 * r0[l + 3];
+      r1[j] -= a0 * r1[l] + a1 * r1[l + 1] + a2 * r1[l + 2] + a3 * r1[l + 3];
+    }
+#pragma GCC unroll 16
+    for (; l < j; l++) {
+      const double a = L[j + (size_t) l * d];
+      r0[j] -= a * r0[l];
+      r1[j] -= a * r1[l];
+    }
+    const double inv = 1.0 / L[j + (size_t) j * d];
+    r0[j] *= inv;
+    r1[j] *= inv;
+    o0 += r0[j] * r0[j];
+    o1 += r1[j] * r1[j];
+  }
+  memcpy(out + b, &o0, sizeof o0);
+  memcpy(out + b + 8, &o1, sizeof o1);
+}
+#endif
+
 /* The per-pass constants of block_logdens: cst[c] = log(pi_c) - (d log(2 pi) +
  * log det Sigma_c) / 2, and with noise cst[k] = log(pi_noise) + its log density. */
 static void logdens_constants(const gm_par *P, double *cst)
@@ -149,13 +246,26 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
       }
       continue;
     }
-    for (int b = 0; b < m; b++) out[b] = 0.0;
+    int b0 = 0;   /* the rows before b0 are done in registers */
+#ifdef GM_VEC_EXT
+    if (gm_avx512 && !diag && d <= GM_LD_REG) {
+      const int m16 = m & ~15;
+      switch (d) {   /* d a constant in each case */
+#define GM_LD_CASE(D) \
+      case D: for (; b0 < m16; b0 += 16) logdens_reg16(D, xb, mu, L, b0, out); break;
+      GM_LD_CASE(3) GM_LD_CASE(4) GM_LD_CASE(5) GM_LD_CASE(6) GM_LD_CASE(7)
+      GM_LD_CASE(8) GM_LD_CASE(9) GM_LD_CASE(10)
+#undef GM_LD_CASE
+      }
+    }
+#endif
+    for (int b = b0; b < m; b++) out[b] = 0.0;
     if (diag) {   /* L is diagonal: its zeros would change nothing */
       for (int j = 0; j < d; j++) {
         const double *xj = xb + (size_t) j * GM_BLOCK;
         const double mj = mu[j], inv = 1.0 / L[j + (size_t) j * d];
         GM_SIMD
-        for (int b = 0; b < m; b++) {
+        for (int b = b0; b < m; b++) {
           const double t = (xj[b] - mj) * inv;
           out[b] += t * t;
         }
@@ -169,7 +279,7 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
         const double *xj = xb + (size_t) j * GM_BLOCK, *xk = xj + GM_BLOCK;
         const double mj = mu[j], mk = mu[j + 1];
         GM_SIMD
-        for (int b = 0; b < m; b++) {
+        for (int b = b0; b < m; b++) {
           rj[b] = xj[b] - mj;
           rk[b] = xk[b] - mk;
         }
@@ -180,7 +290,7 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
           const double c0 = Lj[1], c1 = Lj[d + 1], c2 = Lj[2 * d + 1], c3 = Lj[3 * d + 1];
           const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
           GM_SIMD
-          for (int b = 0; b < m; b++) {
+          for (int b = b0; b < m; b++) {
             const double q0 = r0[b], q1 = r1[b], q2 = r2[b], q3 = r3[b];
             rj[b] -= a0 * q0 + a1 * q1 + a2 * q2 + a3 * q3;
             rk[b] -= c0 * q0 + c1 * q1 + c2 * q2 + c3 * q3;
@@ -190,7 +300,7 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
           const double a = L[j + (size_t) l * d], c = L[j + 1 + (size_t) l * d];
           const double *rl = r + (size_t) l * m;
           GM_SIMD
-          for (int b = 0; b < m; b++) {
+          for (int b = b0; b < m; b++) {
             rj[b] -= a * rl[b];
             rk[b] -= c * rl[b];
           }
@@ -198,7 +308,7 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
         const double inv = 1.0 / L[j + (size_t) j * d], ck = L[j + 1 + (size_t) j * d];
         const double invk = 1.0 / L[j + 1 + (size_t) (j + 1) * d];
         GM_SIMD
-        for (int b = 0; b < m; b++) {
+        for (int b = b0; b < m; b++) {
           const double u = rj[b] * inv, v = (rk[b] - ck * u) * invk;
           rj[b] = u;
           rk[b] = v;
@@ -210,25 +320,25 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
         const double *xj = xb + (size_t) j * GM_BLOCK;
         const double mj = mu[j];
         GM_SIMD
-        for (int b = 0; b < m; b++) rj[b] = xj[b] - mj;
+        for (int b = b0; b < m; b++) rj[b] = xj[b] - mj;
         int l = 0;
         for (; l + 4 <= j; l += 4) {
           const double *Lj = L + j + (size_t) l * d;
           const double a0 = Lj[0], a1 = Lj[d], a2 = Lj[2 * d], a3 = Lj[3 * d];
           const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
           GM_SIMD
-          for (int b = 0; b < m; b++)
+          for (int b = b0; b < m; b++)
             rj[b] -= a0 * r0[b] + a1 * r1[b] + a2 * r2[b] + a3 * r3[b];
         }
         for (; l < j; l++) {
           const double a = L[j + (size_t) l * d];
           const double *rl = r + (size_t) l * m;
           GM_SIMD
-          for (int b = 0; b < m; b++) rj[b] -= a * rl[b];
+          for (int b = b0; b < m; b++) rj[b] -= a * rl[b];
         }
         const double inv = 1.0 / L[j + (size_t) j * d];
         GM_SIMD
-        for (int b = 0; b < m; b++) {
+        for (int b = b0; b < m; b++) {
           rj[b] *= inv;
           out[b] += rj[b] * rj[b];
         }
@@ -281,23 +391,11 @@ static const double gm_exp2_16th[16] = {GM_EXP2_16TH_LO, GM_EXP2_16TH_HI};
  * 2^(j/16) exp(r), within [2^(-1/32), 2), and n >= -73, far from the subnormals. */
 #define GM_EXP_N(bits) (((bits) >> 4) << 52)
 
-/* GCC's vector extensions, for the AVX-512 path of exp(); gm_exp_avx512 is set at load
- * time (gm_estep_init) when the processor has what the x86-64-v4 versions of the
- * kernels need, that is, when those are the versions that run. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    defined(__linux__) && __GNUC__ >= 11   /* (as for GM_HOT's versions in gaussmix.h) */
-#define GM_VEC_EXT 1
-typedef double v8d __attribute__((vector_size(64)));
-typedef int64_t v8l __attribute__((vector_size(64)));
-typedef uint64_t v8u __attribute__((vector_size(64)));
-static int gm_exp_avx512 = 0;
-#endif
-
 void gm_estep_init(void)
 {
 #ifdef GM_VEC_EXT
   __builtin_cpu_init();
-  gm_exp_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+  gm_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
                   __builtin_cpu_supports("avx512cd");
 #endif
@@ -340,14 +438,14 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
    * their results masked to 0.  A NaN term makes its row's u NaN, which fails the
    * pass below (its exp() is not kept NaN by the exponent addition).  On processors
    * with AVX-512 the table is two vector registers, read by a two-source permutation
-   * (gm_exp_avx512 says whether the code runs there); elsewhere it is read as an
+   * (gm_avx512 says whether the code runs there); elsewhere it is read as an
    * array, and GCC does not vectorise the polynomial's loop for AVX2 with a
    * conditional in it, hence a first loop that clamps t and keeps a mask of the terms
    * that are not negligible.  Both give the same bits.  tests/testthat/test-estep.R
    * checks them against R's exp() across the range and against each other. */
   int b0 = 0;   /* the rows before b0 are done sixteen at a time */
 #ifdef GM_VEC_EXT
-  if (gm_exp_avx512) {   /* groups of eight rows, their sums held in registers */
+  if (gm_avx512) {   /* groups of eight rows, their sums held in registers */
     const v8d tlo = {GM_EXP2_16TH_LO}, thi = {GM_EXP2_16TH_HI}, zero = {0.0};
     const v8d negv = zero - GM_NEGLIGIBLE;
     /* exp(t) of a vector t of eight terms (shifted by their rows' largest), with the
