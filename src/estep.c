@@ -625,8 +625,8 @@ static inline __attribute__((always_inline)) void small_sums(
 GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const double *xb,
                                const double *wb, int m,
                                const double *zb, size_t zstride, const double *sc,
-                               double *zo, size_t ostride, double *acc, double *r,
-                               double *gr, double *g, int diag)
+                               double *zo, size_t ostride, double *acc, double *gr,
+                               double *g, int diag)
 {
   const int d = D->d, k = P->k;
   double *nk = acc + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
@@ -687,32 +687,116 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
       }
       continue;
     }
+    /* The weighted residuals g (x_j - m_j), a column each, and s_k.  The residuals
+     * themselves are formed again where the sums below read them (a subtraction,
+     * which runs beside the multiply-adds), rather than stored and loaded. */
     for (int j = 0; j < d; j++) {
       const double *xj = xb + (size_t) j * GM_BLOCK;
-      double *rj = r + (size_t) j * m, *grj = gr + (size_t) j * m;
+      double *grj = gr + (size_t) j * m;
       const double mj = mu[j];
       double first = 0.0;
       GM_SUMS_SIMD(first)
       for (int b = 0; b < m; b++) {
-        rj[b] = xj[b] - mj;
-        grj[b] = g[b] * rj[b];
+        grj[b] = g[b] * (xj[b] - mj);
         first += grj[b];
       }
       s1[j + (size_t) c * d] += first;
     }
-    /* W0_k's lower triangle, two rows at a time: each pass over a column of
-     * residuals serves both rows, with eight independent sums. */
+    /* W0_k's lower triangle, four rows at a time: tiles of four rows by four columns,
+     * sixteen independent sums from eight columns, then the four rows' own triangle;
+     * the last one to three rows two at a time and then one. */
     int j = 0;
-    for (; j + 2 <= d; j += 2) {
+    for (; j + 4 <= d; j += 4) {
+      const double *g0 = gr + (size_t) j * m, *g1 = g0 + m, *g2 = g1 + m, *g3 = g2 + m;
+      for (int l = 0; l < j; l += 4) {
+        const double *x0 = xb + (size_t) l * GM_BLOCK, *x1 = x0 + GM_BLOCK,
+                     *x2 = x1 + GM_BLOCK, *x3 = x2 + GM_BLOCK;
+        const double m0 = mu[l], m1 = mu[l + 1], m2 = mu[l + 2], m3 = mu[l + 3];
+        double s00 = 0.0, s01 = 0.0, s02 = 0.0, s03 = 0.0, s10 = 0.0, s11 = 0.0, s12 = 0.0,
+               s13 = 0.0, s20 = 0.0, s21 = 0.0, s22 = 0.0, s23 = 0.0, s30 = 0.0, s31 = 0.0,
+               s32 = 0.0, s33 = 0.0;
+        GM_SUMS_SIMD(s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31,
+                     s32, s33)
+        for (int b = 0; b < m; b++) {
+          const double q0 = x0[b] - m0, q1 = x1[b] - m1, q2 = x2[b] - m2, q3 = x3[b] - m3;
+          const double h0 = g0[b], h1 = g1[b], h2 = g2[b], h3 = g3[b];
+          s00 += h0 * q0;
+          s01 += h0 * q1;
+          s02 += h0 * q2;
+          s03 += h0 * q3;
+          s10 += h1 * q0;
+          s11 += h1 * q1;
+          s12 += h1 * q2;
+          s13 += h1 * q3;
+          s20 += h2 * q0;
+          s21 += h2 * q1;
+          s22 += h2 * q2;
+          s23 += h2 * q3;
+          s30 += h3 * q0;
+          s31 += h3 * q1;
+          s32 += h3 * q2;
+          s33 += h3 * q3;
+        }
+        double *w0 = Wc + j + (size_t) l * d;
+        w0[0] += s00;
+        w0[d] += s01;
+        w0[2 * d] += s02;
+        w0[3 * d] += s03;
+        w0[1] += s10;
+        w0[d + 1] += s11;
+        w0[2 * d + 1] += s12;
+        w0[3 * d + 1] += s13;
+        w0[2] += s20;
+        w0[d + 2] += s21;
+        w0[2 * d + 2] += s22;
+        w0[3 * d + 2] += s23;
+        w0[3] += s30;
+        w0[d + 3] += s31;
+        w0[2 * d + 3] += s32;
+        w0[3 * d + 3] += s33;
+      }
+      const double *x0 = xb + (size_t) j * GM_BLOCK, *x1 = x0 + GM_BLOCK,
+                   *x2 = x1 + GM_BLOCK, *x3 = x2 + GM_BLOCK;
+      const double m0 = mu[j], m1 = mu[j + 1], m2 = mu[j + 2], m3 = mu[j + 3];
+      double t00 = 0.0, t10 = 0.0, t11 = 0.0, t20 = 0.0, t21 = 0.0, t22 = 0.0, t30 = 0.0,
+             t31 = 0.0, t32 = 0.0, t33 = 0.0;
+      GM_SUMS_SIMD(t00, t10, t11, t20, t21, t22, t30, t31, t32, t33)
+      for (int b = 0; b < m; b++) {
+        const double q0 = x0[b] - m0, q1 = x1[b] - m1, q2 = x2[b] - m2, q3 = x3[b] - m3;
+        t00 += g0[b] * q0;
+        t10 += g1[b] * q0;
+        t11 += g1[b] * q1;
+        t20 += g2[b] * q0;
+        t21 += g2[b] * q1;
+        t22 += g2[b] * q2;
+        t30 += g3[b] * q0;
+        t31 += g3[b] * q1;
+        t32 += g3[b] * q2;
+        t33 += g3[b] * q3;
+      }
+      double *w0 = Wc + j + (size_t) j * d;
+      w0[0] += t00;
+      w0[1] += t10;
+      w0[d + 1] += t11;
+      w0[2] += t20;
+      w0[d + 2] += t21;
+      w0[2 * d + 2] += t22;
+      w0[3] += t30;
+      w0[d + 3] += t31;
+      w0[2 * d + 3] += t32;
+      w0[3 * d + 3] += t33;
+    }
+    if (j + 2 <= d) {   /* two rows: tiles of two by four, then their triangle */
       const double *g0 = gr + (size_t) j * m, *g1 = g0 + m;
-      int l = 0;
-      for (; l + 3 <= j; l += 4) {
-        const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
+      for (int l = 0; l < j; l += 4) {
+        const double *x0 = xb + (size_t) l * GM_BLOCK, *x1 = x0 + GM_BLOCK,
+                     *x2 = x1 + GM_BLOCK, *x3 = x2 + GM_BLOCK;
+        const double m0 = mu[l], m1 = mu[l + 1], m2 = mu[l + 2], m3 = mu[l + 3];
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0;
         GM_SUMS_SIMD(s0, s1, s2, s3, t0, t1, t2, t3)
         for (int b = 0; b < m; b++) {
           const double ga = g0[b], gb = g1[b];
-          const double q0 = r0[b], q1 = r1[b], q2 = r2[b], q3 = r3[b];
+          const double q0 = x0[b] - m0, q1 = x1[b] - m1, q2 = x2[b] - m2, q3 = x3[b] - m3;
           s0 += ga * q0;
           s1 += ga * q1;
           s2 += ga * q2;
@@ -732,36 +816,36 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
         w0[2 * d + 1] += t2;
         w0[3 * d + 1] += t3;
       }
-      for (; l <= j; l++) {
-        const double *rl = r + (size_t) l * m;
-        double sa = 0.0, sb = 0.0;
-        GM_SUMS_SIMD(sa, sb)
-        for (int b = 0; b < m; b++) {
-          sa += g0[b] * rl[b];
-          sb += g1[b] * rl[b];
-        }
-        Wc[j + (size_t) l * d] += sa;
-        Wc[j + 1 + (size_t) l * d] += sb;
+      const double *x0 = xb + (size_t) j * GM_BLOCK, *x1 = x0 + GM_BLOCK;
+      const double m0 = mu[j], m1 = mu[j + 1];
+      double t00 = 0.0, t10 = 0.0, t11 = 0.0;
+      GM_SUMS_SIMD(t00, t10, t11)
+      for (int b = 0; b < m; b++) {
+        const double q0 = x0[b] - m0, q1 = x1[b] - m1;
+        t00 += g0[b] * q0;
+        t10 += g1[b] * q0;
+        t11 += g1[b] * q1;
       }
-      const double *rl = r + (size_t) (j + 1) * m;   /* row j + 1's diagonal */
-      double sd = 0.0;
-      GM_SUMS_SIMD(sd)
-      for (int b = 0; b < m; b++) sd += g1[b] * rl[b];
-      Wc[j + 1 + (size_t) (j + 1) * d] += sd;
+      Wc[j + (size_t) j * d] += t00;
+      Wc[j + 1 + (size_t) j * d] += t10;
+      Wc[j + 1 + (size_t) (j + 1) * d] += t11;
+      j += 2;
     }
-    if (j < d) {   /* an odd last row */
+    if (j < d) {   /* one row: its sums with four columns at a time, then the rest */
       const double *grj = gr + (size_t) j * m;
       int l = 0;
-      for (; l + 3 <= j; l += 4) {
-        const double *r0 = r + (size_t) l * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
+      for (; l + 4 <= j; l += 4) {
+        const double *x0 = xb + (size_t) l * GM_BLOCK, *x1 = x0 + GM_BLOCK,
+                     *x2 = x1 + GM_BLOCK, *x3 = x2 + GM_BLOCK;
+        const double m0 = mu[l], m1 = mu[l + 1], m2 = mu[l + 2], m3 = mu[l + 3];
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
         GM_SUMS_SIMD(s0, s1, s2, s3)
         for (int b = 0; b < m; b++) {
-          const double g = grj[b];
-          s0 += g * r0[b];
-          s1 += g * r1[b];
-          s2 += g * r2[b];
-          s3 += g * r3[b];
+          const double h = grj[b];
+          s0 += h * (x0[b] - m0);
+          s1 += h * (x1[b] - m1);
+          s2 += h * (x2[b] - m2);
+          s3 += h * (x3[b] - m3);
         }
         Wc[j + (size_t) l * d] += s0;
         Wc[j + (size_t) (l + 1) * d] += s1;
@@ -769,10 +853,11 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
         Wc[j + (size_t) (l + 3) * d] += s3;
       }
       for (; l <= j; l++) {
-        const double *rl = r + (size_t) l * m;
+        const double *xl = xb + (size_t) l * GM_BLOCK;
+        const double ml = mu[l];
         double sl = 0.0;
         GM_SUMS_SIMD(sl)
-        for (int b = 0; b < m; b++) sl += grj[b] * rl[b];
+        for (int b = 0; b < m; b++) sl += grj[b] * (xl[b] - ml);
         Wc[j + (size_t) l * d] += sl;
       }
     }
@@ -843,7 +928,7 @@ static void chunk_task(void *arg, int ch, int thread)
     }
     if (X->stats)
       block_stats(D, P, xb, wb, m, zb, zst, sm, X->estep && (X->z || X->nrow) ? zb : NULL, zst, acc,
-                  r, gr, g, pw->diag && !pw->full);
+                  gr, g, pw->diag && !pw->full);
     if (P->noise && X->estep) {   /* the noise column: normalised, and its size */
       double *zn = zb + (size_t) k * zst;
       double sn = 0.0;
