@@ -618,15 +618,12 @@ static inline __attribute__((always_inline)) void small_sums(
   sums[5] = w11;
 }
 
-/* Adds the block's n_k, s_k and W0_k (lower triangle) about the current means.  The
- * block's responsibilities are zb (column c at zb + c zstride) scaled row by row by
- * sc; they are written, scaled, to zo (column c at zo + c ostride), which may be zb,
- * unless zo is NULL (nothing reads them after the sums). */
-GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const double *xb,
-                               const double *wb, int m,
-                               const double *zb, size_t zstride, const double *sc,
-                               double *zo, size_t ostride, double *acc, double *gr,
-                               double *g, int diag)
+/* block_stats for one or two dimensions, all in registers (small_sums). */
+GM_HOT_SUMS static void block_stats_small(const gm_data *D, const gm_par *P,
+                                           const double *xb, const double *wb, int m,
+                                           const double *zb, size_t zstride,
+                                           const double *sc, double *zo, size_t ostride,
+                                           double *acc)
 {
   const int d = D->d, k = P->k;
   double *nk = acc + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
@@ -635,26 +632,50 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
     const double *zc = zb + c * zstride;
     double *zoc = zo ? zo + c * ostride : NULL;
     double *Wc = W0 + (size_t) c * d * d;
-    if (d <= 2) {  /* one loop, in registers */
-      const double *x0 = xb, *x1 = x0 + GM_BLOCK;
-      double sums[6];
-      if (d == 1) {
-        if (zoc) small_sums(1, m, x0, x1, mu[0], 0.0, zc, sc, wb, zoc, sums);
-        else small_sums(1, m, x0, x1, mu[0], 0.0, zc, sc, wb, NULL, sums);
-      } else {
-        if (zoc) small_sums(2, m, x0, x1, mu[0], mu[1], zc, sc, wb, zoc, sums);
-        else small_sums(2, m, x0, x1, mu[0], mu[1], zc, sc, wb, NULL, sums);
-      }
-      nk[c] += sums[0];
-      s1[(size_t) c * d] += sums[1];
-      Wc[0] += sums[3];
-      if (d == 2) {
-        s1[1 + (size_t) c * d] += sums[2];
-        Wc[1] += sums[4];
-        Wc[3] += sums[5];
-      }
-      continue;
+    const double *x0 = xb, *x1 = x0 + GM_BLOCK;
+    double sums[6];
+    if (d == 1) {
+      if (zoc) small_sums(1, m, x0, x1, mu[0], 0.0, zc, sc, wb, zoc, sums);
+      else small_sums(1, m, x0, x1, mu[0], 0.0, zc, sc, wb, NULL, sums);
+    } else {
+      if (zoc) small_sums(2, m, x0, x1, mu[0], mu[1], zc, sc, wb, zoc, sums);
+      else small_sums(2, m, x0, x1, mu[0], mu[1], zc, sc, wb, NULL, sums);
     }
+    nk[c] += sums[0];
+    s1[(size_t) c * d] += sums[1];
+    Wc[0] += sums[3];
+    if (d == 2) {
+      s1[1 + (size_t) c * d] += sums[2];
+      Wc[1] += sums[4];
+      Wc[3] += sums[5];
+    }
+  }
+}
+
+/* Adds the block's n_k, s_k and W0_k (lower triangle) about the current means.  The
+ * block's responsibilities are zb (column c at zb + c zstride) scaled row by row by
+ * sc; they are written, scaled, to zo (column c at zo + c ostride), which may be zb,
+ * unless zo is NULL (nothing reads them after the sums).  One and two dimensions go
+ * to block_stats_small, compiled apart: in one function with the tiles below, GCC
+ * spilled a pointer of their loop to the stack (the height example's sums took a
+ * third longer). */
+GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const double *xb,
+                               const double *wb, int m,
+                               const double *zb, size_t zstride, const double *sc,
+                               double *zo, size_t ostride, double *acc, double *gr,
+                               double *g, int diag)
+{
+  const int d = D->d, k = P->k;
+  if (d <= 2) {
+    block_stats_small(D, P, xb, wb, m, zb, zstride, sc, zo, ostride, acc);
+    return;
+  }
+  double *nk = acc + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
+  for (int c = 0; c < k; c++) {
+    const double *mu = P->mean + (size_t) c * d;
+    const double *zc = zb + c * zstride;
+    double *zoc = zo ? zo + c * ostride : NULL;
+    double *Wc = W0 + (size_t) c * d * d;
     double sg = 0.0;
     if (zoc) {
       GM_SUMS_SIMD(sg)
