@@ -1,5 +1,5 @@
-# What bench/speed.R and bench/tradeoffs.R share: the workloads' data and the
-# scikit-learn they compare with. Sourced from the package root.
+# What the scripts of bench/ share: the workloads' data and the scikit-learn they
+# compare with. Sourced from the package root.
 
 # R code that defines x (the data) and start (parameters) for a workload.
 # Overlapping components (centres drawn with sd 1.5, unit spreads), so that EM keeps
@@ -14,6 +14,11 @@ colnames(x) <- paste0('v', seq_len(d))
 sig <- array(diag(d), c(d, d, k))
 start <- list(mean = centres + 0.5, sigma = sig, pro = rep(1 / k, k))", seed, n, d, k)
 }
+
+# R code that defines x, workload 4's 2,000 heights: two components as the notes'
+# height example reports them (163.82 and 178.02 cm, sd 2.458 and 5.477, weight
+# 0.116 for the first).
+heights_code <- "set.seed(3); cl <- sample(1:2, 2000, TRUE, prob = c(0.116, 0.884)); x <- rnorm(2000, c(163.82, 178.02)[cl], c(2.458, 5.477)[cl])"
 
 # The python3 that imports sklearn ("" when there is none), and the environment it
 # runs in: OpenBLAS's threaded BLAS when Debian's libopenblas0-pthread is there,

@@ -1,7 +1,7 @@
 # Times the parts of bench/speed.R's workloads that the third speed session changed,
 # in one process, for the installed gaussmix or the one in a given library, so that
 # two versions can be compared in interleaved runs:
-#   Rscript bench/parts-time.R [lib]
+#   Rscript bench/parts-time.R [lib]     (from the package root)
 # - tree: the VVV hierarchical start on workload 2's data (2,000 rows, d = 2), as
 #   gmm() runs it (mclust's "SVD" transformation, then the agglomeration); median of 5;
 # - VVV iteration: one plain EM iteration at workload 1's size (n = 2e5, d = 10,
@@ -16,14 +16,11 @@ suppressPackageStartupMessages({
   library(gaussmix, lib.loc = if (!is.na(lib) && nzchar(lib)) lib else NULL)
 })
 ns <- asNamespace("gaussmix")
-workload <- function(n, d, k, seed) {   # as data_code() in bench/speed.R
-  set.seed(seed)
-  centres <- matrix(rnorm(d * k, sd = 1.5), d)
-  cl <- sample.int(k, n, replace = TRUE)
-  x <- t(centres[, cl]) + matrix(rnorm(n * d), n)
-  colnames(x) <- paste0("v", seq_len(d))
-  list(x = x, start = list(mean = centres + 0.5, sigma = array(diag(d), c(d, d, k)),
-                           pro = rep(1 / k, k)))
+source("bench/common.R")   # data_code(), heights_code
+workload <- function(n, d, k, seed) {   # x and start, as bench/speed.R makes them
+  e <- new.env()
+  eval(parse(text = data_code(n, d, k, seed)), e)
+  list(x = e$x, start = e$start)
 }
 med <- function(reps, f) median(vapply(seq_len(reps), function(i) system.time(f())[["elapsed"]], 0))
 # for what takes milliseconds: the median over `reps` of the mean of `each` calls
@@ -50,9 +47,7 @@ iter <- (med(5, fit_iter(21)) - med(5, fit_iter(1))) / 20
 
 sweep <- med(5, function() suppressWarnings(gmm(x2)))
 
-set.seed(3)   # workload 4 of bench/speed.R
-cl <- sample(1:2, 2000, TRUE, prob = c(0.116, 0.884))
-h <- rnorm(2000, c(163.82, 178.02)[cl], c(2.458, 5.477)[cl])
+h <- local({ eval(parse(text = heights_code)); x })   # workload 4 of bench/speed.R
 hw <- ns$whitened(matrix(h), w)
 ward <- med_each(11, 50, function() .Call(ns$C_gmm_ward, hw, w, 9L))
 heights <- med_each(11, 20, function() suppressWarnings(gmm(h)))

@@ -21,7 +21,7 @@
 # scikit-learn; ClusterR's own seeding, as it takes no start) and 3 (end to end).
 args <- commandArgs(trailingOnly = TRUE)
 which_w <- if (length(args)) as.integer(args) else 1:4
-source("bench/common.R")   # data_code(), python, python_env, python_blas
+source("bench/common.R")   # data_code(), heights_code, python, python_env, python_blas
 if (nzchar(python)) cat("scikit-learn runs on", python_blas, "\n")
 
 run_child <- function(code) {
@@ -187,13 +187,12 @@ secs = statistics.median(t for t, _ in r); iters = r[0][1]", f))
 }
 
 if (4 %in% which_w) {
-  hcode <- "set.seed(3); cl <- sample(1:2, 2000, TRUE, prob = c(0.116, 0.884)); x <- rnorm(2000, c(163.82, 178.02)[cl], c(2.458, 5.477)[cl])"
   # Times: medians of five means of 20 calls. Peak memory: from another process
   # making five calls, since the garbage of 100 calls would measure R's collector
   # rather than the fit.
   once <- function(code) {
-    r <- run_child(c(hcode, median_time(code, 5, 20)))
-    r[["peak_mb"]] <- run_child(c(hcode, median_time(code, 5)))[["peak_mb"]]
+    r <- run_child(c(heights_code, median_time(code, 5, 20)))
+    r[["peak_mb"]] <- run_child(c(heights_code, median_time(code, 5)))[["peak_mb"]]
     r
   }
   g <- once("f <- suppressWarnings(gmm(x))")
