@@ -618,6 +618,71 @@ static inline __attribute__((always_inline)) void small_sums(
   sums[5] = w11;
 }
 
+/* One tile of block_stats's scatter sums: rows r < R (R = 1, 2 or 4, a constant where
+ * this is inlined) of W0_k, whose weighted residuals are g0 .. g3, against four
+ * columns from x0 (stride GM_BLOCK) with means mu, added to w0 (row r, column c at
+ * w0 + r + c d).  The residuals of the columns are formed where they are read (a
+ * subtraction, which runs beside the multiply-adds) rather than stored and loaded;
+ * the unused rows' sums are dead code. */
+static inline __attribute__((always_inline)) void scatter_tile(
+    const int R, int m, const double *g0, const double *g1, const double *g2,
+    const double *g3, const double *x0, const double *mu, double *w0, int d)
+{
+  const double *x1 = x0 + GM_BLOCK, *x2 = x1 + GM_BLOCK, *x3 = x2 + GM_BLOCK;
+  const double m0 = mu[0], m1 = mu[1], m2 = mu[2], m3 = mu[3];
+  double s00 = 0.0, s01 = 0.0, s02 = 0.0, s03 = 0.0, s10 = 0.0, s11 = 0.0, s12 = 0.0,
+         s13 = 0.0, s20 = 0.0, s21 = 0.0, s22 = 0.0, s23 = 0.0, s30 = 0.0, s31 = 0.0,
+         s32 = 0.0, s33 = 0.0;
+  GM_SUMS_SIMD(s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32,
+               s33)
+  for (int b = 0; b < m; b++) {
+    const double q0 = x0[b] - m0, q1 = x1[b] - m1, q2 = x2[b] - m2, q3 = x3[b] - m3;
+    const double h0 = g0[b];
+    s00 += h0 * q0;
+    s01 += h0 * q1;
+    s02 += h0 * q2;
+    s03 += h0 * q3;
+    if (R > 1) {
+      const double h1 = g1[b];
+      s10 += h1 * q0;
+      s11 += h1 * q1;
+      s12 += h1 * q2;
+      s13 += h1 * q3;
+    }
+    if (R > 2) {
+      const double h2 = g2[b], h3 = g3[b];
+      s20 += h2 * q0;
+      s21 += h2 * q1;
+      s22 += h2 * q2;
+      s23 += h2 * q3;
+      s30 += h3 * q0;
+      s31 += h3 * q1;
+      s32 += h3 * q2;
+      s33 += h3 * q3;
+    }
+  }
+  w0[0] += s00;
+  w0[d] += s01;
+  w0[2 * d] += s02;
+  w0[3 * d] += s03;
+  if (R > 1) {
+    w0[1] += s10;
+    w0[d + 1] += s11;
+    w0[2 * d + 1] += s12;
+    w0[3 * d + 1] += s13;
+  }
+  if (R > 2) {
+    w0[2] += s20;
+    w0[d + 2] += s21;
+    w0[2 * d + 2] += s22;
+    w0[3 * d + 2] += s23;
+    w0[3] += s30;
+    w0[d + 3] += s31;
+    w0[2 * d + 3] += s32;
+    w0[3 * d + 3] += s33;
+  }
+}
+
 /* block_stats for one or two dimensions, all in registers (small_sums). */
 GM_HOT_SUMS static void block_stats_small(const gm_data *D, const gm_par *P,
                                            const double *xb, const double *wb, int m,
@@ -708,9 +773,8 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
       }
       continue;
     }
-    /* The weighted residuals g (x_j - m_j), a column each, and s_k.  The residuals
-     * themselves are formed again where the sums below read them (a subtraction,
-     * which runs beside the multiply-adds), rather than stored and loaded. */
+    /* The weighted residuals g (x_j - m_j), a column each, and s_k; the residuals
+     * themselves are formed again where the sums below read them (scatter_tile). */
     for (int j = 0; j < d; j++) {
       const double *xj = xb + (size_t) j * GM_BLOCK;
       double *grj = gr + (size_t) j * m;
@@ -723,59 +787,15 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
       }
       s1[j + (size_t) c * d] += first;
     }
-    /* W0_k's lower triangle, four rows at a time: tiles of four rows by four columns,
-     * sixteen independent sums from eight columns, then the four rows' own triangle;
-     * the last one to three rows two at a time and then one. */
+    /* W0_k's lower triangle, four rows at a time: tiles of four rows by four columns
+     * (sixteen independent sums from eight columns), then the four rows' own
+     * triangle; the last one to three rows in tiles of two rows, then one. */
     int j = 0;
     for (; j + 4 <= d; j += 4) {
       const double *g0 = gr + (size_t) j * m, *g1 = g0 + m, *g2 = g1 + m, *g3 = g2 + m;
-      for (int l = 0; l < j; l += 4) {
-        const double *x0 = xb + (size_t) l * GM_BLOCK, *x1 = x0 + GM_BLOCK,
-                     *x2 = x1 + GM_BLOCK, *x3 = x2 + GM_BLOCK;
-        const double m0 = mu[l], m1 = mu[l + 1], m2 = mu[l + 2], m3 = mu[l + 3];
-        double s00 = 0.0, s01 = 0.0, s02 = 0.0, s03 = 0.0, s10 = 0.0, s11 = 0.0, s12 = 0.0,
-               s13 = 0.0, s20 = 0.0, s21 = 0.0, s22 = 0.0, s23 = 0.0, s30 = 0.0, s31 = 0.0,
-               s32 = 0.0, s33 = 0.0;
-        GM_SUMS_SIMD(s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31,
-                     s32, s33)
-        for (int b = 0; b < m; b++) {
-          const double q0 = x0[b] - m0, q1 = x1[b] - m1, q2 = x2[b] - m2, q3 = x3[b] - m3;
-          const double h0 = g0[b], h1 = g1[b], h2 = g2[b], h3 = g3[b];
-          s00 += h0 * q0;
-          s01 += h0 * q1;
-          s02 += h0 * q2;
-          s03 += h0 * q3;
-          s10 += h1 * q0;
-          s11 += h1 * q1;
-          s12 += h1 * q2;
-          s13 += h1 * q3;
-          s20 += h2 * q0;
-          s21 += h2 * q1;
-          s22 += h2 * q2;
-          s23 += h2 * q3;
-          s30 += h3 * q0;
-          s31 += h3 * q1;
-          s32 += h3 * q2;
-          s33 += h3 * q3;
-        }
-        double *w0 = Wc + j + (size_t) l * d;
-        w0[0] += s00;
-        w0[d] += s01;
-        w0[2 * d] += s02;
-        w0[3 * d] += s03;
-        w0[1] += s10;
-        w0[d + 1] += s11;
-        w0[2 * d + 1] += s12;
-        w0[3 * d + 1] += s13;
-        w0[2] += s20;
-        w0[d + 2] += s21;
-        w0[2 * d + 2] += s22;
-        w0[3 * d + 2] += s23;
-        w0[3] += s30;
-        w0[d + 3] += s31;
-        w0[2 * d + 3] += s32;
-        w0[3 * d + 3] += s33;
-      }
+      for (int l = 0; l < j; l += 4)
+        scatter_tile(4, m, g0, g1, g2, g3, xb + (size_t) l * GM_BLOCK, mu + l,
+                     Wc + j + (size_t) l * d, d);
       const double *x0 = xb + (size_t) j * GM_BLOCK, *x1 = x0 + GM_BLOCK,
                    *x2 = x1 + GM_BLOCK, *x3 = x2 + GM_BLOCK;
       const double m0 = mu[j], m1 = mu[j + 1], m2 = mu[j + 2], m3 = mu[j + 3];
@@ -807,36 +827,11 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
       w0[2 * d + 3] += t32;
       w0[3 * d + 3] += t33;
     }
-    if (j + 2 <= d) {   /* two rows: tiles of two by four, then their triangle */
+    if (j + 2 <= d) {   /* two rows */
       const double *g0 = gr + (size_t) j * m, *g1 = g0 + m;
-      for (int l = 0; l < j; l += 4) {
-        const double *x0 = xb + (size_t) l * GM_BLOCK, *x1 = x0 + GM_BLOCK,
-                     *x2 = x1 + GM_BLOCK, *x3 = x2 + GM_BLOCK;
-        const double m0 = mu[l], m1 = mu[l + 1], m2 = mu[l + 2], m3 = mu[l + 3];
-        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0;
-        GM_SUMS_SIMD(s0, s1, s2, s3, t0, t1, t2, t3)
-        for (int b = 0; b < m; b++) {
-          const double ga = g0[b], gb = g1[b];
-          const double q0 = x0[b] - m0, q1 = x1[b] - m1, q2 = x2[b] - m2, q3 = x3[b] - m3;
-          s0 += ga * q0;
-          s1 += ga * q1;
-          s2 += ga * q2;
-          s3 += ga * q3;
-          t0 += gb * q0;
-          t1 += gb * q1;
-          t2 += gb * q2;
-          t3 += gb * q3;
-        }
-        double *w0 = Wc + j + (size_t) l * d;
-        w0[0] += s0;
-        w0[d] += s1;
-        w0[2 * d] += s2;
-        w0[3 * d] += s3;
-        w0[1] += t0;
-        w0[d + 1] += t1;
-        w0[2 * d + 1] += t2;
-        w0[3 * d + 1] += t3;
-      }
+      for (int l = 0; l < j; l += 4)
+        scatter_tile(2, m, g0, g1, g1, g1, xb + (size_t) l * GM_BLOCK, mu + l,
+                     Wc + j + (size_t) l * d, d);
       const double *x0 = xb + (size_t) j * GM_BLOCK, *x1 = x0 + GM_BLOCK;
       const double m0 = mu[j], m1 = mu[j + 1];
       double t00 = 0.0, t10 = 0.0, t11 = 0.0;
@@ -852,27 +847,12 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
       Wc[j + 1 + (size_t) (j + 1) * d] += t11;
       j += 2;
     }
-    if (j < d) {   /* one row: its sums with four columns at a time, then the rest */
+    if (j < d) {   /* one row: tiles of one row, then the columns left */
       const double *grj = gr + (size_t) j * m;
       int l = 0;
-      for (; l + 4 <= j; l += 4) {
-        const double *x0 = xb + (size_t) l * GM_BLOCK, *x1 = x0 + GM_BLOCK,
-                     *x2 = x1 + GM_BLOCK, *x3 = x2 + GM_BLOCK;
-        const double m0 = mu[l], m1 = mu[l + 1], m2 = mu[l + 2], m3 = mu[l + 3];
-        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-        GM_SUMS_SIMD(s0, s1, s2, s3)
-        for (int b = 0; b < m; b++) {
-          const double h = grj[b];
-          s0 += h * (x0[b] - m0);
-          s1 += h * (x1[b] - m1);
-          s2 += h * (x2[b] - m2);
-          s3 += h * (x3[b] - m3);
-        }
-        Wc[j + (size_t) l * d] += s0;
-        Wc[j + (size_t) (l + 1) * d] += s1;
-        Wc[j + (size_t) (l + 2) * d] += s2;
-        Wc[j + (size_t) (l + 3) * d] += s3;
-      }
+      for (; l + 4 <= j; l += 4)
+        scatter_tile(1, m, grj, grj, grj, grj, xb + (size_t) l * GM_BLOCK, mu + l,
+                     Wc + j + (size_t) l * d, d);
       for (; l <= j; l++) {
         const double *xl = xb + (size_t) l * GM_BLOCK;
         const double ml = mu[l];
