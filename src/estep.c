@@ -112,7 +112,6 @@ typedef uint64_t v8u __attribute__((vector_size(64)));
 static int gm_avx512 = 0;
 #endif
 
-
 #ifdef GM_VEC_EXT
 /* The largest d whose whitened residuals block_logdens keeps in registers on the
  * AVX-512 path: two groups of eight rows, 2 d vectors of the 32. */
@@ -396,8 +395,8 @@ void gm_estep_init(void)
 #ifdef GM_VEC_EXT
   __builtin_cpu_init();
   gm_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                  __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-                  __builtin_cpu_supports("avx512cd");
+              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+              __builtin_cpu_supports("avx512cd");
 #endif
 }
 
