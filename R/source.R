@@ -194,10 +194,11 @@ big_file <- function(x) {
       file.size(path) >= 8 * nrow(x) * ncol(x)) path
 }
 
-# One pass of the C core over a piece (src/source.c): c(status, ll, entropy, sums).
-piece_pass <- function(x, pro, mean, chol, logdet, flags, threads) {
+# One pass of the C core over a piece (src/source.c): c(status, ll, entropy, sums),
+# and the sums of Newton's steps when hs (their coordinates) is not empty.
+piece_pass <- function(x, pro, mean, chol, logdet, flags, hs, threads) {
   if (nrow(x) == 0L) return(NULL)
-  .Call(C_gmm_pass_stats, x, pro, mean, chol, logdet, c(flags, as.integer(threads)))
+  .Call(C_gmm_pass_stats, x, pro, mean, chol, logdet, c(flags, as.integer(threads)), hs)
 }
 
 # The pieces' results of piece_pass added in order (status: the largest).
@@ -218,13 +219,13 @@ source_pass <- function(src, threads) {
   force(threads)
   if (!is.null(src$file)) {
     size <- as.double(c(src$n, src$d))
-    return(function(pro, mean, chol, logdet, flags) {
+    return(function(pro, mean, chol, logdet, flags, hs) {
       .Call(C_gmm_file_pass, src$file, size, pro, mean, chol, logdet,
-            c(flags, as.integer(threads)))
+            c(flags, as.integer(threads)), hs)
     })
   }
-  function(pro, mean, chol, logdet, flags) {
-    add_pieces(src$map(piece_pass, pro, mean, chol, logdet, flags, threads))
+  function(pro, mean, chol, logdet, flags, hs) {
+    add_pieces(src$map(piece_pass, pro, mean, chol, logdet, flags, hs, threads))
   }
 }
 

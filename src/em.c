@@ -154,6 +154,77 @@ static int squarem_cycle(const gm_data *D, const gm_model *M, gm_par *P, const g
   return steps;
 }
 
+/* Newton's steps (newton.c) from P, whose pass is done (*ll, *ent, Wk->stats), until
+ * the quadratic model predicts an increase of at most C->tol relative (converged:
+ * returns 1), or until the steps fail to make progress (lambda beyond 1e8, eight
+ * steps in a row rejected, or a damped step kept that gained at most C->tol relative)
+ * or the iterations run out (returns 0; EM carries on from P).  Each pass at a trial point counts as an iteration; each point kept goes on the
+ * trace.  On return P holds the last point kept and Wk->stats the sums of its pass. */
+static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_run *run,
+                      gm_trace *trace, gm_mwork *Wk, gm_pass_work *pw, double *ll,
+                      double *ent, int *steps, gm_result *res)
+{
+  const int d = D->d, k = P->k;
+  const size_t len = GM_PAR_LEN(d, k);
+  double *keep = Wk->sq;   /* the point kept, while a trial point is tried */
+  gm_newton_begin(P, &pw->hs);
+  double lp, ep, lambda = 0.0, dec;
+  /* fresh: Wk->stats are P's; sys: Wk->nt holds P's system */
+  int done = 0, fresh = 0, sys = 0, rejected = 0;
+  if (gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw)) goto out;
+  fresh = 1;
+  while (*steps < C->max_iter && lambda <= 1e8 && rejected < 8) {
+    if (stop_now(run)) {
+      res->status = GM_ABORT;
+      break;
+    }
+    if (!sys) gm_newton_system(P, Wk->stats, &pw->hs, Wk->nt);
+    sys = 1;
+    if (gm_newton_solve(d, k, lambda, Wk->nt, &dec)) {   /* not positive definite */
+      lambda = fmax(4.0 * lambda, 0.25);
+      continue;
+    }
+    if (lambda == 0.0 && dec <= C->tol * (1.0 + fabs(*ll))) {
+      done = 1;
+      break;
+    }
+    par_get(P, keep);
+    memcpy(keep + len, P->chol, (size_t) d * d * k * sizeof(double));
+    memcpy(keep + len + (size_t) d * d * k, P->logdet, k * sizeof(double));
+    int ok = !gm_newton_apply(D, C, &pw->hs, P, Wk->nt);
+    if (ok) {
+      ++*steps;
+      fresh = 0;
+      ok = !gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw) && lp >= *ll;
+    }
+    if (ok) {
+      const double gain = lp - *ll;
+      *ll = lp;
+      *ent = ep;
+      fresh = 1;
+      rejected = 0;
+      trace_push(trace, lp);
+      sys = 0;
+      if (lambda > 0.0 && gain <= C->tol * (1.0 + fabs(lp)))
+        break;   /* damped steps that gain nothing: EM judges convergence */
+      lambda = lambda < 1e-3 ? 0.0 : lambda / 4.0;
+      continue;
+    }
+    /* back to the point kept, whose system is still in Wk->nt */
+    par_set(P, keep);
+    memcpy(P->chol, keep + len, (size_t) d * d * k * sizeof(double));
+    memcpy(P->logdet, keep + len + (size_t) d * d * k, k * sizeof(double));
+    rejected++;
+    lambda = fmax(4.0 * lambda, 0.25);
+  }
+out:
+  pw->hs.on = 0;
+  if (!fresh && !res->status &&   /* EM goes on from P, with its own sums */
+      (res->status = gm_pass(D, P, NULL, NULL, ll, ent, Wk->stats, NULL, pw)))
+    return 0;
+  return done;
+}
+
 /* Runs EM from the parameters in P (start = GM_FROM_PAR, Cholesky factors already
  * set), from responsibilities z0 (GM_FROM_Z: an M-step comes first), or from
  * sufficient statistics in Wk->nk, P->mean and Wk->W (GM_FROM_SUFF: likewise).  Each
@@ -188,6 +259,8 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
   /* (no extrapolation with noise: its proportion is not among the parameters
    * extrapolated) */
   const int can_accel = C->accel > 0.0 && !C->prior && P->k > 1 && !P->noise;
+  /* (nor Newton's steps with a ridge: EM's fixed points are then not the maximum) */
+  const int can_newton = can_accel && C->reg == 0.0 && gm_newton_applies(D, M, P, Wk, pw);
   int accel = 0;
   int steps = 0, plain = 0;
   while (steps < C->max_iter) {
@@ -226,6 +299,14 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
     if (can_accel && !accel && fabs(ll - old) <= C->accel * (1.0 + fabs(ll))) {
       accel = 1;
       plain = 0;
+      if (can_newton) {   /* Newton's steps; SQUAREM only if they stall */
+        const int conv = newton_run(D, P, C, run, trace, Wk, pw, &ll, &ent, &steps, res);
+        if (res->status) break;
+        if (conv) {
+          res->converged = 1;
+          break;
+        }
+      }
     }
   }
   res->iterations = steps;
@@ -630,6 +711,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   gm_mwork_alloc(&Wk, d, k, &C);
   gm_pass_work pw;
   gm_pass_alloc(&pw, n, d, k, C.threads);
+  gm_pass_alloc_newton(&pw, d, k);
   gm_trace trace = {(double *) R_alloc((size_t) C.max_iter + 1, sizeof(double)), 0,
                     C.max_iter + 1};
   gm_start S = {GM_FROM_Z, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
@@ -717,6 +799,55 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   if (gm_pass(&D, &P, REAL(z), REAL(logdens), &ll, NULL, NULL, NULL, &pw))
     error("some rows are too far from every component for their density to be "
           "represented, even on the log scale");
+  UNPROTECT(2);
+  return out;
+}
+
+/* gmm_newton_system(x, w, pro, mean, sigma): for the tests, Newton's system (newton.c)
+ * at the given parameters of the unconstrained model: list(theta, gradient, hessian,
+ * info (I_c), centre, scale, loglik), in the coordinates y = (x - centre) * scale. */
+SEXP gmm_newton_system(SEXP x, SEXP w, SEXP pro, SEXP mean, SEXP sigma)
+{
+  gm_data D;
+  gm_data_arg(x, w, &D, 0);
+  const int d = D.d;
+  if (TYPEOF(pro) != REALSXP || LENGTH(pro) < 2) error("'pro' must be a double vector of length >= 2");
+  const int k = LENGTH(pro);
+  if (!gm_newton_fits(d, k)) error("Newton's steps do not run for %d columns and %d components", d, k);
+  SEXP par = PROTECT(allocVector(VECSXP, 3));
+  gm_par P;
+  gm_par_alloc(par, d, k, &P);
+  par_copy_in(pro, mean, sigma, "", &P);
+  int bad = -1;
+  if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
+    error("the covariance matrix of component %d is not positive definite", bad + 1);
+  gm_pass_work pw;
+  gm_pass_alloc(&pw, D.n, d, k, 1);
+  gm_pass_alloc_newton(&pw, d, k);
+  gm_newton_begin(&P, &pw.hs);
+  double *stats = (double *) R_alloc(gm_stats_len(d, k), sizeof(double)), ll;
+  if (gm_pass(&D, &P, NULL, NULL, &ll, NULL, stats, NULL, &pw)) error("the pass failed");
+  double *nt = (double *) R_alloc(gm_newton_len(d, k), sizeof(double));
+  gm_newton_system(&P, stats, &pw.hs, nt);
+  const int p = k - 1 + k * (d + d * (d + 1) / 2);
+  const char *names[] = {"theta", "gradient", "hessian", "info", "centre", "scale", "loglik"};
+  SEXP out = PROTECT(gm_new_list(names, 7));
+  SEXP th = allocVector(REALSXP, p), g = allocVector(REALSXP, p);
+  SET_VECTOR_ELT(out, 0, th);
+  SET_VECTOR_ELT(out, 1, g);
+  SEXP H = allocMatrix(REALSXP, p, p), Ic = allocMatrix(REALSXP, p, p);
+  SET_VECTOR_ELT(out, 2, H);
+  SET_VECTOR_ELT(out, 3, Ic);
+  memcpy(REAL(th), nt, p * sizeof(double));
+  memcpy(REAL(g), nt + p, p * sizeof(double));
+  memcpy(REAL(H), nt + 3 * p, (size_t) p * p * sizeof(double));
+  memcpy(REAL(Ic), nt + 3 * p + (size_t) p * p, (size_t) p * p * sizeof(double));
+  SEXP cs = allocVector(REALSXP, d), sc = allocVector(REALSXP, d);
+  SET_VECTOR_ELT(out, 4, cs);
+  SET_VECTOR_ELT(out, 5, sc);
+  memcpy(REAL(cs), pw.hs.c, d * sizeof(double));
+  memcpy(REAL(sc), pw.hs.s, d * sizeof(double));
+  SET_VECTOR_ELT(out, 6, ScalarReal(ll));
   UNPROTECT(2);
   return out;
 }

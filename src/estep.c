@@ -97,6 +97,20 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
   pw->noise_nk = (double *) R_alloc(pw->nchunk, sizeof(double));
   pw->noise_sum = 0.0;
   pw->cst = (double *) R_alloc((size_t) k + 1, sizeof(double));   /* (+1: noise) */
+  memset(&pw->hs, 0, sizeof pw->hs);
+}
+
+/* Room for Newton's sums (newton.c) in passes of up to k components, where they are
+ * affordable (gm_newton_fits); pw->hs.chunk stays NULL otherwise. */
+void gm_pass_alloc_newton(gm_pass_work *pw, int d, int k)
+{
+  if (!gm_newton_fits(d, k)) return;
+  const int nm = gm_newton_nm(d);
+  const size_t len = (size_t) k * (k - 1) / 2 * nm;
+  pw->hs.stride = (len + 7) / 8 * 8;
+  pw->hs.chunk = alloc_aligned(pw->nchunk * pw->hs.stride);
+  pw->hs.sum = (double *) R_alloc(len, sizeof(double));
+  pw->hs.scr = alloc_aligned((size_t) pw->nthreads * (nm + 1) * GM_BLOCK);
 }
 
 /* GCC's vector extensions, for the AVX-512 paths of the log densities and of exp();
@@ -893,6 +907,10 @@ static void chunk_task(void *arg, int ch, int thread)
   double *acc = pw->chunk + ch * chunk_stride(d, k);
   double *nrow = acc + chunk_size(d, k) - k;
   memset(acc, 0, chunk_size(d, k) * sizeof(double));
+  const gm_hess *hs = pw->hs.on ? &pw->hs : NULL;   /* Newton's sums too */
+  double *hacc = hs ? hs->chunk + ch * hs->stride : NULL;
+  double *mono = hs ? hs->scr + (size_t) thread * (hs->nm + 1) * GM_BLOCK : NULL;
+  if (hs) memset(hacc, 0, (size_t) k * (k - 1) / 2 * hs->nm * sizeof(double));
   /* The chunk's entropy, noise size and status are summed here and stored once at
    * the end: the per-chunk arrays share cache lines between threads, and a store to
    * them per block kept moving those lines between cores. */
@@ -927,8 +945,9 @@ static void chunk_task(void *arg, int ch, int thread)
       if (status) break;
     }
     if (X->stats)
-      block_stats(D, P, xb, wb, m, zb, zst, sm, X->estep && (X->z || X->nrow) ? zb : NULL, zst, acc,
-                  gr, g, pw->diag && !pw->full);
+      block_stats(D, P, xb, wb, m, zb, zst, sm, X->estep && (X->z || X->nrow || hs) ? zb : NULL,
+                  zst, acc, gr, g, pw->diag && !pw->full);
+    if (hs && X->stats && X->estep) gm_hess_block(m, hs, xb, wb, zb, zst, mono, hacc);
     if (P->noise && X->estep) {   /* the noise column: normalised, and its size */
       double *zn = zb + (size_t) k * zst;
       double sn = 0.0;
@@ -988,6 +1007,14 @@ static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
       for (size_t e = 1; e < nst; e++) stats[e] += acc[e];
     if (nrow)
       for (int c = 0; c < k; c++) nrow[c] += acc[nst + c];
+  }
+  if (pw->hs.on && stats && estep) {   /* Newton's sums, in the same fixed order */
+    const size_t len = (size_t) k * (k - 1) / 2 * pw->hs.nm;
+    memset(pw->hs.sum, 0, len * sizeof(double));
+    for (int ch = 0; ch < nchunk; ch++) {
+      const double *hacc = pw->hs.chunk + ch * pw->hs.stride;
+      for (size_t e = 0; e < len; e++) pw->hs.sum[e] += hacc[e];
+    }
   }
   if (!estep) return GM_OK;
   pw->noise_sum = sn;

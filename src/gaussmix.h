@@ -230,6 +230,7 @@ typedef struct {
   double noise_nk;  /* with noise, its weighted size from the same pass */
   double *sq;       /* the accelerated EM step's four parameter vectors
                      * (GM_SQ_WORK(d, k)) */
+  double *nt;       /* Newton's system (gm_newton_len), or NULL where it cannot run */
   gm_cov cov;
 } gm_mwork;
 
@@ -248,6 +249,26 @@ int gm_chol(int d, int k, const double *sigma, double *chol, double *logdet,
 int gm_eigen(int d, const double *A, double *vec, double *val, double *work, int lwork);
 int gm_chol_inverse(int d, const double *A, double *inv, double *logdet);
 
+/* newton.c: what a pass sums for Newton's method (models V and VVV, d <= GM_NEWTON_D,
+ * GM_NEWTON_NM(d) monomials of degree <= 4 in the d columns, at most GM_NEWTON_W
+ * sums a row) */
+#define GM_NEWTON_D 3
+#define GM_NEWTON_NMAX 35
+#define GM_NEWTON_W 1600
+typedef struct {
+  int on;           /* the pass takes these sums */
+  int d, k, nm;     /* columns, components and monomials (1 + the degrees 1 to 4) */
+  int parent[GM_NEWTON_NMAX], var[GM_NEWTON_NMAX];  /* monomial r = parent * y_var */
+  double c[GM_NEWTON_D], s[GM_NEWTON_D];  /* y = (x - c) s, the columns' coordinates */
+  double *chunk;    /* nchunk x stride: per chunk, sum_i w_i z_ik z_il y^r for k < l */
+  size_t stride;
+  double *sum;      /* their total over the chunks, k (k - 1) / 2 x nm */
+  double *scr;      /* per thread, (nm + 1) x GM_BLOCK: the block's monomials and weights */
+} gm_hess;
+int gm_newton_nm(int d);
+void gm_hess_block(int m, const gm_hess *h, const double *xb, const double *wb,
+                   const double *zb, size_t zst, double *mono, double *acc);
+
 /* estep.c */
 typedef struct {
   int nchunk, nthreads;
@@ -261,11 +282,13 @@ typedef struct {
   double *noise_nk; /* nchunk partial sums of the noise responsibilities (weighted) */
   double noise_sum; /* their total after a pass */
   double *cst;      /* k + 1: the pass's log-density constants (estep.c) */
+  gm_hess hs;       /* the Newton steps' sums (newton.c), when hs.chunk is not NULL */
 } gm_pass_work;
 int gm_nblocks(int n);
 int gm_nchunks(int nblocks);
 void gm_chunk_blocks(int nblocks, int nchunk, int ch, int *b0, int *b1);
 void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads);
+void gm_pass_alloc_newton(gm_pass_work *pw, int d, int k);
 void gm_estep_init(void);
 int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
             double *ent, double *stats, double *nrow, gm_pass_work *pw);
@@ -336,6 +359,18 @@ typedef struct {
 } gm_run;
 
 double gm_model_df(const gm_model *M, int d, int k);
+
+/* newton.c: Newton's steps for EM's last stretch */
+int gm_newton_fits(int d, int k);
+size_t gm_newton_len(int d, int k);
+int gm_newton_applies(const gm_data *D, const gm_model *M, const gm_par *P,
+                      const gm_mwork *Wk, const gm_pass_work *pw);
+void gm_newton_begin(const gm_par *P, gm_hess *h);
+void gm_hess_setup(int d, int k, const double *c, const double *s, gm_hess *h);
+void gm_newton_system(const gm_par *P, const double *stats, const gm_hess *h, double *nt);
+int gm_newton_solve(int d, int k, double lambda, double *nt, double *dec);
+int gm_newton_apply(const gm_data *D, const gm_ctrl *C, const gm_hess *h, gm_par *P,
+                    double *nt);
 void gm_fit_core(const gm_data *D, const gm_model *M, const gm_start *S, const gm_ctrl *C,
                  const gm_run *run, gm_par *P, double *z, gm_mwork *Wk, gm_pass_work *pw,
                  gm_trace *trace, gm_result *res);
@@ -369,6 +404,7 @@ void gm_classify(int n, int k, const double *z, int *cls, double *unc);
 SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP prior);
 SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma);
 SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior);
+SEXP gmm_newton_system(SEXP x, SEXP w, SEXP pro, SEXP mean, SEXP sigma);
 SEXP gmm_models(void);
 SEXP gmm_df(SEXP model, SEXP d, SEXP k);
 SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd);
@@ -383,9 +419,10 @@ SEXP gmm_finite(SEXP x);
 SEXP gmm_colstats(SEXP x, SEXP w);
 SEXP gmm_distinct(SEXP x, SEXP w, SEXP enough);
 SEXP gmm_classify(SEXP z);
-SEXP gmm_pass_stats(SEXP x, SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP flags);
+SEXP gmm_pass_stats(SEXP x, SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP flags,
+                    SEXP hs);
 SEXP gmm_file_pass(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP chol, SEXP logdet,
-                   SEXP flags);
+                   SEXP flags, SEXP hs);
 SEXP gmm_scan(SEXP data, SEXP size, SEXP c0);
 SEXP gmm_file_estep(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP sigma, SEXP type,
                     SEXP threads);

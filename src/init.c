@@ -6,6 +6,7 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_fit",    (DL_FUNC) &gmm_fit,    7},
   {"gmm_estep",  (DL_FUNC) &gmm_estep,  4},
   {"gmm_mstep",  (DL_FUNC) &gmm_mstep,  6},
+  {"gmm_newton_system", (DL_FUNC) &gmm_newton_system, 5},
   {"gmm_models", (DL_FUNC) &gmm_models, 0},
   {"gmm_kmeans", (DL_FUNC) &gmm_kmeans, 4},
   {"gmm_df",     (DL_FUNC) &gmm_df,     3},
@@ -20,8 +21,8 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_colstats", (DL_FUNC) &gmm_colstats, 2},
   {"gmm_distinct", (DL_FUNC) &gmm_distinct, 3},
   {"gmm_classify", (DL_FUNC) &gmm_classify, 1},
-  {"gmm_pass_stats", (DL_FUNC) &gmm_pass_stats, 6},
-  {"gmm_file_pass", (DL_FUNC) &gmm_file_pass, 7},
+  {"gmm_pass_stats", (DL_FUNC) &gmm_pass_stats, 7},
+  {"gmm_file_pass", (DL_FUNC) &gmm_file_pass, 8},
   {"gmm_scan",      (DL_FUNC) &gmm_scan,      3},
   {"gmm_file_estep", (DL_FUNC) &gmm_file_estep, 7},
   {NULL, NULL, 0}

@@ -37,10 +37,19 @@ int gm_ext_pass(const gm_data *D, const gm_par *P, double *ll, double *ent, doub
   memcpy(REAL(logdet), P->logdet, k * sizeof(double));
   INTEGER(flags)[0] = pw->diag;
   INTEGER(flags)[1] = pw->full;
-  SEXP call = PROTECT(lang6(D->ext->fn, pro, mean, chol, logdet, flags));
+  /* Newton's sums too (newton.c): the pieces take them in the coordinates given */
+  const size_t nh = pw->hs.on ? (size_t) k * (k - 1) / 2 * pw->hs.nm : 0;
+  SEXP hs = PROTECT(allocVector(REALSXP, nh ? 2 * d : 0));
+  if (nh)
+    for (int j = 0; j < d; j++) {
+      REAL(hs)[j] = pw->hs.c[j];
+      REAL(hs)[d + j] = pw->hs.s[j];
+    }
+  SEXP call = PROTECT(LCONS(D->ext->fn, list6(pro, mean, chol, logdet, flags, hs)));
   SEXP res = PROTECT(eval(call, R_GlobalEnv));
-  if (TYPEOF(res) != REALSXP || XLENGTH(res) != (R_xlen_t) (3 + nst))
-    error("a pass over the rows out of memory returned no sums of length %d", (int) (3 + nst));
+  if (TYPEOF(res) != REALSXP || XLENGTH(res) != (R_xlen_t) (3 + nst + nh))
+    error("a pass over the rows out of memory returned no sums of length %d",
+          (int) (3 + nst + nh));
   const double *r = REAL(res);
   int status = r[0] == 0.0 ? GM_OK : r[0] == (double) GM_NONFINITE ? GM_NONFINITE : -1;
   if (status < 0) error("a pass over the rows out of memory returned status %g", r[0]);
@@ -57,9 +66,10 @@ int gm_ext_pass(const gm_data *D, const gm_par *P, double *ll, double *ent, doub
       memcpy(stats, r + 3, nst * sizeof(double));
       stats[0] = 0.0;
     }
+    if (nh) memcpy(pw->hs.sum, r + 3 + nst, nh * sizeof(double));
   }
   pw->noise_sum = 0.0;
-  UNPROTECT(7);
+  UNPROTECT(8);
   return status;
 }
 
@@ -81,9 +91,22 @@ static void pass_args(SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP flags, i
   for (int e = 0; e < 3; e++) fl[e] = INTEGER(flags)[e];
 }
 
+/* The length of a pass's result: c(status, log-likelihood, entropy, the sums), and
+ * Newton's sums when hs (c(centre, scale), 2 d) is given. */
+static size_t pass_len(int d, int k, SEXP hs)
+{
+  if (XLENGTH(hs) != 0 && (TYPEOF(hs) != REALSXP || XLENGTH(hs) != 2 * d ||
+                           !gm_newton_fits(d, k)))
+    error("'hs' must be empty or c(centre, scale) of length %d, for at most %d columns",
+          2 * d, GM_NEWTON_D);
+  return 3 + gm_stats_len(d, k) + (XLENGTH(hs) ? (size_t) k * (k - 1) / 2 * gm_newton_nm(d) : 0);
+}
+
 /* One pass over m rows of weight 1 (x, m x d) at P, into o = c(status, log-likelihood,
- * entropy, the sums), 3 + gm_stats_len(d, k) doubles.  Returns the status. */
-static int unit_pass(const double *x, int m, int d, const gm_par *P, const int *fl, double *o)
+ * entropy, the sums, Newton's sums in the coordinates hs = c(centre, scale) unless hs is
+ * NULL), pass_len() doubles.  Returns the status. */
+static int unit_pass(const double *x, int m, int d, const gm_par *P, const int *fl,
+                     const double *hs, double *o)
 {
   const void *vmax = vmaxget();
   double *w = (double *) R_alloc(m, sizeof(double));
@@ -93,9 +116,16 @@ static int unit_pass(const double *x, int m, int d, const gm_par *P, const int *
   gm_pass_alloc(&pw, m, d, P->k, fl[2]);
   pw.diag = fl[0] != 0;
   pw.full = fl[1] != 0;
+  const size_t nst = gm_stats_len(d, P->k);
+  const size_t nh = hs ? (size_t) P->k * (P->k - 1) / 2 * gm_newton_nm(d) : 0;
+  if (hs) {
+    gm_pass_alloc_newton(&pw, d, P->k);
+    gm_hess_setup(d, P->k, hs, hs + d, &pw.hs);
+  }
   double ll = 0.0, ent = 0.0;
-  memset(o, 0, (3 + gm_stats_len(d, P->k)) * sizeof(double));
+  memset(o, 0, (3 + nst + nh) * sizeof(double));
   const int status = gm_pass(&D, P, NULL, NULL, &ll, &ent, o + 3, NULL, &pw);
+  if (!status && nh) memcpy(o + 3 + nst, pw.hs.sum, nh * sizeof(double));
   o[0] = status;
   o[1] = status ? NA_REAL : ll;
   o[2] = status ? NA_REAL : ent;
@@ -103,18 +133,20 @@ static int unit_pass(const double *x, int m, int d, const gm_par *P, const int *
   return status;
 }
 
-/* gmm_pass_stats(x, pro, mean, chol, logdet, flags): one pass over the rows of x (a
- * piece of rows out of memory, each of weight 1) at the parameters given by their
- * Cholesky factors, with flags = c(diag, full, threads) as in gm_pass_work.  Returns
- * c(status, log-likelihood, entropy, the sums) as gm_ext_pass reads them. */
-SEXP gmm_pass_stats(SEXP x, SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP flags)
+/* gmm_pass_stats(x, pro, mean, chol, logdet, flags, hs): one pass over the rows of x
+ * (a piece of rows out of memory, each of weight 1) at the parameters given by their
+ * Cholesky factors, with flags = c(diag, full, threads) as in gm_pass_work and hs
+ * empty or Newton's coordinates.  Returns c(status, log-likelihood, entropy, the sums)
+ * as gm_ext_pass reads them. */
+SEXP gmm_pass_stats(SEXP x, SEXP pro, SEXP mean, SEXP chol, SEXP logdet, SEXP flags,
+                    SEXP hs)
 {
   int n, d, fl[3];
   gm_matrix_dims(x, "x", &n, &d);
   gm_par P;
   pass_args(pro, mean, chol, logdet, flags, d, &P, fl);
-  SEXP out = PROTECT(allocVector(REALSXP, 3 + gm_stats_len(d, P.k)));
-  unit_pass(gm_finite_arg(x, "x"), n, d, &P, fl, REAL(out));
+  SEXP out = PROTECT(allocVector(REALSXP, pass_len(d, P.k, hs)));
+  unit_pass(gm_finite_arg(x, "x"), n, d, &P, fl, XLENGTH(hs) ? REAL(hs) : NULL, REAL(out));
   UNPROTECT(1);
   return out;
 }
@@ -298,6 +330,7 @@ static void file_blocks(SEXP path, SEXP size, file_block_fn block, void *ctx)
 typedef struct {
   gm_par P;
   int fl[3];       /* c(diag, full, threads) */
+  const double *hs;  /* Newton's coordinates, or NULL */
   double *out;     /* c(status, ll, ent, sums) */
   double *part;    /* one block's */
   size_t len;
@@ -306,7 +339,7 @@ typedef struct {
 static int file_pass_block(void *arg, const double *x, int m, int d)
 {
   file_pass_ctx *X = (file_pass_ctx *) arg;
-  const int status = unit_pass(x, m, d, &X->P, X->fl, X->part);
+  const int status = unit_pass(x, m, d, &X->P, X->fl, X->hs, X->part);
   if (status) {
     X->out[0] = status;
   } else {
@@ -315,14 +348,15 @@ static int file_pass_block(void *arg, const double *x, int m, int d)
   return status;   /* failed: the rest is not needed */
 }
 
-/* gmm_file_pass(path, size, pro, mean, chol, logdet, flags): as gmm_pass_stats, on
- * the rows of the file (size = c(rows, columns)). */
+/* gmm_file_pass(path, size, pro, mean, chol, logdet, flags, hs): as gmm_pass_stats,
+ * on the rows of the file (size = c(rows, columns)). */
 SEXP gmm_file_pass(SEXP path, SEXP size, SEXP pro, SEXP mean, SEXP chol, SEXP logdet,
-                   SEXP flags)
+                   SEXP flags, SEXP hs)
 {
   file_pass_ctx X;
   pass_args(pro, mean, chol, logdet, flags, (int) gm_real_arg(size, "size", 2)[1], &X.P, X.fl);
-  X.len = 3 + gm_stats_len(X.P.d, X.P.k);
+  X.len = pass_len(X.P.d, X.P.k, hs);
+  X.hs = XLENGTH(hs) ? REAL(hs) : NULL;
   SEXP out = PROTECT(allocVector(REALSXP, X.len));
   X.out = REAL(out);
   memset(X.out, 0, X.len * sizeof(double));

@@ -918,6 +918,7 @@ SEXP gmm_sweep(SEXP args)
     memset(T->P.sigma, 0, (size_t) d * d * k * sizeof(double));
     gm_mwork_alloc(&T->Wk, d, k, &S->C);
     gm_pass_alloc(&T->pw, n, d, k + S->noise, t == 0 ? S->threads : 1);
+    if (!S->noise) gm_pass_alloc_newton(&T->pw, d, k);
     T->trace.v = (double *) R_alloc((size_t) S->C.max_iter + 1, sizeof(double));
     T->trace.cap = S->C.max_iter + 1;
     T->trace.len = 0;

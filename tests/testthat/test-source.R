@@ -161,18 +161,18 @@ test_that("a failing pass over rows out of memory ends the sweep with its error"
   starts <- list(list(list(0L, .Call(gaussmix:::C_gmm_suff, x, w, z, NULL))))
   colvar <- apply(x, 2, var) * 149 / 150
   pieces <- split(seq_len(150), rep(1:3, c(40, 60, 50)))
-  pass <- function(pro, mean, chol, logdet, flags) {
+  pass <- function(pro, mean, chol, logdet, flags, hs) {
     gaussmix:::add_pieces(lapply(pieces, function(i) {
-      gaussmix:::piece_pass(x[i, ], pro, mean, chol, logdet, flags, 1L)
+      gaussmix:::piece_pass(x[i, ], pro, mean, chol, logdet, flags, hs, 1L)
     }))
   }
   args <- list(NULL, NULL, 3L, c("VVV", "EEE"), matrix(TRUE, 1, 2), starts, NULL, NULL,
                list(NULL), gaussmix:::control_vector(gmm_control(), 2L),
                c(1e-5, 10, 1, 1, log(150), 0), 2L, NULL, NULL, NULL,
-               list(function(pro, mean, chol, logdet, flags) stop("the disk is gone"),
+               list(function(pro, mean, chol, logdet, flags, hs) stop("the disk is gone"),
                     c(150, 4), colvar))
   expect_error(.Call(gaussmix:::C_gmm_sweep, args), "the disk is gone")
-  args[[16]][[1]] <- function(pro, mean, chol, logdet, flags) 1:3
+  args[[16]][[1]] <- function(pro, mean, chol, logdet, flags, hs) 1:3
   expect_error(.Call(gaussmix:::C_gmm_sweep, args), "returned no sums of length")
   args[[16]] <- list(1, c(150, 4), colvar)
   expect_error(.Call(gaussmix:::C_gmm_sweep, args), "'ext' must be list")
