@@ -1,7 +1,9 @@
 #' Control settings for gmm()
 #'
 #' @param tol Convergence tolerance: EM stops when the change in log-likelihood
-#'   between iterations is at most `tol * (1 + |logLik|)`.
+#'   between iterations is at most `tol * (1 + |logLik|)` (for Newton's steps, see
+#'   `accelerate`, when the increase still to come is predicted to be at most
+#'   that).
 #' @param screen_tol,refine_bic When [gmm()] fits more than one (K, model) cell,
 #'   or one cell from several starts, every cell and start is first run to the
 #'   looser `screen_tol` (mclust's default tolerance, 1e-5), and only the best
@@ -13,22 +15,33 @@
 #' @param max_iter Maximum number of EM iterations (M-steps) for one fit. A fit
 #'   that reaches it is kept, with `converged = FALSE` and a warning if it is the
 #'   chosen one.
-#' @param accelerate Whether to accelerate EM by SQUAREM (Varadhan and Roland
-#'   2008, scheme S3) once it has settled: from the first EM step that changes
-#'   the log-likelihood by at most 1e-5 relative (mclust's tolerance, hence where
-#'   the screened cells stop), each EM step is followed by a second (whose
-#'   log-likelihood is not computed), an extrapolation of the parameters along the
-#'   path the two took, and one more EM step from there, which brings them back
-#'   into the model. That result is kept only if its log-likelihood is at least
-#'   the first step's, else the second step is, so the log-likelihood never falls;
-#'   a cycle kept takes three passes over the data for three M-steps. The fixed
-#'   points are plain EM's and convergence is still judged on
-#'   plain EM steps; on slowly converging data (overlapping components) the fit
-#'   to `tol` takes several times fewer iterations and ends nearer the maximum.
-#'   Starting only once EM has settled keeps each fit in the basin that plain EM
-#'   would reach. Not used with a `prior` (whose objective is not the
-#'   log-likelihood). `FALSE` gives the textbook iterates, as in the heights
-#'   vignette.
+#' @param accelerate Whether to accelerate EM once it has settled: from the
+#'   first EM step that changes the log-likelihood by at most 1e-5 relative
+#'   (mclust's tolerance, hence where the screened cells stop). For the models
+#'   whose parameters are free (`"V"` in one dimension, `"VVV"` with two or three
+#'   columns; at most 25, 15 and 10 components for one, two and three columns),
+#'   by Newton's method (Aitkin and Aitkin 1996's hybrid of EM and Newton
+#'   steps): the exact Hessian of the
+#'   log-likelihood in each Gaussian's natural parameters (Louis 1982), from sums
+#'   a pass over the data takes beside EM's, damped towards EM's own metric
+#'   (Levenberg-Marquardt) while it is not negative definite or a step would lower
+#'   the log-likelihood. It stops when the quadratic model predicts an increase of
+#'   at most `tol * (1 + |logLik|)`: about ten passes from the screened fit, at
+#'   the maximum to that precision, where EM's own rule stops where one step
+#'   gains that little, short of the maximum when EM crawls. Should the steps stall
+#'   (a flat maximum), SQUAREM takes over. For the other models, SQUAREM
+#'   (Varadhan and Roland 2008, scheme S3): each EM step is followed by a second
+#'   (whose log-likelihood is not computed), an extrapolation of the parameters
+#'   along the path the two took, and one more EM step from there, which brings
+#'   them back into the model. That result is kept only if its log-likelihood is
+#'   at least the first step's, else the second step is; a cycle kept takes three
+#'   passes over the data for three M-steps, and convergence is still judged on
+#'   plain EM steps. Either way the log-likelihood never falls, and starting only
+#'   once EM has settled keeps each fit in the basin that plain EM would reach.
+#'   Neither is used with a `prior` (whose objective is not the log-likelihood);
+#'   Newton's steps are not used with a ridge `reg` either (EM's fixed point is
+#'   then not the maximum), nor with known `labels` in [gmm()]. `FALSE` gives the textbook iterates, as in the
+#'   heights vignette.
 #' @param reg Non-negative ridge added to the diagonal of every component
 #'   covariance after each M-step, in squared units of the data. It keeps fits
 #'   defined on degenerate data (constant columns, duplicated points) at the
@@ -89,6 +102,16 @@
 #'   [gmm_prior()] for maximum a posteriori estimates, which keeps every model
 #'   defined on awkward data (duplicated points, few rows per component).
 #' @return A list of class `gmm_control`.
+#' @references Aitkin, M. and Aitkin, I. (1996). A hybrid EM/Gauss-Newton algorithm
+#'   for maximum likelihood in mixture distributions. *Statistics and Computing*,
+#'   6, 127-130.
+#'
+#'   Louis, T. A. (1982). Finding the observed information matrix when using the
+#'   EM algorithm. *Journal of the Royal Statistical Society B*, 44, 226-233.
+#'
+#'   Varadhan, R. and Roland, C. (2008). Simple and globally convergent methods for
+#'   accelerating the convergence of any EM algorithm. *Scandinavian Journal of
+#'   Statistics*, 35, 335-353.
 #' @seealso [gmm()]
 #' @export
 #' @examples

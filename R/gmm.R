@@ -188,9 +188,9 @@
 #'     not stored, so that the object holds no more per row than the data and `z`.}
 #'   \item{uncertainty}{one minus the largest responsibility, named and derived
 #'     likewise.}
-#'   \item{iterations, converged}{EM iterations (M-steps) of the chosen fit, from
-#'     its start through screening and refinement, and whether it met the
-#'     tolerance.}
+#'   \item{iterations, converged}{EM iterations (M-steps, and Newton's steps
+#'     tried; see `accelerate` in [gmm_control()]) of the chosen fit, from its
+#'     start through screening and refinement, and whether it met the tolerance.}
 #'   \item{inner_fail}{for models with an iterative M-step, the number of M-steps
 #'     whose inner loop stopped at `inner_max_iter` (0 otherwise).}
 #'   \item{loglik_trace}{the log-likelihood of the chosen fit's path: at its

@@ -155,11 +155,13 @@ static int squarem_cycle(const gm_data *D, const gm_model *M, gm_par *P, const g
 }
 
 /* Newton's steps (newton.c) from P, whose pass is done (*ll, *ent, Wk->stats), until
- * the quadratic model predicts an increase of at most C->tol relative (converged:
- * returns 1), or until the steps fail to make progress (lambda beyond 1e8, eight
- * steps in a row rejected, or a damped step kept that gained at most C->tol relative)
- * or the iterations run out (returns 0; EM carries on from P).  Each pass at a trial point counts as an iteration; each point kept goes on the
- * trace.  On return P holds the last point kept and Wk->stats the sums of its pass. */
+ * the quadratic model predicts an increase of at most C->tol relative, a last step
+ * that is then taken (converged: returns 1); or until the steps fail to make
+ * progress (lambda beyond 1e8, eight steps in a row rejected, or a damped step kept
+ * that gained at most C->tol relative) or the iterations run out (returns 0; EM
+ * carries on from P).  Each pass at a trial point counts as an iteration; each point
+ * kept goes on the trace.  On return P holds the last point kept and Wk->stats the
+ * sums of its pass. */
 static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_run *run,
                       gm_trace *trace, gm_mwork *Wk, gm_pass_work *pw, double *ll,
                       double *ent, int *steps, gm_result *res)
@@ -184,10 +186,10 @@ static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_ru
       lambda = fmax(4.0 * lambda, 0.25);
       continue;
     }
-    if (lambda == 0.0 && dec <= C->tol * (1.0 + fabs(*ll))) {
-      done = 1;
-      break;
-    }
+    /* Converged when the step would gain at most tol; it is still taken (a pass
+     * without Newton's sums), which leaves P within about dec^2 of the maximum */
+    done = lambda == 0.0 && dec <= C->tol * (1.0 + fabs(*ll));
+    if (done) pw->hs.on = 0;
     par_get(P, keep);
     memcpy(keep + len, P->chol, (size_t) d * d * k * sizeof(double));
     memcpy(keep + len + (size_t) d * d * k, P->logdet, k * sizeof(double));
@@ -205,8 +207,8 @@ static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_ru
       rejected = 0;
       trace_push(trace, lp);
       sys = 0;
-      if (lambda > 0.0 && gain <= C->tol * (1.0 + fabs(lp)))
-        break;   /* damped steps that gain nothing: EM judges convergence */
+      if (done || (lambda > 0.0 && gain <= C->tol * (1.0 + fabs(lp))))
+        break;   /* (damped steps that gain nothing: EM judges convergence) */
       lambda = lambda < 1e-3 ? 0.0 : lambda / 4.0;
       continue;
     }
@@ -214,6 +216,7 @@ static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_ru
     par_set(P, keep);
     memcpy(P->chol, keep + len, (size_t) d * d * k * sizeof(double));
     memcpy(P->logdet, keep + len + (size_t) d * d * k, k * sizeof(double));
+    if (done) break;   /* the last step lost to rounding: P is the fit */
     rejected++;
     lambda = fmax(4.0 * lambda, 0.25);
   }
@@ -232,9 +235,10 @@ out:
  * parameters (their E-step and the next M-step's sums); the passes keep only the sums,
  * not the responsibilities, so that no n x k matrix goes through memory at each step.
  * Once an EM step changes the log-likelihood by at most C->accel relative (EM has
- * settled in its basin), each EM step is followed by another and SQUAREM's
- * extrapolation (squarem_cycle); not with a prior, whose objective is not the
- * log-likelihood the extrapolation is judged by.  The fit has converged when a plain
+ * settled in its basin), Newton's steps take over where they run (newton_run; EM
+ * follows if they stall), and otherwise each EM step is followed by another and
+ * SQUAREM's extrapolation (squarem_cycle); neither with a prior, whose objective is
+ * not the log-likelihood the steps are judged by.  The fit has converged when a plain
  * EM step changes the log-likelihood by at most tol relative; an extrapolation is
  * never judged so.  The trace receives the log-likelihood of the start and of every
  * point kept; res->iterations counts the M-steps taken, at most max_iter.  On return
