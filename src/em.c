@@ -164,16 +164,18 @@ static int squarem_cycle(const gm_data *D, const gm_model *M, gm_par *P, const g
  * sums of its pass. */
 static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_run *run,
                       gm_trace *trace, gm_mwork *Wk, gm_pass_work *pw, double *ll,
-                      double *ent, int *steps, gm_result *res)
+                      double *ent, int *steps, gm_result *res, int have_sums)
 {
   const int d = D->d, k = P->k;
   const size_t len = GM_PAR_LEN(d, k);
   double *keep = Wk->sq;   /* the point kept, while a trial point is tried */
-  gm_newton_begin(P, &pw->hs);
   double lp, ep, lambda = 0.0, dec;
   /* fresh: Wk->stats are P's; sys: Wk->nt holds P's system */
   int done = 0, fresh = 0, sys = 0, rejected = 0;
-  if (gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw)) goto out;
+  if (!have_sums) {   /* (else P's pass took Newton's sums: gm_newton_begin came first) */
+    gm_newton_begin(P, &pw->hs);
+    if (gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw)) goto out;
+  }
   fresh = 1;
   while (*steps < C->max_iter && lambda <= 1e8 && rejected < 8) {
     if (stop_now(run)) {
@@ -244,8 +246,8 @@ out:
  * point kept; res->iterations counts the M-steps taken, at most max_iter.  On return
  * P holds the last parameters and Wk->stats the sums of their pass. */
 static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double *z0,
-                   int start, const gm_ctrl *C, const gm_run *run, gm_trace *trace,
-                   gm_mwork *Wk, gm_pass_work *pw, gm_result *res)
+                   int start, int settled, const gm_ctrl *C, const gm_run *run,
+                   gm_trace *trace, gm_mwork *Wk, gm_pass_work *pw, gm_result *res)
 {
   double ll = 0.0, old = 0.0, ent = 0.0;
   Wk->cov.warm = 0;
@@ -256,18 +258,26 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
     note_inner(Wk, res);
     if (res->status) return;
   }
-  res->status = gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw);
-  if (res->status) return;
-  Wk->noise_nk = pw->noise_sum;
-  trace_push(trace, ll);
   /* (no extrapolation with noise: its proportion is not among the parameters
    * extrapolated) */
   const int can_accel = C->accel > 0.0 && !C->prior && P->k > 1 && !P->noise;
   /* (nor Newton's steps with a ridge: EM's fixed points are then not the maximum) */
   const int can_newton = can_accel && C->reg == 0.0 && gm_newton_applies(D, M, P, Wk, pw);
-  int accel = 0;
+  /* a settled start goes to Newton's steps at once, its pass taking their sums */
+  const int newton_now = settled && start == GM_FROM_PAR && can_newton;
+  if (newton_now) gm_newton_begin(P, &pw->hs);
+  res->status = gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw);
+  if (res->status) {
+    pw->hs.on = 0;
+    return;
+  }
+  Wk->noise_nk = pw->noise_sum;
+  trace_push(trace, ll);
+  int accel = newton_now;
   int steps = 0, plain = 0;
-  while (steps < C->max_iter) {
+  if (newton_now)
+    res->converged = newton_run(D, P, C, run, trace, Wk, pw, &ll, &ent, &steps, res, 1);
+  while (!res->converged && !res->status && steps < C->max_iter) {
     if (stop_now(run)) {
       res->status = GM_ABORT;
       return;
@@ -304,7 +314,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
       accel = 1;
       plain = 0;
       if (can_newton) {   /* Newton's steps; SQUAREM only if they stall */
-        const int conv = newton_run(D, P, C, run, trace, Wk, pw, &ll, &ent, &steps, res);
+        const int conv = newton_run(D, P, C, run, trace, Wk, pw, &ll, &ent, &steps, res, 0);
         if (res->status) break;
         if (conv) {
           res->converged = 1;
@@ -361,7 +371,7 @@ void gm_fit_core(const gm_data *D, const gm_model *M, const gm_start *S, const g
     res->status = GM_SINGULAR;
     return;
   }
-  em_run(D, M, P, S->z, start, C, run, trace, Wk, pw, res);
+  em_run(D, M, P, S->z, start, S->settled, C, run, trace, Wk, pw, res);
   if (res->status) return;
   /* One more pass at the final parameters (the same E-step, to the bit) when the
    * caller wants the responsibilities; when a diagonal model's passes summed only the

@@ -349,6 +349,8 @@ typedef struct {
   const gm_data *sub;                    /* GM_FROM_SUFF: the subset, or NULL */
   const double *pro, *sigma;             /* GM_FROM_PAR, with mean */
   double noise_nk;                       /* GM_FROM_SUFF with noise: its weighted size */
+  int settled;   /* GM_FROM_PAR: a fit EM has settled (screened to within C->accel),
+                  * continued: Newton's steps, where they run, start at once */
 } gm_start;
 
 /* Who runs a fit: thread 0 may call R (and checks for interrupts); every thread stops

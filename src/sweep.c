@@ -262,6 +262,7 @@ static void task_refine(sw_sweep *S, sw_cell *c, int th)
   st.pro = c->pro;
   st.mean = c->mean;
   st.sigma = c->sigma;
+  st.settled = c->converged && S->screen_tol <= S->C.accel;
   const int left = S->C.max_iter > c->iterations ? S->C.max_iter - c->iterations : 0;
   gm_result res;
   run_fit(S, th, c, &st, S->C.tol, left, &res);
