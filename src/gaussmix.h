@@ -390,6 +390,7 @@ void gm_kmeanspp(int n, int d, int k, const double *x, const double *w,
 void gm_data_arg(SEXP x, SEXP w, gm_data *D, int want_colvar);
 const double *gm_real_arg(SEXP v, const char *what, R_xlen_t len);
 SEXP gm_alloc_rows(int n, int k);
+void gm_advise_huge(void *p, size_t bytes);
 const double *gm_finite_arg(SEXP v, const char *what);
 int gm_all_finite(const double *p, R_xlen_t len, int nonneg);
 void gm_matrix_dims(SEXP x, const char *what, int *nr, int *nc);

@@ -769,6 +769,9 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads)
     error("cannot allocate the %.0f pair costs of the hierarchical start on %d rows",
           (double) npair, n);
   }
+  /* (fresh from the system at every tree: 8 MB on 2,000 rows took 2,000 faults) */
+  if (S.fl) gm_advise_huge(S.cf, npair * sizeof(float));
+  else gm_advise_huge(S.cd, npair * sizeof(double));
   R_UnwindProtect(hc_body, &J, hc_free, &S, cont);
   UNPROTECT(1);
   return gm_tree_cut(n, km, ma, mb);
