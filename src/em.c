@@ -789,6 +789,17 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
   return out;
 }
 
+/* Validated copies of the given pro, mean and sigma (d columns, k components) in P,
+ * held by par (a list of 3 the caller protects), with their Cholesky factors. */
+static void par_given(SEXP par, SEXP pro, SEXP mean, SEXP sigma, int d, int k, gm_par *P)
+{
+  gm_par_alloc(par, d, k, P);
+  par_copy_in(pro, mean, sigma, "", P);
+  int bad = -1;
+  if (gm_chol(d, k, P->sigma, P->chol, P->logdet, NULL, 0.0, &bad))
+    error("the covariance matrix of component %d is not positive definite", bad + 1);
+}
+
 /* gmm_estep(x, pro, mean, sigma): responsibilities and the log mixture density of
  * every row of x under the given parameters. */
 SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
@@ -811,13 +822,9 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   SET_VECTOR_ELT(out, 0, z);
   SEXP logdens = allocVector(REALSXP, n);
   SET_VECTOR_ELT(out, 1, logdens);
-  SEXP par = PROTECT(allocVector(VECSXP, 3));  /* validated copies of pro, mean, sigma */
+  SEXP par = PROTECT(allocVector(VECSXP, 3));
   gm_par P;
-  gm_par_alloc(par, d, k, &P);
-  par_copy_in(pro, mean, sigma, "", &P);
-  int bad = -1;
-  if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
-    error("the covariance matrix of component %d is not positive definite", bad + 1);
+  par_given(par, pro, mean, sigma, d, k, &P);
   double ll;
   gm_pass_work pw;
   gm_pass_alloc(&pw, n, d, k, 1);
@@ -841,11 +848,7 @@ SEXP gmm_newton_system(SEXP x, SEXP w, SEXP pro, SEXP mean, SEXP sigma)
   if (!gm_newton_fits(d, k)) error("Newton's steps do not run for %d columns and %d components", d, k);
   SEXP par = PROTECT(allocVector(VECSXP, 3));
   gm_par P;
-  gm_par_alloc(par, d, k, &P);
-  par_copy_in(pro, mean, sigma, "", &P);
-  int bad = -1;
-  if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
-    error("the covariance matrix of component %d is not positive definite", bad + 1);
+  par_given(par, pro, mean, sigma, d, k, &P);
   gm_pass_work pw;
   gm_pass_alloc(&pw, D.n, d, k, 1);
   gm_pass_alloc_newton(&pw, d, k);
