@@ -157,11 +157,16 @@ static int squarem_cycle(const gm_data *D, const gm_model *M, gm_par *P, const g
 /* Newton's steps (newton.c) from P, whose pass is done (*ll, *ent, Wk->stats), until
  * the quadratic model predicts an increase of at most C->tol relative, a last step
  * that is then taken (converged: returns 1); or until the steps fail to make
- * progress (lambda beyond 1e8, eight steps in a row rejected, or a damped step kept
- * that gained at most C->tol relative) or the iterations run out (returns 0; EM
- * carries on from P).  Each pass at a trial point counts as an iteration; each point
- * kept goes on the trace.  On return P holds the last point kept and Wk->stats the
- * sums of its pass. */
+ * progress (lambda beyond 1e8, eight steps in a row rejected, a damped step kept that
+ * gained at most C->tol relative, or GM_NEWTON_DAMPED damped steps in a row: EM's
+ * own ground, such as a saddle or a ridge, where the Hessian stays indefinite) or the
+ * iterations run out (returns 0; EM carries on from P).  lambda grows fourfold while
+ * the system is not positive definite or a step is rejected, from the last damping
+ * that served (1/4 at first), and shrinks fourfold after each step kept, to 0 below
+ * 1e-3.  Each pass at a trial point counts as an iteration; each point kept goes on
+ * the trace.  On return P holds the last point kept and Wk->stats the sums of its
+ * pass. */
+#define GM_NEWTON_DAMPED 20
 static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_run *run,
                       gm_trace *trace, gm_mwork *Wk, gm_pass_work *pw, double *ll,
                       double *ent, int *steps, gm_result *res, int have_sums)
@@ -169,15 +174,15 @@ static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_ru
   const int d = D->d, k = P->k;
   const size_t len = GM_PAR_LEN(d, k);
   double *keep = Wk->sq;   /* the point kept, while a trial point is tried */
-  double lp, ep, lambda = 0.0, dec;
+  double lp, ep, lambda = 0.0, served = 0.25, dec;
   /* fresh: Wk->stats are P's; sys: Wk->nt holds P's system */
-  int done = 0, fresh = 0, sys = 0, rejected = 0;
+  int done = 0, fresh = 0, sys = 0, rejected = 0, damped = 0;
   if (!have_sums) {   /* (else P's pass took Newton's sums: gm_newton_begin came first) */
     gm_newton_begin(P, &pw->hs);
     if (gm_pass(D, P, NULL, NULL, &lp, &ep, Wk->stats, NULL, pw)) goto out;
   }
   fresh = 1;
-  while (*steps < C->max_iter && lambda <= 1e8 && rejected < 8) {
+  while (*steps < C->max_iter && lambda <= 1e8 && rejected < 8 && damped < GM_NEWTON_DAMPED) {
     if (stop_now(run)) {
       res->status = GM_ABORT;
       break;
@@ -185,7 +190,7 @@ static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_ru
     if (!sys) gm_newton_system(P, Wk->stats, &pw->hs, Wk->nt);
     sys = 1;
     if (gm_newton_solve(d, k, lambda, Wk->nt, &dec)) {   /* not positive definite */
-      lambda = fmax(4.0 * lambda, 0.25);
+      lambda = lambda > 0.0 ? 4.0 * lambda : served;
       continue;
     }
     /* Converged when the step would gain at most tol; it is still taken (a pass
@@ -211,6 +216,12 @@ static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_ru
       sys = 0;
       if (done || (lambda > 0.0 && gain <= C->tol * (1.0 + fabs(lp))))
         break;   /* (damped steps that gain nothing: EM judges convergence) */
+      if (lambda > 0.0) {
+        served = lambda;
+        damped++;
+      } else {
+        damped = 0;
+      }
       lambda = lambda < 1e-3 ? 0.0 : lambda / 4.0;
       continue;
     }
@@ -220,7 +231,7 @@ static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_ru
     memcpy(P->logdet, keep + len + (size_t) d * d * k, k * sizeof(double));
     if (done) break;   /* the last step lost to rounding: P is the fit */
     rejected++;
-    lambda = fmax(4.0 * lambda, 0.25);
+    lambda = lambda > 0.0 ? 4.0 * lambda : served;
   }
 out:
   pw->hs.on = 0;

@@ -100,11 +100,12 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
   memset(&pw->hs, 0, sizeof pw->hs);
 }
 
-/* Room for Newton's sums (newton.c) in passes of up to k components, where they are
- * affordable (gm_newton_fits); pw->hs.chunk stays NULL otherwise. */
+/* Room for Newton's sums (newton.c) in passes of up to k components, or of as many
+ * as are affordable (gm_newton_kmax); pw->hs.chunk stays NULL when none are. */
 void gm_pass_alloc_newton(gm_pass_work *pw, int d, int k)
 {
-  if (!gm_newton_fits(d, k)) return;
+  k = gm_newton_kmax(d, k);
+  if (!k) return;
   const int nm = gm_newton_nm(d);
   const size_t len = (size_t) k * (k - 1) / 2 * nm;
   pw->hs.stride = (len + 7) / 8 * 8;

@@ -364,6 +364,7 @@ double gm_model_df(const gm_model *M, int d, int k);
 
 /* newton.c: Newton's steps for EM's last stretch */
 int gm_newton_fits(int d, int k);
+int gm_newton_kmax(int d, int k);
 size_t gm_newton_len(int d, int k);
 int gm_newton_applies(const gm_data *D, const gm_model *M, const gm_par *P,
                       const gm_mwork *Wk, const gm_pass_work *pw);

@@ -788,7 +788,8 @@ void gm_mwork_alloc(gm_mwork *Wk, int d, int k, const gm_ctrl *C)
   Wk->stats = (double *) R_alloc(1 + (size_t) k * (1 + d + (size_t) d * d), sizeof(double));
   Wk->noise_nk = 0.0;
   Wk->sq = (double *) R_alloc(GM_SQ_WORK(d, k), sizeof(double));
-  Wk->nt = gm_newton_fits(d, k) ? (double *) R_alloc(gm_newton_len(d, k), sizeof(double)) : NULL;
+  const int kn = gm_newton_kmax(d, k);   /* (fits of more components take no Newton steps) */
+  Wk->nt = kn ? (double *) R_alloc(gm_newton_len(d, kn), sizeof(double)) : NULL;
   gm_cov *c = &Wk->cov;
   c->d = d;
   c->k = k;

@@ -34,6 +34,14 @@
 #include <string.h>
 #include "gaussmix.h"
 
+/* The monomials' codes below hold each exponent (at most 4) in a base-5 digit, one
+ * digit a column: 5^3 = 125 codes for GM_NEWTON_D = 3. */
+#define GM_NEWTON_CODES 125
+_Static_assert(GM_NEWTON_D <= 3, "GM_NEWTON_CODES holds 5^GM_NEWTON_D codes");
+_Static_assert(GM_NEWTON_NMAX == (GM_NEWTON_D + 1) * (GM_NEWTON_D + 2) * (GM_NEWTON_D + 3) *
+                                 (GM_NEWTON_D + 4) / 24,
+               "GM_NEWTON_NMAX is choose(GM_NEWTON_D + 4, 4)");
+
 /* The number of monomials of degree at most 4 in d variables: choose(d + 4, 4). */
 int gm_newton_nm(int d)
 {
@@ -60,11 +68,19 @@ static int npar(int d, int k)
 }
 
 /* Newton's workspace: theta, g, step (p each), H, I_c, A (p x p each), and the
- * components' E_k T (q x k) and Cov_k T (q x q x k). */
+ * components' E_k T (q x k). */
 size_t gm_newton_len(int d, int k)
 {
   const size_t p = npar(d, k), q = nstat(d);
-  return 3 * p + 3 * p * p + q * k + q * q * k;
+  return 3 * p + 3 * p * p + q * k;
+}
+
+/* The largest number of components, at most k, whose sums are affordable for d
+ * columns (0 for none): the workspace of a sweep up to k serves its cells up to that. */
+int gm_newton_kmax(int d, int k)
+{
+  while (k >= 2 && !gm_newton_fits(d, k)) k--;
+  return k >= 2 ? k : 0;
 }
 
 /* The monomials in the order of gm_hess: degree 0 (index 0), then degree 1 (1 .. d,
@@ -92,7 +108,7 @@ static void monomials(int d, int *parent, int *var, int *code, int *idx)
       }
     from = to;
   }
-  for (int c = 0; c < 125; c++) idx[c] = -1;
+  for (int c = 0; c < GM_NEWTON_CODES; c++) idx[c] = -1;
   for (int r = 0; r < nm; r++) idx[code[r]] = r;
 }
 
@@ -137,7 +153,7 @@ void gm_newton_begin(const gm_par *P, gm_hess *h)
  * pieces of rows out of memory take the coordinates of the fit). */
 void gm_hess_setup(int d, int k, const double *c, const double *s, gm_hess *h)
 {
-  int code[GM_NEWTON_NMAX], idx[125];
+  int code[GM_NEWTON_NMAX], idx[GM_NEWTON_CODES];
   monomials(d, h->parent, h->var, code, idx);
   h->d = d;
   h->k = k;
@@ -226,8 +242,8 @@ void gm_newton_system(const gm_par *P, const double *stats, const gm_hess *h, do
 {
   const int d = P->d, k = P->k, q = nstat(d), p = npar(d, k), nm = h->nm;
   double *th = nt, *g = th + p, *H = g + 2 * p, *Ic = H + (size_t) p * p;
-  double *mT = Ic + 2 * (size_t) p * p, *VT = mT + (size_t) q * k;
-  int code[GM_NEWTON_NMAX], idx[125], parent[GM_NEWTON_NMAX], var[GM_NEWTON_NMAX];
+  double *mT = Ic + 2 * (size_t) p * p;
+  int code[GM_NEWTON_NMAX], idx[GM_NEWTON_CODES], parent[GM_NEWTON_NMAX], var[GM_NEWTON_NMAX];
   int tcode[GM_NEWTON_D + GM_NEWTON_D * (GM_NEWTON_D + 1) / 2];
   monomials(d, parent, var, code, idx);
   stat_codes(d, tcode);
@@ -268,7 +284,7 @@ void gm_newton_system(const gm_par *P, const double *stats, const gm_hess *h, do
     /* theta and g in the component's block: eta_1 = Pm mu, then the coefficients of
      * y_a y_b (-Pm_aa / 2 on the diagonal, -Pm_ab off it) */
     const int o = k - 1 + c * q;
-    double *m = mT + (size_t) c * q, *V = VT + (size_t) c * q * q;
+    double *m = mT + (size_t) c * q;
     int t = 0;
     for (int a = 0; a < d; a++, t++) {
       double e = 0.0;
@@ -303,7 +319,6 @@ void gm_newton_system(const gm_par *P, const double *stats, const gm_hess *h, do
                mu[a] * mu[e] * S[b + f * d] + mu[a] * mu[f] * S[b + e * d] +
                mu[b] * mu[e] * S[a + f * d] + mu[b] * mu[f] * S[a + e * d];
         }
-        V[u + (size_t) v * q] = cv;
         Ic[o + u + (size_t) (o + v) * p] = nk[c] * cv;
       }
   }

@@ -165,3 +165,18 @@ test_that("Newton's steps end at the maximum, nearer it than EM at the same tol"
             control = gmm_control(reg = 0.1, tol = 1e-12, max_iter = 1e5, accelerate = FALSE))
   expect_equal(unlist(r$parameters), unlist(rp$parameters), tolerance = 1e-7)
 })
+
+test_that("a sweep with K beyond Newton's limit still takes Newton's steps for the smaller K", {
+  # Three columns allow Newton's sums up to K = 10: a sweep to K = 11 sizes its
+  # workspace for 10, and its K = 3 cell is the fit of K = 3 alone
+  set.seed(2)
+  x <- matrix(rnorm(6000), 2000) + sample(0:2, 2000, TRUE) * 0.9
+  set.seed(1)
+  a <- gmm(x, k = 3, model = "VVV")
+  set.seed(1)
+  b <- gmm(x, k = c(3, 11), model = "VVV")
+  expect_identical(b$k, 3L)
+  expect_identical(b$iterations, a$iterations)
+  expect_identical(b$loglik, a$loglik)
+  expect_identical(b$parameters, a$parameters)
+})
