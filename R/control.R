@@ -18,30 +18,29 @@
 #' @param accelerate Whether to accelerate EM once it has settled: from the
 #'   first EM step that changes the log-likelihood by at most 1e-5 relative
 #'   (mclust's tolerance, hence where the screened cells stop). For the models
-#'   whose parameters are free (`"V"` in one dimension, `"VVV"` with two or three
-#'   columns; at most 25, 15 and 10 components for one, two and three columns),
-#'   by Newton's method (Aitkin and Aitkin 1996's hybrid of EM and Newton
-#'   steps): the exact Hessian of the
-#'   log-likelihood in each Gaussian's natural parameters (Louis 1982), from sums
-#'   a pass over the data takes beside EM's, damped towards EM's own metric
-#'   (Levenberg-Marquardt) while it is not negative definite or a step would lower
-#'   the log-likelihood. It stops when the quadratic model predicts an increase of
-#'   at most `tol * (1 + |logLik|)`: about ten passes from the screened fit, at
-#'   the maximum to that precision, where EM's own rule stops where one step
-#'   gains that little, short of the maximum when EM crawls. Should the steps stall
-#'   (a flat maximum), SQUAREM takes over. For the other models, SQUAREM
-#'   (Varadhan and Roland 2008, scheme S3): each EM step is followed by a second
-#'   (whose log-likelihood is not computed), an extrapolation of the parameters
-#'   along the path the two took, and one more EM step from there, which brings
-#'   them back into the model. That result is kept only if its log-likelihood is
-#'   at least the first step's, else the second step is; a cycle kept takes three
+#'   whose parameters are free (`"V"` in one dimension, `"VVV"` with two or
+#'   three columns; at most 25, 15 and 10 components for one, two and three
+#'   columns), by Newton's method (Aitkin and Aitkin 1996's hybrid of EM and
+#'   Newton steps): the exact Hessian of the log-likelihood in each Gaussian's
+#'   natural parameters (Louis 1982), from sums a pass over the data takes
+#'   beside EM's, damped towards EM's own metric (Levenberg-Marquardt) while it
+#'   is not negative definite or a step would lower the log-likelihood. It stops
+#'   when the quadratic model predicts an increase of at most `tol * (1 +
+#'   |logLik|)`: about ten passes from the screened fit, at the maximum to that
+#'   precision, where EM's own rule stops where one step gains that little,
+#'   short of the maximum when EM crawls. Should the steps stall (a flat maximum
+#'   or a saddle), SQUAREM takes over. For the other models, SQUAREM (Varadhan
+#'   and Roland 2008, scheme S3): each EM step is followed by a second (whose
+#'   log-likelihood is not computed), an extrapolation of the parameters along
+#'   the path the two took, and one more EM step from there, which brings them
+#'   back into the model. That result is kept only if its log-likelihood is at
+#'   least the first step's, else the second step is; a cycle kept takes three
 #'   passes over the data for three M-steps, and convergence is still judged on
-#'   plain EM steps. Either way the log-likelihood never falls, and starting only
-#'   once EM has settled keeps each fit in the basin that plain EM would reach.
-#'   Neither is used with a `prior` (whose objective is not the log-likelihood);
-#'   Newton's steps are not used with a ridge `reg` either (EM's fixed point is
-#'   then not the maximum), nor with known `labels` in [gmm()]. `FALSE` gives the textbook iterates, as in the
-#'   heights vignette.
+#'   plain EM steps. Either way the log-likelihood never falls. Neither is used
+#'   with a `prior` (whose objective is not the log-likelihood); Newton's steps
+#'   are not used with a ridge `reg` either (EM's fixed point is then not the
+#'   maximum), nor with known `labels` in [gmm()]. `FALSE` gives the textbook
+#'   iterates, as in the heights vignette.
 #' @param reg Non-negative ridge added to the diagonal of every component
 #'   covariance after each M-step, in squared units of the data. It keeps fits
 #'   defined on degenerate data (constant columns, duplicated points) at the
