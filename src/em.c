@@ -252,10 +252,12 @@ out:
  * follows if they stall), and otherwise each EM step is followed by another and
  * SQUAREM's extrapolation (squarem_cycle); neither with a prior, whose objective is
  * not the log-likelihood the steps are judged by.  The fit has converged when a plain
- * EM step changes the log-likelihood by at most tol relative; an extrapolation is
- * never judged so.  The trace receives the log-likelihood of the start and of every
- * point kept; res->iterations counts the M-steps taken, at most max_iter.  On return
- * P holds the last parameters and Wk->stats the sums of their pass. */
+ * EM step changes the log-likelihood by at most tol relative, or when Newton's steps
+ * converge (newton_run); an extrapolation is never judged so.  A settled start (a
+ * screened fit continued) goes to Newton's steps at once.  The trace receives the
+ * log-likelihood of the start and of every point kept; res->iterations counts the
+ * M-steps and Newton's trial steps taken, at most max_iter.  On return P holds the
+ * last parameters and Wk->stats the sums of their pass. */
 static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double *z0,
                    int start, int settled, const gm_ctrl *C, const gm_run *run,
                    gm_trace *trace, gm_mwork *Wk, gm_pass_work *pw, gm_result *res)
