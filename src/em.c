@@ -172,9 +172,9 @@ static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_ru
                       double *ent, int *steps, gm_result *res, int have_sums)
 {
   const int d = D->d, k = P->k;
-  const size_t len = GM_PAR_LEN(d, k);
   double *keep = Wk->sq;   /* the point kept, while a trial point is tried */
   double lp, ep, lambda = 0.0, served = 0.25, dec;
+  int nbad;
   /* fresh: Wk->stats are P's; sys: Wk->nt holds P's system */
   int done = 0, fresh = 0, sys = 0, rejected = 0, damped = 0;
   if (!have_sums) {   /* (else P's pass took Newton's sums: gm_newton_begin came first) */
@@ -198,8 +198,6 @@ static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_ru
     done = lambda == 0.0 && dec <= C->tol * (1.0 + fabs(*ll));
     if (done) pw->hs.on = 0;
     par_get(P, keep);
-    memcpy(keep + len, P->chol, (size_t) d * d * k * sizeof(double));
-    memcpy(keep + len + (size_t) d * d * k, P->logdet, k * sizeof(double));
     int ok = !gm_newton_apply(D, C, &pw->hs, P, Wk->nt);
     if (ok) {
       ++*steps;
@@ -225,10 +223,10 @@ static int newton_run(const gm_data *D, gm_par *P, const gm_ctrl *C, const gm_ru
       lambda = lambda < 1e-3 ? 0.0 : lambda / 4.0;
       continue;
     }
-    /* back to the point kept, whose system is still in Wk->nt */
+    /* back to the point kept (its factors again, as squarem_cycle's return to t2),
+     * whose system is still in Wk->nt */
     par_set(P, keep);
-    memcpy(P->chol, keep + len, (size_t) d * d * k * sizeof(double));
-    memcpy(P->logdet, keep + len + (size_t) d * d * k, k * sizeof(double));
+    gm_chol(d, k, P->sigma, P->chol, P->logdet, D->colvar, C->eps, &nbad);
     if (done) break;   /* the last step lost to rounding: P is the fit */
     rejected++;
     lambda = lambda > 0.0 ? 4.0 * lambda : served;

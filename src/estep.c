@@ -107,7 +107,7 @@ void gm_pass_alloc_newton(gm_pass_work *pw, int d, int k)
   k = gm_newton_kmax(d, k);
   if (!k) return;
   const int nm = gm_newton_nm(d);
-  const size_t len = (size_t) k * (k - 1) / 2 * nm;
+  const size_t len = gm_newton_nsums(d, k);
   pw->hs.stride = (len + 7) / 8 * 8;
   pw->hs.chunk = alloc_aligned(pw->nchunk * pw->hs.stride);
   pw->hs.sum = (double *) R_alloc(len, sizeof(double));
@@ -911,7 +911,7 @@ static void chunk_task(void *arg, int ch, int thread)
   const gm_hess *hs = pw->hs.on ? &pw->hs : NULL;   /* Newton's sums too */
   double *hacc = hs ? hs->chunk + ch * hs->stride : NULL;
   double *mono = hs ? hs->scr + (size_t) thread * (hs->nm + 1) * GM_BLOCK : NULL;
-  if (hs) memset(hacc, 0, (size_t) k * (k - 1) / 2 * hs->nm * sizeof(double));
+  if (hs) memset(hacc, 0, gm_newton_nsums(d, k) * sizeof(double));
   /* The chunk's entropy, noise size and status are summed here and stored once at
    * the end: the per-chunk arrays share cache lines between threads, and a store to
    * them per block kept moving those lines between cores. */
@@ -1010,7 +1010,7 @@ static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
       for (int c = 0; c < k; c++) nrow[c] += acc[nst + c];
   }
   if (pw->hs.on && stats && estep) {   /* Newton's sums, in the same fixed order */
-    const size_t len = (size_t) k * (k - 1) / 2 * pw->hs.nm;
+    const size_t len = gm_newton_nsums(d, k);
     memset(pw->hs.sum, 0, len * sizeof(double));
     for (int ch = 0; ch < nchunk; ch++) {
       const double *hacc = pw->hs.chunk + ch * pw->hs.stride;

@@ -250,7 +250,7 @@ int gm_eigen(int d, const double *A, double *vec, double *val, double *work, int
 int gm_chol_inverse(int d, const double *A, double *inv, double *logdet);
 
 /* newton.c: what a pass sums for Newton's method (models V and VVV, d <= GM_NEWTON_D,
- * GM_NEWTON_NM(d) monomials of degree <= 4 in the d columns, at most GM_NEWTON_W
+ * gm_newton_nm(d) monomials of degree <= 4 in the d columns, at most GM_NEWTON_W
  * sums a row) */
 #define GM_NEWTON_D 3
 #define GM_NEWTON_NMAX 35
@@ -266,6 +266,7 @@ typedef struct {
   double *scr;      /* per thread, (nm + 1) x GM_BLOCK: the block's monomials and weights */
 } gm_hess;
 int gm_newton_nm(int d);
+size_t gm_newton_nsums(int d, int k);
 void gm_hess_block(int m, const gm_hess *h, const double *xb, const double *wb,
                    const double *zb, size_t zst, double *mono, double *acc);
 

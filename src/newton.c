@@ -48,12 +48,18 @@ int gm_newton_nm(int d)
   return (d + 1) * (d + 2) * (d + 3) * (d + 4) / 24;
 }
 
+/* The number of Newton's sums a pass takes for d columns and k components: k (k - 1)
+ * / 2 pairs times the monomials. */
+size_t gm_newton_nsums(int d, int k)
+{
+  return (size_t) k * (k - 1) / 2 * gm_newton_nm(d);
+}
+
 /* Whether Newton's sums for d columns and k components are affordable: at most
- * GM_NEWTON_W sums a row, k (k - 1) / 2 pairs times the monomials. */
+ * GM_NEWTON_W sums a row. */
 int gm_newton_fits(int d, int k)
 {
-  return d >= 1 && d <= GM_NEWTON_D && k >= 2 &&
-         (double) k * (k - 1) / 2 * gm_newton_nm(d) <= GM_NEWTON_W;
+  return d >= 1 && d <= GM_NEWTON_D && k >= 2 && gm_newton_nsums(d, k) <= GM_NEWTON_W;
 }
 
 /* The statistics T = (y_1, ..., y_d, then y_a y_b for b = 1..d, a = 1..b): q of them. */

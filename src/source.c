@@ -38,7 +38,7 @@ int gm_ext_pass(const gm_data *D, const gm_par *P, double *ll, double *ent, doub
   INTEGER(flags)[0] = pw->diag;
   INTEGER(flags)[1] = pw->full;
   /* Newton's sums too (newton.c): the pieces take them in the coordinates given */
-  const size_t nh = pw->hs.on ? (size_t) k * (k - 1) / 2 * pw->hs.nm : 0;
+  const size_t nh = pw->hs.on ? gm_newton_nsums(d, k) : 0;
   SEXP hs = PROTECT(allocVector(REALSXP, nh ? 2 * d : 0));
   if (nh)
     for (int j = 0; j < d; j++) {
@@ -99,7 +99,7 @@ static size_t pass_len(int d, int k, SEXP hs)
                            !gm_newton_fits(d, k)))
     error("'hs' must be empty or c(centre, scale) of length %d, for at most %d columns",
           2 * d, GM_NEWTON_D);
-  return 3 + gm_stats_len(d, k) + (XLENGTH(hs) ? (size_t) k * (k - 1) / 2 * gm_newton_nm(d) : 0);
+  return 3 + gm_stats_len(d, k) + (XLENGTH(hs) ? gm_newton_nsums(d, k) : 0);
 }
 
 /* One pass over m rows of weight 1 (x, m x d) at P, into o = c(status, log-likelihood,
@@ -117,7 +117,7 @@ static int unit_pass(const double *x, int m, int d, const gm_par *P, const int *
   pw.diag = fl[0] != 0;
   pw.full = fl[1] != 0;
   const size_t nst = gm_stats_len(d, P->k);
-  const size_t nh = hs ? (size_t) P->k * (P->k - 1) / 2 * gm_newton_nm(d) : 0;
+  const size_t nh = hs ? gm_newton_nsums(d, P->k) : 0;
   if (hs) {
     gm_pass_alloc_newton(&pw, d, P->k);
     gm_hess_setup(d, P->k, hs, hs + d, &pw.hs);
