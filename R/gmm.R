@@ -181,7 +181,11 @@
 #'   \item{loglik, df, bic, icl}{log-likelihood, number of free parameters, BIC and
 #'     ICL of the chosen fit (smaller BIC and ICL are better).}
 #'   \item{z}{n x K matrix of responsibilities (posterior probabilities), with
-#'     the data's row names.}
+#'     the data's row names. It is computed, by one pass over the rows at the
+#'     fitted parameters, the first time its values are read, and then kept: a fit
+#'     whose `z` is never read (many rows, and only the parameters wanted) spares
+#'     that pass and its n x K doubles of memory. Its dimensions and names are
+#'     there before; copying it, or saving or sending the fit, computes it.}
 #'   \item{classification}{the component of largest responsibility for each row
 #'     (the first of equal ones), named by the data's row names. It is derived
 #'     from `z` when read (as `fit$classification` or `fit[["classification"]]`),
@@ -777,7 +781,8 @@ check_k <- function(k, npos) {
 # Builds the gmm object from the sweep's result (fit_grid()); the only place that
 # does, and where a sweep that fitted no cell is an error. Its chosen fit has its
 # components already in canonical order (by ascending mean, first coordinate first;
-# fit$order says where each was in the fit) and its responsibilities computed in C. The object holds x as it was given (not a
+# fit$order says where each was in the fit) and its responsibilities as a matrix
+# that computes itself when first read (src/lazyz.c). The object holds x as it was given (not a
 # copy: `vars` are the column names the fit uses), the weights only when they were
 # given, and, per row, only the responsibilities: `$.gmm` derives the classification
 # and the uncertainty from them.

@@ -12,6 +12,7 @@
 #include <R.h>
 #include <Rinternals.h>
 #include <R_ext/Lapack.h>
+#include <R_ext/Rdynload.h>
 #include <stdint.h>
 #include <string.h>
 #ifndef FCONE
@@ -393,6 +394,10 @@ void gm_data_arg(SEXP x, SEXP w, gm_data *D, int want_colvar);
 const double *gm_real_arg(SEXP v, const char *what, R_xlen_t len);
 SEXP gm_alloc_rows(int n, int k);
 void gm_advise_huge(void *p, size_t bytes);
+
+/* lazyz.c */
+SEXP gm_lazy_z(SEXP x, const gm_par *P, int diag, int threads, SEXP lab);
+void gm_lazy_z_init(DllInfo *dll);
 const double *gm_finite_arg(SEXP v, const char *what);
 int gm_all_finite(const double *p, R_xlen_t len, int nonneg);
 void gm_matrix_dims(SEXP x, const char *what, int *nr, int *nc);

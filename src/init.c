@@ -34,6 +34,7 @@ void R_init_gaussmix(DllInfo *dll)
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
   gm_estep_init();
+  gm_lazy_z_init(dll);
 }
 
 /* The pool's threads run code of this library: they end before it is unloaded. */

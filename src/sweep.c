@@ -79,6 +79,7 @@ typedef struct {
 
 typedef struct {
   gm_data D, sub;
+  SEXP xs, labs;        /* x and the labels (or R_NilValue), for z */
   SEXP rownames;        /* x's row names, or R_NilValue: given to z, classification
                          * and uncertainty */
   int have_sub;
@@ -615,7 +616,7 @@ SEXP gmm_classify(SEXP z)
  * screening, are the fit to screen_tol) and where it started (`origin`). */
 static SEXP best_out(sw_sweep *S, const sw_cell *c)
 {
-  const int d = S->D.d, k = c->k, n = S->D.n, kz = k + S->noise;
+  const int d = S->D.d, k = c->k, kz = k + S->noise;
   const char *names[] = {"pro", "mean", "sigma", "z", "loglik", "trace", "iterations",
                          "converged", "inner_fail", "inner_converged", "entropy", "df",
                          "bic", "degenerate", "value", "model", "origin", "order",
@@ -650,9 +651,10 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
   int bad = -1;
   if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
     error("the chosen fit's covariance %d is not positive definite", bad + 1);
-  /* Rows out of memory keep their responsibilities there: predict() computes them. */
+  /* The responsibilities, computed when first read (lazyz.c); rows out of memory keep
+   * theirs there: predict() computes them. */
   if (!S->D.ext) {
-    SEXP z = gm_alloc_rows(n, kz);
+    SEXP z = gm_lazy_z(S->xs, &P, c->M->diag, S->threads, S->labs);
     SET_VECTOR_ELT(out, 3, z);
     SEXP dn = PROTECT(allocVector(VECSXP, 2)), cn = PROTECT(allocVector(STRSXP, kz));
     for (int i = 0; i < k; i++) {
@@ -665,11 +667,6 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
     SET_VECTOR_ELT(dn, 1, cn);
     setAttrib(z, R_DimNamesSymbol, dn);
     UNPROTECT(2);
-    double ll, ent;
-    S->T[0].pw.nthreads = S->threads < S->T[0].pw.nchunk ? S->threads : S->T[0].pw.nchunk;
-    S->T[0].pw.diag = c->M->diag;
-    if (gm_pass(&S->D, &P, REAL(z), NULL, &ll, &ent, NULL, NULL, &S->T[0].pw))
-      error("the chosen fit's responsibilities are not finite");
   }
   SEXP tr = allocVector(REALSXP, c->ntrace);
   SET_VECTOR_ELT(out, 5, tr);
@@ -760,6 +757,8 @@ SEXP gmm_sweep(SEXP args)
   sw_sweep *S = (sw_sweep *) R_alloc(1, sizeof(sw_sweep));
   memset(S, 0, sizeof *S);
   SEXP ext = VECTOR_ELT(args, 15);
+  S->xs = VECTOR_ELT(args, 0);
+  S->labs = VECTOR_ELT(args, 13);
   if (ext == R_NilValue) {
     gm_data_arg(VECTOR_ELT(args, 0), VECTOR_ELT(args, 1), &S->D, 1);
   } else {   /* rows out of memory: list(pass function, c(n, d), column variances) */
