@@ -184,12 +184,15 @@ hc_trees <- function(x, w, max_n, kmax, ks = seq_len(kmax), threads = 1L) {
   ws <- w[sub]
   kk <- as.integer(min(kmax, length(sub)))
   # In 1-D mclust starts from quantile groups, which make_starts() adds; the VVV
-  # tree (quadratic in time) gained nothing there on the data of bench/. It runs
-  # first, so that its pair costs are freed before the other tree's temporaries
-  # exist (they stay until R's next collection).
-  vvv <- if (ncol(x) > 1L) .Call(C_gmm_hcvvv, svd_scaled(xs, ws), ws, kk, as.integer(threads))
-  ward <- .Call(C_gmm_ward, whitened(xs, ws), ws, kk)
-  labels <- if (is.null(vvv)) list(ward = ward) else list(vvv = vvv, ward = ward)
+  # tree (quadratic in time) gained nothing there on the data of bench/. Otherwise
+  # both trees come from one call, Ward's built on another thread while the VVV
+  # tree's merges, which run on one, are found.
+  labels <- if (ncol(x) > 1L) {
+    stats::setNames(.Call(C_gmm_hc_trees, svd_scaled(xs, ws), whitened(xs, ws), ws, kk,
+                          as.integer(threads)), c("vvv", "ward"))
+  } else {
+    list(ward = .Call(C_gmm_ward, whitened(xs, ws), ws, kk))
+  }
   list(labels = labels, suff = lapply(labels, cut_suff, x = xs, w = ws, ks = ks),
        sub = if (length(sub) < nrow(x)) sub)
 }

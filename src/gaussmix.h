@@ -241,6 +241,7 @@ typedef struct {
 /* pool.c */
 typedef void (*gm_task_fn)(void *ctx, int task, int thread);
 void gm_parallel(int threads, int ntasks, gm_task_fn fn, void *ctx, void (*idle)(void));
+int gm_pool_start(int ntasks, gm_task_fn fn, void *ctx);
 void gm_pool_wait(void);
 void gm_pool_stop(void);
 
@@ -384,6 +385,11 @@ void gm_column_variances(const gm_data *D, double *colvar);
 /* hc.c: what the tree builders (Ward's in hc.c, VVV's in hcvvv.c) share */
 int gm_tree_args(SEXP x, SEXP w, SEXP kmax, gm_data *D);
 SEXP gm_tree_cut(int n, int km, const int *a, const int *b);
+typedef struct gm_ward gm_ward;
+gm_ward *gm_ward_setup(SEXP x, SEXP w, SEXP kmax);
+int gm_ward_columns(const gm_ward *W);
+void gm_ward_run(gm_ward *W, int check);
+SEXP gm_ward_cut(const gm_ward *W);
 
 /* kmeans.c */
 void gm_kmeanspp(int n, int d, int k, const double *x, const double *w,
@@ -420,6 +426,7 @@ SEXP gmm_df(SEXP model, SEXP d, SEXP k);
 SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd);
 SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax);
 SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads);
+SEXP gmm_hc_trees(SEXP x, SEXP xw, SEXP w, SEXP kmax, SEXP threads);
 SEXP gmm_hc_log(SEXP x);
 SEXP gmm_suff(SEXP x, SEXP w, SEXP z, SEXP kk);
 SEXP gmm_quantile_suff(SEXP x, SEXP w, SEXP mid, SEXP kk);

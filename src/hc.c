@@ -28,13 +28,13 @@ static inline int merge_before(const gm_merge *x, const gm_merge *y)
 /* Sorts m[0 .. n - 1] by cost, and by step among equal costs (a total order: steps
  * differ), by merging runs bottom-up; qsort's calls through a pointer took most of a
  * 1-D tree's time.  Already sorted input (the 1-D tree's merges nearly always are)
- * costs one pass. */
-static void sort_merges(gm_merge *m, int n)
+ * costs one pass; tmp holds n merges. */
+static void sort_merges(gm_merge *m, int n, gm_merge *tmp)
 {
   int sorted = 1;
   for (int i = 1; i < n && sorted; i++) sorted = !merge_before(m + i, m + i - 1);
   if (sorted) return;
-  gm_merge *tmp = (gm_merge *) R_alloc(n, sizeof(gm_merge)), *src = m, *dst = tmp;
+  gm_merge *src = m, *dst = tmp;
   for (int width = 1; width < n; width *= 2) {
     for (int lo = 0; lo < n; lo += 2 * width) {
       const int mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
@@ -66,20 +66,31 @@ GM_HOT static void costs_from(int p, int nalive, int n, int d, const double *cen
   for (int s = 0; s < nalive; s++) cost[s] *= np * size[s] / (np + size[s]);
 }
 
+/* Ward's tree in three steps, so that it can be built on a worker thread while R's
+ * thread builds the VVV tree (hcvvv.c): gm_ward_setup() checks the arguments and
+ * allocates everything (on R's thread), gm_ward_run() finds the merges (on any thread
+ * when the rows have two or more columns; interrupts are checked only with `check`),
+ * and gm_ward_cut() gives the partitions. */
+struct gm_ward {
+  int n, d, km;
+  const double *x, *w;
+  gm_merge *out, *tmp;   /* n - 1 merges, and room to sort them */
+  double *cent, *size, *cost;
+  int *id, *pos, *chain;
+};
+
 /* Finds the n - 1 merges of rows x (n x d) with weights w, sorted by cost.  Clusters
  * live at positions 0 .. nalive - 1 of the centroid and size arrays (a merged-away
  * cluster's position is taken by the last one), so the search runs over contiguous
  * memory. */
-static void ward_merges(int n, int d, const double *x, const double *w, gm_merge *out)
+static void ward_merges(gm_ward *W, int check)
 {
-  double *cent = (double *) R_alloc((size_t) n * d, sizeof(double));
-  double *size = (double *) R_alloc(n, sizeof(double));
-  double *cost = (double *) R_alloc(n, sizeof(double));
-  int *id = (int *) R_alloc(n, sizeof(int));      /* row representing each position */
-  int *pos = (int *) R_alloc(n, sizeof(int));     /* position of each representative */
-  int *chain = (int *) R_alloc(n, sizeof(int));   /* representatives */
-  memcpy(cent, x, (size_t) n * d * sizeof(double));
-  memcpy(size, w, n * sizeof(double));
+  const int n = W->n, d = W->d;
+  double *cent = W->cent, *size = W->size, *cost = W->cost;
+  int *id = W->id, *pos = W->pos, *chain = W->chain;
+  gm_merge *out = W->out;
+  memcpy(cent, W->x, (size_t) n * d * sizeof(double));
+  memcpy(size, W->w, n * sizeof(double));
   for (int i = 0; i < n; i++) id[i] = pos[i] = i;
   int nalive = n, len = 0, nm = 0;
   while (nalive > 1) {
@@ -124,9 +135,9 @@ static void ward_merges(int n, int d, const double *x, const double *w, gm_merge
       pos[id[pb]] = pb;
     }
     nalive--;
-    if (nm % 256 == 0) R_CheckUserInterrupt();
+    if (check && nm % 256 == 0) R_CheckUserInterrupt();
   }
-  sort_merges(out, nm);
+  sort_merges(out, nm, W->tmp);
 }
 
 /* In one dimension clusters are intervals of the sorted values, and the cheapest pair
@@ -216,7 +227,8 @@ static int ward_merges_1d(int n, const double *x, const double *w, gm_merge *out
     vr[i].cost = x[i];
     vr[i].step = i;
   }
-  sort_merges(vr, n);
+  gm_merge *tmp = (gm_merge *) R_alloc(n, sizeof(gm_merge));
+  sort_merges(vr, n, tmp);
   int *ord = (int *) R_alloc(n, sizeof(int));
   for (int p = 0; p < n; p++) {
     ord[p] = vr[p].step;
@@ -261,7 +273,7 @@ static int ward_merges_1d(int n, const double *x, const double *w, gm_merge *out
     if (prev[p] >= 0) heap_set(&H, prev[p], PAIR_COST(prev[p]));
   }
   #undef PAIR_COST
-  sort_merges(out, n - 1);
+  sort_merges(out, n - 1, tmp);
   return 1;
 }
 
@@ -317,18 +329,49 @@ SEXP gm_tree_cut(int n, int km, const int *a, const int *b)
   return out;
 }
 
+gm_ward *gm_ward_setup(SEXP x, SEXP w, SEXP kmax)
+{
+  gm_data D;
+  gm_ward *W = (gm_ward *) R_alloc(1, sizeof(gm_ward));
+  W->km = gm_tree_args(x, w, kmax, &D);
+  const int n = W->n = D.n, d = W->d = D.d;
+  W->x = D.x;
+  W->w = D.w;
+  W->out = (gm_merge *) R_alloc(n > 1 ? n - 1 : 1, sizeof(gm_merge));
+  W->tmp = (gm_merge *) R_alloc(n, sizeof(gm_merge));
+  W->cent = (double *) R_alloc((size_t) n * d, sizeof(double));
+  W->size = (double *) R_alloc(n, sizeof(double));
+  W->cost = (double *) R_alloc(n, sizeof(double));
+  W->id = (int *) R_alloc(n, sizeof(int));      /* row representing each position */
+  W->pos = (int *) R_alloc(n, sizeof(int));     /* position of each representative */
+  W->chain = (int *) R_alloc(n, sizeof(int));   /* representatives */
+  return W;
+}
+
+int gm_ward_columns(const gm_ward *W) { return W->d; }
+
+/* (with one column, on R's thread only: the 1-D path allocates) */
+void gm_ward_run(gm_ward *W, int check)
+{
+  if (W->d > 1 || !ward_merges_1d(W->n, W->x, W->w, W->out)) ward_merges(W, check);
+}
+
+SEXP gm_ward_cut(const gm_ward *W)
+{
+  const int n = W->n;
+  int *a = (int *) R_alloc(n, sizeof(int)), *b = (int *) R_alloc(n, sizeof(int));
+  for (int i = 0; i < n - 1; i++) {
+    a[i] = W->out[i].a;
+    b[i] = W->out[i].b;
+  }
+  return gm_tree_cut(n, W->km, a, b);
+}
+
 /* gmm_ward(x, w, kmax): the partitions of Ward's tree into 1 .. kmax groups (see
  * gm_tree_cut). */
 SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax)
 {
-  gm_data D;
-  const int km = gm_tree_args(x, w, kmax, &D), n = D.n;
-  gm_merge *mg = (gm_merge *) R_alloc(n > 1 ? n - 1 : 1, sizeof(gm_merge));
-  if (D.d > 1 || !ward_merges_1d(n, D.x, D.w, mg)) ward_merges(n, D.d, D.x, D.w, mg);
-  int *a = (int *) R_alloc(n, sizeof(int)), *b = (int *) R_alloc(n, sizeof(int));
-  for (int i = 0; i < n - 1; i++) {
-    a[i] = mg[i].a;
-    b[i] = mg[i].b;
-  }
-  return gm_tree_cut(n, km, a, b);
+  gm_ward *W = gm_ward_setup(x, w, kmax);
+  gm_ward_run(W, 1);
+  return gm_ward_cut(W);
 }

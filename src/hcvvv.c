@@ -124,6 +124,8 @@ typedef struct {
   double *M;        /* p x p scratch */
   double *Mk;       /* p x p x n scratch for new_costs (p <= 4): entry e of slot k's
                      * matrix at Mk[k + e n] */
+  gm_ward *ward;    /* Ward's tree to build as well, or NULL */
+  int ward_async;   /* it is being built on a worker, which must be waited for */
 } hc_state;
 
 #define PAIR(lo, hi) ((size_t) (hi) * ((hi) - 1) / 2 + (lo))
@@ -557,6 +559,13 @@ static void first_task(void *arg, int t, int thread)
 
 /* The n - 1 merges of rows y (n x p, scaled) with relative weights v, in order, as
  * pairs of rows (the smallest row of each cluster) in ma, mb. */
+static void ward_task(void *arg, int t, int thread)
+{
+  (void) t;
+  (void) thread;
+  gm_ward_run((gm_ward *) arg, 0);
+}
+
 static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma, int *mb)
 {
   const int n = S->n, p = S->p;
@@ -598,6 +607,10 @@ static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma,
     gm_parallel(S->threads, ntask - t0 < batch ? ntask - t0 : batch, first_task, &J, NULL);
     R_CheckUserInterrupt();
   }
+  /* Ward's tree on a worker meanwhile, when there is one: the merges below run on
+   * this thread alone. */
+  if (S->ward && S->threads > 1 && gm_ward_columns(S->ward) > 1)
+    S->ward_async = gm_pool_start(1, ward_task, S->ward);
   double *newc = (double *) R_alloc(n, sizeof(double));   /* this stage's costs */
   int *slow = (int *) R_alloc(n, sizeof(int));            /* and their rare cases */
   memset(S->F, 0, (size_t) p * p * sizeof(double));
@@ -676,6 +689,12 @@ static SEXP hc_body(void *arg)
 {
   hc_job *J = (hc_job *) arg;
   hcvvv_merges(J->S, J->y, J->v, J->ma, J->mb);
+  if (J->S->ward_async) {
+    gm_pool_wait();
+    J->S->ward_async = 0;
+  } else if (J->S->ward) {
+    gm_ward_run(J->S->ward, 1);
+  }
   return R_NilValue;
 }
 
@@ -683,6 +702,10 @@ static void hc_free(void *arg, Rboolean jump)
 {
   (void) jump;
   hc_state *S = (hc_state *) arg;
+  if (S->ward_async) {   /* (an interrupt or error left Ward's tree running) */
+    gm_pool_wait();
+    S->ward_async = 0;
+  }
   free(S->cf);
   free(S->cd);
   free(S->Fs);
@@ -691,9 +714,10 @@ static void hc_free(void *arg, Rboolean jump)
   S->Fs = NULL;
 }
 
-/* gmm_hcvvv(x, w, kmax, threads): the partitions of the VVV tree into 1 .. kmax
- * groups (see gm_tree_cut in hc.c), its first stage on `threads` threads. */
-SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads)
+/* The partitions of the VVV tree of x into 1 .. kmax groups (see gm_tree_cut in hc.c),
+ * its first stage on `threads` threads; with W, Ward's tree is built too, on a worker
+ * while this thread merges when threads > 1. */
+static SEXP hcvvv_tree(SEXP x, SEXP w, SEXP kmax, SEXP threads, gm_ward *W)
 {
   gm_data D;
   const int km = gm_tree_args(x, w, kmax, &D), n = D.n, p = D.d;
@@ -724,6 +748,8 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads)
     for (int i = 0; i < n; i++) trw += v[i] * (yj[i] - m) * (yj[i] - m);
   }
   hc_state S;
+  S.ward = W;
+  S.ward_async = 0;
   S.n = n;
   S.p = p;
   S.threads = INTEGER(threads)[0];
@@ -775,6 +801,26 @@ SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads)
   R_UnwindProtect(hc_body, &J, hc_free, &S, cont);
   UNPROTECT(1);
   return gm_tree_cut(n, km, ma, mb);
+}
+
+/* gmm_hcvvv(x, w, kmax, threads): the VVV tree's partitions (hcvvv_tree). */
+SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads)
+{
+  return hcvvv_tree(x, w, kmax, threads, NULL);
+}
+
+/* gmm_hc_trees(x, xw, w, kmax, threads): list(the VVV tree's partitions of x, Ward's
+ * of xw), the same rows differently transformed (hc_trees() in R/init.R), as
+ * gmm_hcvvv and gmm_ward give them; Ward's tree is built beside the VVV tree's
+ * merges, which take one thread. */
+SEXP gmm_hc_trees(SEXP x, SEXP xw, SEXP w, SEXP kmax, SEXP threads)
+{
+  gm_ward *W = gm_ward_setup(xw, w, kmax);
+  SEXP out = PROTECT(allocVector(VECSXP, 2));
+  SET_VECTOR_ELT(out, 0, hcvvv_tree(x, w, kmax, threads, W));
+  SET_VECTOR_ELT(out, 1, gm_ward_cut(W));
+  UNPROTECT(1);
+  return out;
 }
 
 /* gmm_hc_log(x): gm_log and hc_log1p of each element of x, for the tests (each

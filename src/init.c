@@ -12,6 +12,7 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_df",     (DL_FUNC) &gmm_df,     3},
   {"gmm_ward",   (DL_FUNC) &gmm_ward,   3},
   {"gmm_hcvvv",  (DL_FUNC) &gmm_hcvvv,  4},
+  {"gmm_hc_trees", (DL_FUNC) &gmm_hc_trees, 5},
   {"gmm_hc_log", (DL_FUNC) &gmm_hc_log, 1},
   {"gmm_suff",   (DL_FUNC) &gmm_suff,   4},
   {"gmm_quantile_suff", (DL_FUNC) &gmm_quantile_suff, 4},

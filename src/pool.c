@@ -10,6 +10,12 @@
  * than one.  Which thread runs a task never changes a result: callers give each task
  * its own output and combine them in task order.
  *
+ * gm_pool_start(ntasks, fn, ctx) runs the tasks on one worker alone and returns at
+ * once, so that the calling thread can do other work meanwhile (Ward's tree beside
+ * the VVV tree's merges, hcvvv.c); it returns 0, having started nothing, when no
+ * worker is free (the caller then runs the tasks itself), and gm_pool_wait() waits
+ * for them.  Until then gm_parallel runs its tasks inline, on the calling thread.
+ *
  * Only thread 0 may call R.  While it waits for the workers it calls the `idle`
  * callback (R_CheckUserInterrupt) about every 100 ms; a jump out of gm_parallel (an
  * interrupt, from a task on thread 0 or from `idle`) leaves the workers running, and
@@ -122,6 +128,23 @@ void gm_pool_wait(void)
   pthread_mutex_unlock(&pool.mu);
 }
 
+int gm_pool_start(int ntasks, gm_task_fn fn, void *ctx)
+{
+  if (pool.running || start_workers(1) < 1) return 0;
+  pthread_mutex_lock(&pool.mu);
+  pool.fn = fn;
+  pool.ctx = ctx;
+  pool.ntasks = ntasks;
+  pool.next = 0;
+  pool.want = 1;
+  pool.active = 1;
+  pool.running = 1;
+  pool.gen++;
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.mu);
+  return 1;
+}
+
 void gm_parallel(int threads, int ntasks, gm_task_fn fn, void *ctx, void (*idle)(void))
 {
   if (threads > ntasks) threads = ntasks;
@@ -184,6 +207,14 @@ void gm_parallel(int threads, int ntasks, gm_task_fn fn, void *ctx, void (*idle)
   (void) threads;
   (void) idle;
   for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
+}
+
+int gm_pool_start(int ntasks, gm_task_fn fn, void *ctx)
+{
+  (void) ntasks;
+  (void) fn;
+  (void) ctx;
+  return 0;
 }
 
 void gm_pool_wait(void) {}

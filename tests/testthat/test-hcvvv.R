@@ -227,3 +227,22 @@ test_that("the first stage's pair costs on two threads give the same tree", {
   expect_identical(.Call(gaussmix:::C_gmm_hcvvv, x, rep(1, 760), 9L, 2L),
                    .Call(gaussmix:::C_gmm_hcvvv, x, rep(1, 760), 9L, 1L))
 })
+
+test_that("both trees from one call, Ward's on another thread, are the trees of separate calls", {
+  ns <- asNamespace("gaussmix")
+  set.seed(32)
+  x <- matrix(rnorm(1600), 800) + sample(0:3, 800, TRUE)
+  w <- as.double(sample(1:3, 800, TRUE))
+  # rounded data (merges of cost 0, ties) and a column that is a multiple of the
+  # other (Ward's tree then on one column, which is built on R's thread)
+  for (xx in list(x, round(x), cbind(x[, 1], 2 * x[, 1]))) {
+    for (ww in list(rep(1, 800), w)) {
+      y <- ns$svd_scaled(xx, ww)
+      z <- ns$whitened(xx, ww)
+      apart <- list(.Call(ns$C_gmm_hcvvv, y, ww, 9L, 1L), .Call(ns$C_gmm_ward, z, ww, 9L))
+      for (th in 1:2) expect_identical(.Call(ns$C_gmm_hc_trees, y, z, ww, 9L, th), apart)
+    }
+  }
+  expect_identical(ncol(ns$whitened(cbind(x[, 1], 2 * x[, 1]), w)), 1L)
+  expect_error(.Call(ns$C_gmm_hc_trees, x, x[-1, ], rep(1, 800), 9L, 2L), "'w'")
+})
