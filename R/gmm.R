@@ -445,7 +445,7 @@ gmm_source <- function(src, call, k, model, init, n_init, control, threads, verb
   # but the distinct rows are counted on one (the first rows)
   max_n <- max(control$hc_max_n, max(k))
   sub <- if (n <= max_n) seq_len(n) else if (is.list(start)) seq_len(max_n)
-         else sort(sample.int(n, max_n))
+         else sort(sample_rows(n, max_n))
   xs <- src$rows(sub)
   c0 <- colMeans(xs)
   mom <- source_moments(src, if (all(is.finite(c0))) c0 else rep(0, d), control$reg)
@@ -497,7 +497,7 @@ nn_clean <- function(x, k = 5L, max_ref = 5000L) {
   d <- ncol(x)
   k <- min(k, n - 1L)
   if (k < 1L) return(rep(FALSE, n))
-  ref <- if (n > max_ref) sort(sample.int(n, max_ref)) else seq_len(n)
+  ref <- if (n > max_ref) sort(sample_rows(n, max_ref)) else seq_len(n)
   xr <- x[ref, , drop = FALSE]
   sqr <- rowSums(xr^2)
   sq <- rowSums(x^2)

@@ -179,7 +179,7 @@ make_starts <- function(prep, x, w, k, n_init, control) {
 # and cut_suff() their sufficient statistics.
 hc_trees <- function(x, w, max_n, kmax, ks = seq_len(kmax), threads = 1L) {
   pos <- if (min(w) > 0) seq_len(length(w)) else which(w > 0)   # (compact when all are)
-  sub <- if (length(pos) > max_n) sort(pos[sample.int(length(pos), max_n)]) else pos
+  sub <- if (length(pos) > max_n) sort(pos[sample_rows(length(pos), max_n)]) else pos
   xs <- x[sub, , drop = FALSE]
   ws <- w[sub]
   kk <- as.integer(min(kmax, length(sub)))
@@ -195,6 +195,12 @@ hc_trees <- function(x, w, max_n, kmax, ks = seq_len(kmax), threads = 1L) {
   }
   list(labels = labels, suff = lapply(labels, cut_suff, x = xs, w = ws, ks = ks),
        sub = if (length(sub) < nrow(x)) sub)
+}
+
+# The rows sample.int(n, k) would draw, with the same random numbers, without its
+# n-long workspace where it has one (n up to 1e7; above, it hashes).
+sample_rows <- function(n, k) {
+  if (n > 1e7) sample.int(n, k) else .Call(C_gmm_sample_rows, as.integer(n), as.integer(k))
 }
 
 # Columns centred, rotated to the principal axes and scaled to unit variance;

@@ -425,6 +425,7 @@ SEXP gmm_models(void);
 SEXP gmm_df(SEXP model, SEXP d, SEXP k);
 SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd);
 SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax);
+SEXP gmm_sample_rows(SEXP n, SEXP k);
 SEXP gmm_hcvvv(SEXP x, SEXP w, SEXP kmax, SEXP threads);
 SEXP gmm_hc_trees(SEXP x, SEXP xw, SEXP w, SEXP kmax, SEXP threads);
 SEXP gmm_hc_log(SEXP x);

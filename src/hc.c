@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <R_ext/Random.h>
 #include "gaussmix.h"
 
 typedef struct {
@@ -374,4 +375,42 @@ SEXP gmm_ward(SEXP x, SEXP w, SEXP kmax)
   gm_ward *W = gm_ward_setup(x, w, kmax);
   gm_ward_run(W, 1);
   return gm_ward_cut(W);
+}
+
+/* gmm_sample_rows(n, k): the k rows of 1 .. n that sample.int(n, k) draws (without
+ * replacement, where R does not hash: n up to 1e7), from the same random numbers, in
+ * O(k) memory instead of R's n integers.  R draws by a partial Fisher-Yates shuffle
+ * of the array x = 0 .. n - 1: the i-th row is x[j] + 1 for j uniform on the m = n - i
+ * entries left, and x[j] then takes x[m - 1].  Here x is kept as the entries that
+ * differ from x[j] = j, in a hash table: each draw changes at most one. */
+static size_t sample_slot(const int *key, size_t mask, int j)
+{
+  size_t s = ((size_t) j * 2654435761u) & mask;
+  while (key[s] >= 0 && key[s] != j) s = (s + 1) & mask;
+  return s;
+}
+
+SEXP gmm_sample_rows(SEXP n_, SEXP k_)
+{
+  const int n = asInteger(n_), k = asInteger(k_);
+  if (n == NA_INTEGER || k == NA_INTEGER || n < 0 || k < 0 || k > n)
+    error("'k' must lie between 0 and 'n'");
+  SEXP out = PROTECT(allocVector(INTSXP, k));
+  size_t size = 4;
+  while (size < 2 * ((size_t) k + 1)) size <<= 1;
+  const size_t mask = size - 1;
+  int *key = (int *) R_alloc(size, sizeof(int)), *val = (int *) R_alloc(size, sizeof(int));
+  for (size_t s = 0; s < size; s++) key[s] = -1;
+  GetRNGstate();
+  for (int i = 0, m = n; i < k; i++, m--) {
+    const int j = (int) R_unif_index((double) m);
+    const size_t sj = sample_slot(key, mask, j), sl = sample_slot(key, mask, m - 1);
+    const int xj = key[sj] >= 0 ? val[sj] : j, xl = key[sl] >= 0 ? val[sl] : m - 1;
+    INTEGER(out)[i] = xj + 1;
+    key[sj] = j;
+    val[sj] = xl;
+  }
+  PutRNGstate();
+  UNPROTECT(1);
+  return out;
 }

@@ -11,6 +11,7 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_kmeans", (DL_FUNC) &gmm_kmeans, 4},
   {"gmm_df",     (DL_FUNC) &gmm_df,     3},
   {"gmm_ward",   (DL_FUNC) &gmm_ward,   3},
+  {"gmm_sample_rows", (DL_FUNC) &gmm_sample_rows, 2},
   {"gmm_hcvvv",  (DL_FUNC) &gmm_hcvvv,  4},
   {"gmm_hc_trees", (DL_FUNC) &gmm_hc_trees, 5},
   {"gmm_hc_log", (DL_FUNC) &gmm_hc_log, 1},

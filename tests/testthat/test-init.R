@@ -151,6 +151,25 @@ test_that("above hc_max_n rows the trees grow on a subset, carried to all rows b
   expect_equal(h$k, 2)
 })
 
+test_that("the tree's subset is the one sample.int() draws, from the same random numbers", {
+  sample_rows <- asNamespace("gaussmix")$sample_rows
+  kinds <- RNGkind()
+  on.exit(suppressWarnings(RNGkind(kinds[1], kinds[2], kinds[3])))
+  for (kind in c("Rejection", "Rounding")) {
+    suppressWarnings(RNGkind(sample.kind = kind))
+    for (nk in list(c(1, 1), c(2, 2), c(7, 3), c(2001, 2000), c(1e5, 2000), c(1e6, 5000),
+                    c(3e4, 0))) {
+      set.seed(nk[1] %% 97)
+      ref <- sample.int(nk[1], nk[2])
+      after <- runif(1)
+      set.seed(nk[1] %% 97)
+      expect_identical(sample_rows(nk[1], nk[2]), ref)
+      expect_identical(runif(1), after)   # and leaves the generator where sample.int() does
+    }
+  }
+  expect_error(.Call(gaussmix:::C_gmm_sample_rows, 5L, 6L), "'k' must lie between")
+})
+
 test_that("the 1-D quantile start makes groups of equal size", {
   # 6 values in 3 groups: {1, 2}, {3, 4}, {5, 6}, as the 0/1 indicators give them
   v <- c(5, 1, 3, 2, 4, 6)
