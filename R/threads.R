@@ -1,8 +1,9 @@
 #' The number of threads gaussmix uses by default
 #'
 #' [gmm()] runs its sweep of (K, model) cells, each pass over the rows, and the
-#' pair costs of its VVV hierarchical start on `gmm_threads()` threads unless its
-#' `threads` argument says otherwise. As in
+#' pair costs of its VVV hierarchical start (with Ward's tree beside the VVV
+#' tree's merges) on `gmm_threads()` threads unless its `threads` argument says
+#' otherwise. As in
 #' 'data.table', the default aims at one thread per physical core, leaving the
 #' hyperthreads (the other half of the logical cores on most machines) idle:
 #'
