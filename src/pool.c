@@ -128,20 +128,26 @@ void gm_pool_wait(void)
   pthread_mutex_unlock(&pool.mu);
 }
 
-int gm_pool_start(int ntasks, gm_task_fn fn, void *ctx)
+/* Wakes workers 1 .. workers for a run of fn over ntasks tasks. */
+static void begin_run(int workers, int ntasks, gm_task_fn fn, void *ctx)
 {
-  if (pool.running || start_workers(1) < 1) return 0;
   pthread_mutex_lock(&pool.mu);
   pool.fn = fn;
   pool.ctx = ctx;
   pool.ntasks = ntasks;
   pool.next = 0;
-  pool.want = 1;
-  pool.active = 1;
+  pool.want = workers;
+  pool.active = workers;
   pool.running = 1;
   pool.gen++;
   pthread_cond_broadcast(&pool.wake);
   pthread_mutex_unlock(&pool.mu);
+}
+
+int gm_pool_start(int ntasks, gm_task_fn fn, void *ctx)
+{
+  if (pool.running || start_workers(1) < 1) return 0;
+  begin_run(1, ntasks, fn, ctx);
   return 1;
 }
 
@@ -154,17 +160,7 @@ void gm_parallel(int threads, int ntasks, gm_task_fn fn, void *ctx, void (*idle)
     for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
     return;
   }
-  pthread_mutex_lock(&pool.mu);
-  pool.fn = fn;
-  pool.ctx = ctx;
-  pool.ntasks = ntasks;
-  pool.next = 0;
-  pool.want = threads - 1;
-  pool.active = threads - 1;
-  pool.running = 1;
-  pool.gen++;
-  pthread_cond_broadcast(&pool.wake);
-  pthread_mutex_unlock(&pool.mu);
+  begin_run(threads - 1, ntasks, fn, ctx);
   run_tasks(fn, ctx, ntasks, 0);
   pthread_mutex_lock(&pool.mu);
   while (pool.active > 0) {
