@@ -557,8 +557,7 @@ static void first_task(void *arg, int t, int thread)
 /* About this many pairs per task of the first stage. */
 #define HC_TASK_PAIRS 262144.0
 
-/* The n - 1 merges of rows y (n x p, scaled) with relative weights v, in order, as
- * pairs of rows (the smallest row of each cluster) in ma, mb. */
+/* Ward's tree (hc.c), a task run on a worker: it does not call R. */
 static void ward_task(void *arg, int t, int thread)
 {
   (void) t;
@@ -566,6 +565,9 @@ static void ward_task(void *arg, int t, int thread)
   gm_ward_run((gm_ward *) arg, 0);
 }
 
+/* The n - 1 merges of rows y (n x p, scaled) with relative weights v, in order, as
+ * pairs of rows (the smallest row of each cluster) in ma, mb; with S->ward, Ward's
+ * tree as well (on a worker while the merges run, when there are threads). */
 static void hcvvv_merges(hc_state *S, const double *y, const double *v, int *ma, int *mb)
 {
   const int n = S->n, p = S->p;
