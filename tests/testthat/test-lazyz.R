@@ -27,6 +27,15 @@ test_that("whichever part is read first, the values are the same", {
   expect_identical(h$z, full)
 })
 
+test_that("changing the data after the fit does not change its z", {
+  x <- as.matrix(faithful)
+  ref <- gmm(x, k = 2, model = "VVV")$z[, ]
+  f <- gmm(x, k = 2, model = "VVV")
+  x[1:50, ] <- 0                                  # R copies x: the fit keeps its own
+  expect_identical(f$z, ref)
+  expect_identical(f$data, as.matrix(faithful))
+})
+
 test_that("copies, saved fits and fits sent to workers hold the same z", {
   f <- gmm(faithful, k = 2, model = "VVI")
   g <- gmm(faithful, k = 2, model = "VVI")
