@@ -14,7 +14,10 @@
  * element makes the pass.
  *
  * data1 = list(x, pro, mean, sigma, c(n, d, k, noise, diag, threads), lognoise,
- *              labels or NULL); data2 = the values once computed, else NULL. */
+ *              labels or NULL), x and the labels dropped once the values are there;
+ * data2 = the values once computed, else NULL.  Until then z keeps x alive, as the
+ * fit does.  A process forked before z is read (parallel::mclapply) computes it in
+ * each child that reads it. */
 #include <string.h>
 #include "gaussmix.h"
 #include <R_ext/Altrep.h>
@@ -62,7 +65,11 @@ static R_xlen_t z_length(SEXP z)
   return (R_xlen_t) v[0] * (v[2] + v[3]);
 }
 
-/* The values, computed by the pass if they are not yet. */
+/* The values, computed by the pass if they are not yet.  Its errors would surface in
+ * whatever reads z first (print(), identical(), saveRDS()), but they cannot arise: the
+ * sweep checked the covariances (best_out) and the fit's own last pass, at these
+ * parameters, gave a finite log-likelihood, so every row's responsibilities are
+ * finite. */
 static SEXP z_values(SEXP z)
 {
   SEXP have = R_altrep_data2(z);
@@ -101,6 +108,10 @@ static SEXP z_values(SEXP z)
   if (gm_pass(&D, &P, REAL(out), NULL, &ll, NULL, NULL, NULL, &pw))
     error("the fit's responsibilities are not finite");
   R_set_altrep_data2(z, out);
+  /* the rows and labels are no longer needed: a z kept after its fit and data are
+   * gone must not keep them alive */
+  SET_VECTOR_ELT(state, Z_X, R_NilValue);
+  SET_VECTOR_ELT(state, Z_LAB, R_NilValue);
   UNPROTECT(1);
   vmaxset(vmax);
   return out;
