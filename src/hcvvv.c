@@ -691,12 +691,7 @@ static SEXP hc_body(void *arg)
 {
   hc_job *J = (hc_job *) arg;
   hcvvv_merges(J->S, J->y, J->v, J->ma, J->mb);
-  if (J->S->ward_async) {
-    gm_pool_wait();
-    J->S->ward_async = 0;
-  } else if (J->S->ward) {
-    gm_ward_run(J->S->ward, 1);
-  }
+  if (J->S->ward && !J->S->ward_async) gm_ward_run(J->S->ward, 1);   /* (else hc_free waits) */
   return R_NilValue;
 }
 
@@ -704,7 +699,7 @@ static void hc_free(void *arg, Rboolean jump)
 {
   (void) jump;
   hc_state *S = (hc_state *) arg;
-  if (S->ward_async) {   /* (an interrupt or error left Ward's tree running) */
+  if (S->ward_async) {   /* Ward's tree on a worker: it ends before anything goes */
     gm_pool_wait();
     S->ward_async = 0;
   }

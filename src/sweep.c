@@ -647,7 +647,9 @@ static SEXP best_out(sw_sweep *S, const sw_cell *c)
     P.lognoise = S->lognoise;
     P.pro[k] = c->pro[k];
   }
-  /* The fits kept only their sums; the E-step is the one of the fit's last pass. */
+  /* The covariances are factored here, where an error stops gmm(), so that the pass
+   * that computes z when it is read (lazyz.c), which factors them again, cannot fail
+   * there. */
   int bad = -1;
   if (gm_chol(d, k, P.sigma, P.chol, P.logdet, NULL, 0.0, &bad))
     error("the chosen fit's covariance %d is not positive definite", bad + 1);
