@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <string.h>
 #include "gaussmix.h"
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && __GNUC__ >= 11
+#include <immintrin.h>
+#endif
 
 #define LOG_2PI 1.837877066409345483560659472811
 
@@ -220,8 +223,48 @@ static void logdens_constants(const gm_par *P, double *cst)
 }
 
 /* Row by row, the larger of mx and out (out where c = 0), as block_normalise needs
- * them: the largest log term of each row, found as the terms are written. */
-#define GM_ROW_MAX(c, b, v) (mx[b] = (c) == 0 || (v) > mx[b] ? (v) : mx[b])
+ * them: the largest log term of each row, found as the terms are written.  Where
+ * `first` is a constant the loop's maximum is one instruction (MAXPD keeps mx[b] when
+ * either is NaN, as the comparison does), hence the loops below written twice over
+ * by the inlined functions, once for c = 0 and once for the rest. */
+#define GM_ROW_MAX(first, b, v) (mx[b] = (first) || (v) > mx[b] ? (v) : mx[b])
+
+/* block_logdens for one or two dimensions (d a constant where this is inlined): one
+ * loop in registers; `first` says whether c = 0. */
+static inline __attribute__((always_inline)) void logdens_small(
+    int d, int first, int m, const double *xb, const double *mu, const double *L,
+    double cst_c, double *out, double *mx)
+{
+  const double *x0 = xb, *x1 = x0 + GM_BLOCK, m0 = mu[0], inv0 = 1.0 / L[0];
+  const double m1 = d == 2 ? mu[1] : 0.0, l10 = d == 2 ? L[1] : 0.0;
+  const double inv1 = d == 2 ? 1.0 / L[3] : 0.0;
+  GM_SIMD
+  for (int b = 0; b < m; b++) {
+    const double r0 = (x0[b] - m0) * inv0;
+    double v;
+    if (d == 1) {
+      v = cst_c - 0.5 * (r0 * r0);
+    } else {
+      const double r1 = ((x1[b] - m1) - l10 * r0) * inv1;
+      v = cst_c - 0.5 * (r0 * r0 + r1 * r1);
+    }
+    out[b] = v;
+    GM_ROW_MAX(first, b, v);
+  }
+}
+
+/* The last step of block_logdens: lz's column out from the sums of squares it holds. */
+static inline __attribute__((always_inline)) void logdens_finish(int first, int m,
+                                                                 double cst_c, double *out,
+                                                                 double *mx)
+{
+  GM_SIMD
+  for (int b = 0; b < m; b++) {
+    const double v = cst_c - 0.5 * out[b];
+    out[b] = v;
+    GM_ROW_MAX(first, b, v);
+  }
+}
 
 /* lz (m x k) = log(pi_c) + log N(x_i | mu_c, Sigma_c) for the block's rows, and in mx
  * (m) the largest of each row's terms; cst from logdens_constants(). */
@@ -237,27 +280,13 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
     double *out = lz + (size_t) c * m;
     /* One and two dimensions: the same arithmetic in a single loop, in registers. */
     if (d == 1) {
-      const double *x0 = xb, m0 = mu[0], inv0 = 1.0 / L[0];
-      GM_SIMD
-      for (int b = 0; b < m; b++) {
-        const double r0 = (x0[b] - m0) * inv0;
-        const double v = cst_c - 0.5 * (r0 * r0);
-        out[b] = v;
-        GM_ROW_MAX(c, b, v);
-      }
+      if (c == 0) logdens_small(1, 1, m, xb, mu, L, cst_c, out, mx);
+      else logdens_small(1, 0, m, xb, mu, L, cst_c, out, mx);
       continue;
     }
     if (d == 2) {
-      const double *x0 = xb, *x1 = x0 + GM_BLOCK, m0 = mu[0], m1 = mu[1];
-      const double inv0 = 1.0 / L[0], l10 = L[1], inv1 = 1.0 / L[3];
-      GM_SIMD
-      for (int b = 0; b < m; b++) {
-        const double r0 = (x0[b] - m0) * inv0;
-        const double r1 = ((x1[b] - m1) - l10 * r0) * inv1;
-        const double v = cst_c - 0.5 * (r0 * r0 + r1 * r1);
-        out[b] = v;
-        GM_ROW_MAX(c, b, v);
-      }
+      if (c == 0) logdens_small(2, 1, m, xb, mu, L, cst_c, out, mx);
+      else logdens_small(2, 0, m, xb, mu, L, cst_c, out, mx);
       continue;
     }
     int b0 = 0;   /* the rows before b0 are done in registers */
@@ -358,19 +387,15 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
         }
       }
     }
-    GM_SIMD
-    for (int b = 0; b < m; b++) {
-      const double v = cst_c - 0.5 * out[b];
-      out[b] = v;
-      GM_ROW_MAX(c, b, v);
-    }
+    if (c == 0) logdens_finish(1, m, cst_c, out, mx);
+    else logdens_finish(0, m, cst_c, out, mx);
   }
   if (P->noise) {   /* the uniform component: the same log term for every row */
     double *out = lz + (size_t) P->k * m;
     const double v = cst[P->k];
     for (int b = 0; b < m; b++) {
       out[b] = v;
-      GM_ROW_MAX(P->k, b, v);
+      GM_ROW_MAX(P->k == 0, b, v);
     }
   }
 }
@@ -380,15 +405,13 @@ GM_HOT static void block_logdens(const gm_data *D, const gm_par *P, const double
  * 0 (it would be below 1e-21). */
 #define GM_NEGLIGIBLE 50.0
 
-/* 2^(j / 16), j = 0, ..., 15, rounded to double (the exp() table below), in two
- * halves of eight, the two vector registers the AVX-512 path permutes. */
-#define GM_EXP2_16TH_LO 0x1p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, \
-  0x1.2387a6e756238p+0, 0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, \
-  0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0
-#define GM_EXP2_16TH_HI 0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, \
-  0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0, 0x1.ae89f995ad3adp+0, \
-  0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0
-static const double gm_exp2_16th[16] = {GM_EXP2_16TH_LO, GM_EXP2_16TH_HI};
+/* 2^(j / 16), j = 0, ..., 15, rounded to double (the exp() table below); aligned for
+ * the AVX-512 path, which holds it in two vector registers. */
+static const double gm_exp2_16th[16] __attribute__((aligned(64))) = {
+  0x1p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0,
+  0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, 0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0,
+  0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
+  0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0};
 
 /* exp()'s reduction and polynomial, shared by its two paths so that both do the same
  * operations: 16 t / log 2 plus 1.5 * 2^52 (the sum's low bits hold 16 n + j), r = t -
@@ -415,11 +438,69 @@ void gm_estep_init(void)
 #endif
 }
 
+#ifdef GM_VEC_EXT
+/* block_normalise's exp() on processors with AVX-512, for groups of sixteen rows,
+ * two groups of eight at a time (two independent chains of dependent operations,
+ * which the processor overlaps), their sums in registers: the operations of the
+ * portable loops below, in the same order, so the same bits, with AVX-512's own
+ * instructions where they do in one what the portable code does in several.  The
+ * table of 2^(j/16) is two registers read by a two-source permutation, which looks
+ * only at the low four bits of each index (no masking); 2^n is applied by VSCALEFPD,
+ * exact while the result is normal (it is: see GM_EXP_N), with the negligible terms
+ * zeroed by its mask; the clamp at -GM_NEGLIGIBLE is a maximum whose second operand,
+ * the term, is what a NaN term gives (the portable loops keep it NaN too).  Writes
+ * e^t into zb and sum e^t, sum e^t t into s and u; returns the rows done. */
+__attribute__((noinline, target("arch=x86-64-v4")))
+static int exp_groups(int m, int k, R_xlen_t n, const double *lz, double *zb,
+                      const double *mx, double *s, double *u)
+{
+  const __m512d tlo = _mm512_loadu_pd(gm_exp2_16th), thi = _mm512_loadu_pd(gm_exp2_16th + 8);
+  const __m512d negv = _mm512_set1_pd(-GM_NEGLIGIBLE);
+  int b0 = 0;
+  for (; b0 + 16 <= m; b0 += 16) {
+    const __m512d m0 = _mm512_loadu_pd(mx + b0), m1 = _mm512_loadu_pd(mx + b0 + 8);
+    __m512d s0 = _mm512_setzero_pd(), u0 = s0, s1 = s0, u1 = s0;
+    for (int c = 0; c < k; c++) {
+      const double *l = lz + (size_t) c * m + b0;
+      double *zc = zb + (size_t) c * n + b0;
+      const __m512d t0 = _mm512_loadu_pd(l) - m0, t1 = _mm512_loadu_pd(l + 8) - m1;
+      /* exp(t) of a vector t of eight terms, with the clamped t in TC (__m512d is
+       * one of GCC's vector types, so the shared macros apply as they are). */
+#define GM_EXP8I(t, TC, E)                                                       \
+      const __mmask8 keep_##t = _mm512_cmp_pd_mask(t, negv, _CMP_NLT_UQ);       \
+      const __m512d TC = _mm512_max_pd(negv, t);                                 \
+      __m512d kd_##t = GM_EXP_KD(TC);                                            \
+      const __m512i j_##t = _mm512_castpd_si512(kd_##t);                         \
+      kd_##t -= 0x1.8p52;                                                        \
+      const __m512d r_##t = GM_EXP_R(TC, kd_##t), r2_##t = r_##t * r_##t;        \
+      const __m512d q_##t = GM_EXP_Q(r_##t);                                     \
+      const __m512d tb_##t = _mm512_permutex2var_pd(tlo, j_##t, thi);            \
+      const __m512d p_##t = tb_##t + tb_##t * (r_##t + r2_##t * q_##t);          \
+      const __m512d E = _mm512_maskz_scalef_pd(keep_##t, p_##t, kd_##t * (1.0 / 16))
+      GM_EXP8I(t0, tc0, e0);
+      GM_EXP8I(t1, tc1, e1);
+#undef GM_EXP8I
+      _mm512_storeu_pd(zc, e0);
+      _mm512_storeu_pd(zc + 8, e1);
+      s0 += e0;
+      u0 += e0 * tc0;
+      s1 += e1;
+      u1 += e1 * tc1;
+    }
+    _mm512_storeu_pd(s + b0, s0);
+    _mm512_storeu_pd(u + b0, u0);
+    _mm512_storeu_pd(s + b0 + 8, s1);
+    _mm512_storeu_pd(u + b0 + 8, u1);
+  }
+  return b0;
+}
+#endif
+
 /* From the block's log terms lz (m x k), writes its responsibilities into zb (m rows
  * of the n x k matrix z, so column c starts at zb + c n), adds sum_i w_i log p(x_i)
  * to *ll and the entropy -sum_i w_i sum_c z_ic log z_ic to *ent.  With AVX-512,
- * groups of eight rows go through every component with their sums in registers;
- * otherwise the loops work a component at a time along the rows, so that they are
+ * groups of sixteen rows go through every component with their sums in registers
+ * (exp_groups); otherwise the loops work a component at a time along the rows, so that they are
  * contiguous and vectorise.  mx holds each row's largest log term on entry
  * (block_logdens), and s, u, tc and kp are m-long scratch (kp holds 64-bit masks).
  * With scale = 0 the rows of zb are left unnormalised and s holds the factors 1 /
@@ -451,63 +532,15 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
    * in the low bits of the sum.  Terms below -GM_NEGLIGIBLE are clamped there and
    * their results masked to 0.  A NaN term makes its row's u NaN, which fails the
    * pass below (its exp() is not kept NaN by the exponent addition).  On processors
-   * with AVX-512 the table is two vector registers, read by a two-source permutation
-   * (gm_avx512 says whether the code runs there); elsewhere it is read as an
+   * with AVX-512 (gm_avx512 says whether the code runs there) exp_groups() does the
+   * groups of sixteen rows; the rest, and everything elsewhere, read the table as an
    * array, and GCC does not vectorise the polynomial's loop for AVX2 with a
    * conditional in it, hence a first loop that clamps t and keeps a mask of the terms
    * that are not negligible.  Both give the same bits.  tests/testthat/test-estep.R
    * checks them against R's exp() across the range and against each other. */
   int b0 = 0;   /* the rows before b0 are done sixteen at a time */
 #ifdef GM_VEC_EXT
-  if (gm_avx512) {   /* groups of eight rows, their sums held in registers */
-    const v8d tlo = {GM_EXP2_16TH_LO}, thi = {GM_EXP2_16TH_HI}, zero = {0.0};
-    const v8d negv = zero - GM_NEGLIGIBLE;
-    /* exp(t) of a vector t of eight terms (shifted by their rows' largest), with the
-     * clamped t in TC. */
-#define GM_EXP8(t, TC, E)                                                          \
-    do {                                                                          \
-      const v8l neg_ = (t) < -GM_NEGLIGIBLE;                                      \
-      TC = (v8d) (((v8l) (t) & ~neg_) | ((v8l) negv & neg_));                     \
-      v8d kd_ = GM_EXP_KD(TC);                                                    \
-      const v8u bits_ = (v8u) kd_;   /* (unsigned: the shifts below wrap) */      \
-      kd_ -= 0x1.8p52;                                                            \
-      const v8d r_ = GM_EXP_R(TC, kd_), r2_ = r_ * r_, q_ = GM_EXP_Q(r_);         \
-      const v8d tb_ = __builtin_shuffle(tlo, thi, bits_ & 15);                    \
-      const v8d p_ = tb_ + tb_ * (r_ + r2_ * q_);                                 \
-      E = (v8d) (((v8u) p_ + GM_EXP_N(bits_)) & ~(v8u) neg_);                     \
-    } while (0)
-    /* Two groups at a time: two independent chains of dependent operations, which
-     * the processor overlaps, with both groups' terms loaded before either's
-     * results are stored (5 to 7 % less time per exp() than one group).  The last
-     * block's remaining rows (fewer than 16) take the loops below. */
-    for (; b0 + 16 <= m; b0 += 16) {
-      v8d m0, m1, s0 = zero, u0 = zero, s1 = zero, u1 = zero;
-      memcpy(&m0, mx + b0, sizeof m0);
-      memcpy(&m1, mx + b0 + 8, sizeof m1);
-      for (int c = 0; c < k; c++) {
-        const double *l = lz + (size_t) c * m + b0;
-        double *zc = zb + (size_t) c * n + b0;
-        v8d t0, t1, tc0, tc1, e0, e1;
-        memcpy(&t0, l, sizeof t0);
-        memcpy(&t1, l + 8, sizeof t1);
-        t0 -= m0;
-        t1 -= m1;
-        GM_EXP8(t0, tc0, e0);
-        GM_EXP8(t1, tc1, e1);
-        memcpy(zc, &e0, sizeof e0);
-        memcpy(zc + 8, &e1, sizeof e1);
-        s0 += e0;
-        u0 += e0 * tc0;
-        s1 += e1;
-        u1 += e1 * tc1;
-      }
-      memcpy(s + b0, &s0, sizeof s0);
-      memcpy(u + b0, &u0, sizeof u0);
-      memcpy(s + b0 + 8, &s1, sizeof s1);
-      memcpy(u + b0 + 8, &u1, sizeof u1);
-    }
-#undef GM_EXP8
-  }
+  if (gm_avx512) b0 = exp_groups(m, k, n, lz, zb, mx, s, u);
 #endif
   for (int c = 0; c < k; c++) {
     const double *l = lz + (size_t) c * m;
