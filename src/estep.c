@@ -17,9 +17,6 @@
 #include <stdint.h>
 #include <string.h>
 #include "gaussmix.h"
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && __GNUC__ >= 11
-#include <immintrin.h>
-#endif
 
 #define LOG_2PI 1.837877066409345483560659472811
 
@@ -117,16 +114,15 @@ void gm_pass_alloc_newton(gm_pass_work *pw, int d, int k)
   pw->hs.scr = alloc_aligned((size_t) pw->nthreads * (nm + 1) * GM_BLOCK);
 }
 
-/* GCC's vector extensions, for the AVX-512 paths of the log densities and of exp();
- * gm_avx512 is set at load time (gm_estep_init) when the processor has what the
- * x86-64-v4 versions of the kernels need, that is, when those are the versions that
- * run. */
+/* GCC's vector extensions and AVX-512's intrinsics, for the AVX-512 paths of the log
+ * densities and of exp(); gm_avx512 is set at load time (gm_estep_init) when the
+ * processor has what the x86-64-v4 versions of the kernels need, that is, when those
+ * are the versions that run. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     defined(__linux__) && __GNUC__ >= 11   /* (as for GM_HOT's versions in gaussmix.h) */
 #define GM_VEC_EXT 1
+#include <immintrin.h>
 typedef double v8d __attribute__((vector_size(64)));
-typedef int64_t v8l __attribute__((vector_size(64)));
-typedef uint64_t v8u __attribute__((vector_size(64)));
 static int gm_avx512 = 0;
 #endif
 
@@ -500,8 +496,8 @@ static int exp_groups(int m, int k, R_xlen_t n, const double *lz, double *zb,
  * of the n x k matrix z, so column c starts at zb + c n), adds sum_i w_i log p(x_i)
  * to *ll and the entropy -sum_i w_i sum_c z_ic log z_ic to *ent.  With AVX-512,
  * groups of sixteen rows go through every component with their sums in registers
- * (exp_groups); otherwise the loops work a component at a time along the rows, so that they are
- * contiguous and vectorise.  mx holds each row's largest log term on entry
+ * (exp_groups); otherwise the loops work a component at a time along the rows, so
+ * that they are contiguous and vectorise.  mx holds each row's largest log term on entry
  * (block_logdens), and s, u, tc and kp are m-long scratch (kp holds 64-bit masks).
  * With scale = 0 the rows of zb are left unnormalised and s holds the factors 1 /
  * sum that normalise them (block_stats applies them as it reads z).  Returns
