@@ -510,11 +510,7 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
   /* mx (from block_logdens) - mx is 0 for a finite maximum and NaN for an infinite or NaN one. */
   double bad = 0.0;
   GM_SIMD_SUM(bad)
-  for (int b = 0; b < m; b++) {
-    bad += mx[b] - mx[b];
-    s[b] = 0.0;
-    u[b] = 0.0;
-  }
+  for (int b = 0; b < m; b++) bad += mx[b] - mx[b];
   if (bad != 0.0) return GM_NONFINITE;
   /* exp(t) for t = lz - mx in [-GM_NEGLIGIBLE, 0], written out without calls so that
    * the compiler evaluates a vector of rows at a time.  Tang's table-driven method
@@ -536,8 +532,12 @@ GM_HOT static int block_normalise(int m, int k, R_xlen_t n, const double *w,
    * checks them against R's exp() across the range and against each other. */
   int b0 = 0;   /* the rows before b0 are done sixteen at a time */
 #ifdef GM_VEC_EXT
-  if (gm_avx512) b0 = exp_groups(m, k, n, lz, zb, mx, s, u);
+  if (gm_avx512) b0 = exp_groups(m, k, n, lz, zb, mx, s, u);   /* (sets s and u there) */
 #endif
+  for (int b = b0; b < m; b++) {   /* the loops below add to them */
+    s[b] = 0.0;
+    u[b] = 0.0;
+  }
   for (int c = 0; c < k; c++) {
     const double *l = lz + (size_t) c * m;
     double *zc = zb + (size_t) c * n;
