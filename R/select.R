@@ -43,7 +43,7 @@ fit_grid <- function(x, w, ks, models, start, n_init, control, threads, ws,
     if (!is.null(sub)) x[sub, , drop = FALSE], if (!is.null(sub)) w[sub], priors,
     control_vector(control, threads),
     c(control$screen_tol, control$refine_bic, control$cross_starts, ws$scale, ws$logn,
-      match(criterion, c("bic", "icl", "aic")) - 1),
+      match(criterion, c("bic", "icl", "aic")) - 1, isTRUE(control$screen_single)),
     as.integer(threads), progress, labels,
     if (!is.null(noise)) c(-noise$logv, sum(w[noise$rows])),
     if (!is.null(ext)) {

@@ -256,6 +256,18 @@ out:
  * log-likelihood of the start and of every point kept; res->iterations counts the
  * M-steps and Newton's trial steps taken, at most max_iter.  On return P holds the
  * last parameters and Wk->stats the sums of their pass. */
+/* A plain EM step's pass: in single precision when may_single and pw allows it at P
+ * (gm_single_ok; the sweep's screening fits), else in double; *single says which.  A
+ * pass that is not finite in float is taken again in double. */
+static int em_pass(const gm_data *D, const gm_par *P, int may_single, double *ll, double *ent,
+                   double *stats, gm_pass_work *pw, int *single)
+{
+  *single = may_single && gm_single_ok(D, P, pw);
+  if (*single && gm_pass_single(D, P, ll, stats, pw) == GM_OK) return GM_OK;
+  *single = 0;
+  return gm_pass(D, P, NULL, NULL, ll, ent, stats, NULL, pw);
+}
+
 static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double *z0,
                    int start, int settled, const gm_ctrl *C, const gm_run *run,
                    gm_trace *trace, gm_mwork *Wk, gm_pass_work *pw, gm_result *res)
@@ -277,7 +289,12 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
   /* a settled start goes to Newton's steps at once, its pass taking their sums */
   const int newton_now = settled && start == GM_FROM_PAR && can_newton;
   if (newton_now) gm_newton_begin(P, &pw->hs);
-  res->status = gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw);
+  /* Passes in float are for fits that stop before any acceleration starts, so that
+   * SQUAREM and Newton's steps compare log-likelihoods of passes in double. */
+  const int may_single = !(can_accel && C->tol < C->accel);
+  int single = 0;   /* the last pass was in float */
+  res->status = newton_now ? gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw)
+                           : em_pass(D, P, may_single, &ll, &ent, Wk->stats, pw, &single);
   if (res->status) {
     pw->hs.on = 0;
     return;
@@ -312,7 +329,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
     note_inner(Wk, res);
     steps++;
     if (res->status) break;
-    res->status = gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw);
+    res->status = em_pass(D, P, may_single, &ll, &ent, Wk->stats, pw, &single);
     if (res->status) break;
     Wk->noise_nk = pw->noise_sum;
     trace_push(trace, ll);
@@ -336,6 +353,11 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
   }
   res->iterations = steps;
   if (res->status) return;
+  if (single) {   /* what the fit reports comes from a pass in double */
+    res->status = gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw);
+    if (res->status) return;
+    trace->v[trace->len - 1] = ll;
+  }
   res->loglik = ll;
   res->entropy = ent;
 }
@@ -842,6 +864,61 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   if (gm_pass(&D, &P, REAL(z), REAL(logdens), &ll, NULL, NULL, NULL, &pw))
     error("some rows are too far from every component for their density to be "
           "represented, even on the log scale");
+  UNPROTECT(2);
+  return out;
+}
+
+/* gmm_single_pass(x, pro, mean, sigma): for the tests, one EM pass in single precision
+ * (estep.c) over the rows of x (one or two columns) at the given parameters:
+ * list(ok, loglik, nk, s, W) with the M-step sums about the means (W symmetric), or
+ * ok = FALSE and NA when gm_single_ok() declines the parameters, ok = NA when the pass
+ * is not finite in float. */
+SEXP gmm_single_pass(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
+{
+  gm_data D;
+  gm_matrix_dims(x, "x", &D.n, &D.d);
+  if (D.d > 2) error("passes in single precision are for one or two columns");
+  D.x = gm_finite_arg(x, "x");
+  D.w = NULL;
+  D.wsum = D.n;
+  D.unit = 1;
+  D.colvar = NULL;
+  D.lab = NULL;
+  D.ext = NULL;
+  const int n = D.n, d = D.d;
+  if (TYPEOF(pro) != REALSXP || LENGTH(pro) < 1) error("'pro' must be a double vector");
+  const int k = LENGTH(pro);
+  SEXP par = PROTECT(allocVector(VECSXP, 3));
+  gm_par P;
+  par_given(par, pro, mean, sigma, d, k, &P);
+  gm_pass_work pw;
+  gm_pass_alloc(&pw, n, d, k, 1);
+  gm_single sg;
+  gm_single_setup(&sg, &D);
+  pw.single = &sg;
+  const char *names[] = {"ok", "loglik", "nk", "s", "W"};
+  SEXP out = PROTECT(gm_new_list(names, 5));
+  const int ok = gm_single_ok(&D, &P, &pw);
+  double ll = NA_REAL, *stats = (double *) R_alloc(gm_stats_len(d, k), sizeof(double));
+  const int status = ok ? gm_pass_single(&D, &P, &ll, stats, &pw) : GM_OK;
+  SET_VECTOR_ELT(out, 0, ScalarLogical(!ok ? FALSE : status ? NA_LOGICAL : TRUE));
+  SET_VECTOR_ELT(out, 1, ScalarReal(ok && !status ? ll : NA_REAL));
+  if (ok && !status) {
+    SEXP nk = allocVector(REALSXP, k);
+    SET_VECTOR_ELT(out, 2, nk);
+    SEXP s1 = allocMatrix(REALSXP, d, k);
+    SET_VECTOR_ELT(out, 3, s1);
+    SEXP W = alloc3DArray(REALSXP, d, d, k);
+    SET_VECTOR_ELT(out, 4, W);
+    memcpy(REAL(nk), stats + 1, k * sizeof(double));
+    memcpy(REAL(s1), stats + 1 + k, (size_t) d * k * sizeof(double));
+    const double *W0 = stats + 1 + k + (size_t) d * k;
+    for (int c = 0; c < k; c++)
+      for (int j = 0; j < d; j++)
+        for (int l = 0; l < d; l++)
+          REAL(W)[j + (size_t) l * d + (size_t) c * d * d] =
+              W0[(j >= l ? j + (size_t) l * d : l + (size_t) j * d) + (size_t) c * d * d];
+  }
   UNPROTECT(2);
   return out;
 }

@@ -97,6 +97,8 @@ void gm_pass_alloc(gm_pass_work *pw, int n, int d, int k, int threads)
   pw->noise_nk = (double *) R_alloc(pw->nchunk, sizeof(double));
   pw->noise_sum = 0.0;
   pw->cst = (double *) R_alloc((size_t) k + 1, sizeof(double));   /* (+1: noise) */
+  pw->single = NULL;
+  pw->fwork = (double *) R_alloc((size_t) 5 * k, sizeof(double));   /* gm_pass_single's */
   memset(&pw->hs, 0, sizeof pw->hs);
 }
 
@@ -1079,4 +1081,297 @@ void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats
                gm_pass_work *pw)
 {
   chunk_pass(D, P, (double *) z, 0, NULL, NULL, NULL, stats, NULL, pw);
+}
+
+/* ---- screening passes in single precision --------------------------------------- *
+ *
+ * The sweep's screening fits (sweep.c) only rank starts and cells to screen_tol, a
+ * relative change of 1e-5 in the log-likelihood, and every value a fit reports comes
+ * from a pass in double precision at its final parameters (em.c).  For data of one or
+ * two columns, whose passes are almost all exp() and short sums, their EM passes run
+ * in single precision: sixteen lanes to a vector where double has eight.  The rows
+ * are centred (x - xc) before they are rounded to float, and a pass runs in float only
+ * while every component's whitened residuals keep their precision (gm_single_ok); the
+ * sums are taken in float over each block of GM_BLOCK rows and added in double, about
+ * the means rounded to float, and corrected to the means themselves after the pass.
+ * The log terms, exp() (a polynomial of degree 7 on |r| <= log(2) / 2, without a
+ * table: truncation below 5e-9 relative) and the rows' logarithms are within a few
+ * units in the last place of float, so a pass's log-likelihood is within about 1e-7
+ * (relative) of the double one: far inside screen_tol.  Chunks and their order are
+ * those of chunk_pass, so the result does not depend on the number of threads. */
+
+/* The largest |x - xc| / sd, for any column and component, of a pass in float: the
+ * rounding of the centred rows to float then moves their whitened residuals by at
+ * most 2^-14, a millionth of a standard deviation in the typical row. */
+#define GM_SINGLE_SPAN 1024.0
+
+void gm_single_setup(gm_single *sg, const gm_data *D)
+{
+  const int n = D->n, d = D->d;
+  float *xf = (float *) R_alloc((size_t) n * d, sizeof(float));
+  for (int j = 0; j < d; j++) {
+    const double *xj = D->x + (size_t) j * n;
+    double lo = xj[0], hi = xj[0];
+    for (int i = 1; i < n; i++) {
+      lo = xj[i] < lo ? xj[i] : lo;
+      hi = xj[i] > hi ? xj[i] : hi;
+    }
+    const double c = 0.5 * (lo + hi);
+    float *fj = xf + (size_t) j * n;
+    for (int i = 0; i < n; i++) fj[i] = (float) (xj[i] - c);
+    sg->xc[j] = c;
+    sg->span[j] = 0.5 * (hi - lo);
+  }
+  sg->xf = xf;
+}
+
+/* Whether a pass at P may run in float: data of one or two columns in memory, every
+ * weight 1, no labels and no noise component, and no component so narrow against the
+ * data's span that float's rounding of the rows would show (GM_SINGLE_SPAN), for the
+ * first coordinate and for the second given the first. */
+int gm_single_ok(const gm_data *D, const gm_par *P, const gm_pass_work *pw)
+{
+  const int d = D->d;
+  if (!pw->single || d > 2 || !D->x || !D->unit || D->lab || P->noise) return 0;
+  const double *span = pw->single->span;
+  for (int c = 0; c < P->k; c++) {
+    const double *L = P->chol + (size_t) c * d * d;
+    const double a = span[0] / L[0];
+    if (!(a <= GM_SINGLE_SPAN)) return 0;
+    if (d == 2 && !((span[1] + fabs(L[1]) * a) / L[3] <= GM_SINGLE_SPAN)) return 0;
+  }
+  return 1;
+}
+
+/* A component's constants in float: its mean less xc, the whitening (1 / L00, L10,
+ * 1 / L11) and log(pi_c) - (d log(2 pi) + log det Sigma_c) / 2. */
+typedef struct {
+  float m0, m1, i0, l10, i1, cst;
+} gm_fpar;
+_Static_assert(sizeof(gm_fpar) == 3 * sizeof(double), "gm_fpar fills 3 doubles of fwork");
+
+/* log(x) for 1 <= x <= k in float, as gm_log in double (gaussmix.h): x = 2^e z with z in
+ * [sqrt(1/2), sqrt(2)), log z = 2 atanh(f), f = (z - 1) / (z + 1), |f| <= 0.1716, by
+ * its series through f^9 (the first term left out is below 1e-9 relative). */
+static inline __attribute__((always_inline)) float gm_logf(float x)
+{
+  uint32_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  const uint32_t eu = (bits - 0x3f3504f3u + 0x40000000u) >> 23;
+  bits -= (eu - 128u) << 23;
+  float z;
+  memcpy(&z, &bits, sizeof z);
+  const float e = (float) ((int) eu - 128);
+  const float f = (z - 1.0f) / (z + 1.0f), f2 = f * f;
+  const float q = 2.0f / 3 + f2 * (2.0f / 5 + f2 * (2.0f / 7 + f2 * (2.0f / 9)));
+  return e * 0x1.62e43p-1f + (2.0f * f + f * f2 * q);
+}
+
+/* One block's log terms, responsibilities (unnormalised, over lz) and normalising
+ * factors sc = 1 / sum, for d = 1 or 2 (a constant where this is inlined); returns the
+ * block's log-likelihood, not finite when a row's is not. */
+static inline __attribute__((always_inline)) double single_block_estep(
+    const int d, int m, int k, const float *x0, const float *x1, const gm_fpar *F,
+    float *lz, float *mx, float *sc)
+{
+  for (int b = 0; b < m; b++) mx[b] = -INFINITY;
+  for (int c = 0; c < k; c++) {
+    const float m0 = F[c].m0, m1 = F[c].m1, i0 = F[c].i0, l10 = F[c].l10, i1 = F[c].i1;
+    const float cs = F[c].cst;
+    float *o = lz + (size_t) c * GM_BLOCK;
+    GM_SIMD
+    for (int b = 0; b < m; b++) {
+      const float r0 = (x0[b] - m0) * i0;
+      float q = r0 * r0;
+      if (d == 2) {
+        const float r1 = ((x1[b] - m1) - l10 * r0) * i1;
+        q += r1 * r1;
+      }
+      const float v = cs - 0.5f * q;
+      o[b] = v;
+      mx[b] = v > mx[b] ? v : mx[b];   /* (a NaN v leaves mx, but makes its t NaN) */
+    }
+  }
+  for (int b = 0; b < m; b++) sc[b] = 0.0f;
+  /* exp(t), t = lz - mx in [-GM_NEGLIGIBLE, 0]: t = n log(2) + r with n the integer
+   * nearest t / log(2) (rounded by adding 1.5 * 2^23, which leaves it in the low bits),
+   * log(2) split into a head whose products with n are exact and a tail; exp(r) by
+   * its Taylor polynomial of degree 7, and 2^n added to the exponent field.  A NaN
+   * term stays NaN (its row fails the pass). */
+  for (int c = 0; c < k; c++) {
+    float *o = lz + (size_t) c * GM_BLOCK;
+    GM_SIMD
+    for (int b = 0; b < m; b++) {
+      const float t = o[b] - mx[b];
+      const float tc = t < -(float) GM_NEGLIGIBLE ? -(float) GM_NEGLIGIBLE : t;
+      float kd = tc * 0x1.715476p0f + 0x1.8p23f;
+      uint32_t bits, pb;
+      memcpy(&bits, &kd, sizeof bits);
+      kd -= 0x1.8p23f;
+      const float r = (tc - kd * 0x1.62e4p-1f) - kd * 0x1.7f7d1cp-20f;
+      const float p = 1.0f + r * (1.0f + r * (1.0f / 2 + r * (1.0f / 6 + r * (1.0f / 24 +
+                      r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
+      memcpy(&pb, &p, sizeof pb);
+      pb += bits << 23;
+      float e;
+      memcpy(&e, &pb, sizeof e);
+      e = t < -(float) GM_NEGLIGIBLE ? 0.0f : e;
+      o[b] = e;
+      sc[b] += e;
+    }
+  }
+  double ll = 0.0;
+  GM_SIMD_SUM(ll)
+  for (int b = 0; b < m; b++) {
+    const float s = sc[b];
+    ll += (double) (mx[b] + gm_logf(s));
+    sc[b] = 1.0f / s;
+  }
+  return ll;
+}
+
+GM_HOT static double single_estep_1(int m, int k, const float *x0, const gm_fpar *F,
+                                    float *lz, float *mx, float *sc)
+{
+  return single_block_estep(1, m, k, x0, x0, F, lz, mx, sc);
+}
+
+GM_HOT static double single_estep_2(int m, int k, const float *x0, const float *x1,
+                                    const gm_fpar *F, float *lz, float *mx, float *sc)
+{
+  return single_block_estep(2, m, k, x0, x1, F, lz, mx, sc);
+}
+
+/* The block's M-step sums about the means in F, in float, added to acc (laid out as a
+ * chunk's: n_k, s_k, W0_k's lower triangle). */
+GM_HOT_SUMS static void single_block_stats(int d, int m, int k, const float *x0,
+                                           const float *x1, const gm_fpar *F,
+                                           const float *lz, const float *sc, double *acc)
+{
+  double *nk = acc + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
+  for (int c = 0; c < k; c++) {
+    const float m0 = F[c].m0, m1 = F[c].m1;
+    const float *zc = lz + (size_t) c * GM_BLOCK;
+    double *Wc = W0 + (size_t) c * d * d;
+    float sg = 0.0f, f0 = 0.0f, f1 = 0.0f, w00 = 0.0f, w10 = 0.0f, w11 = 0.0f;
+    if (d == 1) {
+      GM_SUMS_SIMD(sg, f0, w00)
+      for (int b = 0; b < m; b++) {
+        const float g = zc[b] * sc[b], r0 = x0[b] - m0, g0 = g * r0;
+        sg += g;
+        f0 += g0;
+        w00 += g0 * r0;
+      }
+    } else {
+      GM_SUMS_SIMD(sg, f0, f1, w00, w10, w11)
+      for (int b = 0; b < m; b++) {
+        const float g = zc[b] * sc[b], r0 = x0[b] - m0, r1 = x1[b] - m1;
+        const float g0 = g * r0, g1 = g * r1;
+        sg += g;
+        f0 += g0;
+        f1 += g1;
+        w00 += g0 * r0;
+        w10 += g1 * r0;
+        w11 += g1 * r1;
+      }
+    }
+    nk[c] += sg;
+    s1[(size_t) c * d] += f0;
+    Wc[0] += w00;
+    if (d == 2) {
+      s1[1 + (size_t) c * d] += f1;
+      Wc[1] += w10;
+      Wc[3] += w11;
+    }
+  }
+}
+
+typedef struct {
+  const gm_data *D;
+  const gm_fpar *F;
+  int k;
+  gm_pass_work *pw;
+  int nblocks;
+} single_ctx;
+
+static void single_task(void *arg, int ch, int thread)
+{
+  const single_ctx *X = (const single_ctx *) arg;
+  const gm_data *D = X->D;
+  gm_pass_work *pw = X->pw;
+  const int n = D->n, d = D->d, k = X->k;
+  float *lz = (float *) (pw->scratch + (size_t) thread * scratch_size(d, k));
+  float *mx = lz + (size_t) GM_BLOCK * k, *sc = mx + GM_BLOCK;
+  double *acc = pw->chunk + ch * chunk_stride(d, k);
+  memset(acc, 0, chunk_size(d, k) * sizeof(double));
+  const float *xf = pw->single->xf;
+  int b0, b1, status = GM_OK;
+  gm_chunk_blocks(X->nblocks, pw->nchunk, ch, &b0, &b1);
+  for (int blk = b0; blk < b1; blk++) {
+    const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
+    const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
+    const float *x0 = xf + i0, *x1 = d == 2 ? x0 + n : x0;
+    const double ll = d == 1 ? single_estep_1(m, k, x0, X->F, lz, mx, sc)
+                             : single_estep_2(m, k, x0, x1, X->F, lz, mx, sc);
+    if (!isfinite(ll)) {
+      status = GM_NONFINITE;
+      break;
+    }
+    acc[0] += ll;
+    single_block_stats(d, m, k, x0, x1, X->F, lz, sc, acc);
+  }
+  pw->status[ch] = status;
+}
+
+/* One EM pass in float (see above; the caller checks gm_single_ok): the
+ * log-likelihood and the M-step sums as gm_pass gives them, without the entropy.
+ * Returns GM_OK, or GM_NONFINITE when a row's log density is not finite in float (the
+ * caller then takes the pass in double). */
+int gm_pass_single(const gm_data *D, const gm_par *P, double *ll, double *stats,
+                   gm_pass_work *pw)
+{
+  const int d = D->d, k = P->k, nchunk = pw->nchunk;
+  const double *xc = pw->single->xc;
+  gm_fpar *F = (gm_fpar *) pw->fwork;   /* (room: gm_pass_alloc) */
+  double *delta = pw->fwork + (size_t) 3 * k;
+  logdens_constants(P, pw->cst);
+  for (int c = 0; c < k; c++) {
+    const double *L = P->chol + (size_t) c * d * d, *mu = P->mean + (size_t) c * d;
+    gm_fpar f;
+    f.m0 = (float) (mu[0] - xc[0]);
+    f.i0 = (float) (1.0 / L[0]);
+    f.m1 = d == 2 ? (float) (mu[1] - xc[1]) : 0.0f;
+    f.l10 = d == 2 ? (float) L[1] : 0.0f;
+    f.i1 = d == 2 ? (float) (1.0 / L[3]) : 0.0f;
+    f.cst = (float) pw->cst[c];
+    delta[2 * c] = (mu[0] - xc[0]) - (double) f.m0;
+    delta[2 * c + 1] = d == 2 ? (mu[1] - xc[1]) - (double) f.m1 : 0.0;
+    memcpy(F + c, &f, sizeof f);
+  }
+  single_ctx X = {D, F, k, pw, gm_nblocks(D->n)};
+  gm_parallel(pw->nthreads, nchunk, single_task, &X, NULL);
+  for (int ch = 0; ch < nchunk; ch++)
+    if (pw->status[ch]) return pw->status[ch];
+  const size_t nst = chunk_size(d, k) - k;
+  double total = 0.0;
+  memset(stats, 0, nst * sizeof(double));
+  for (int ch = 0; ch < nchunk; ch++) {
+    const double *acc = pw->chunk + ch * chunk_stride(d, k);
+    total += acc[0];
+    for (size_t e = 1; e < nst; e++) stats[e] += acc[e];
+  }
+  if (!isfinite(total)) return GM_NONFINITE;
+  /* The sums were about the means rounded to float, m_c - delta_c: about m_c,
+   * s = s' - n_k delta and W0 = W0' - delta s'^T - s' delta^T + n_k delta delta^T. */
+  double *nk = stats + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
+  for (int c = 0; c < k; c++) {
+    const double *dl = delta + 2 * c;
+    double *sc = s1 + (size_t) c * d, *Wc = W0 + (size_t) c * d * d;
+    for (int j = 0; j < d; j++)
+      for (int l = 0; l <= j; l++)
+        Wc[j + (size_t) l * d] += -dl[j] * sc[l] - sc[j] * dl[l] + nk[c] * dl[j] * dl[l];
+    for (int j = 0; j < d; j++) sc[j] -= nk[c] * dl[j];
+  }
+  *ll = total;
+  return GM_OK;
 }

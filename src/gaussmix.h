@@ -273,6 +273,12 @@ void gm_hess_block(int m, const gm_hess *h, const double *xb, const double *wb,
                    const double *zb, size_t zst, double *mono, double *acc);
 
 /* estep.c */
+/* The rows of data with one or two columns for passes in single precision (estep.c):
+ * each column less its centre, rounded to float. */
+typedef struct gm_single {
+  const float *xf;          /* n x d */
+  double xc[2], span[2];    /* each column's mid-range and half its range */
+} gm_single;
 typedef struct {
   int nchunk, nthreads;
   double *chunk;    /* nchunk partial sums */
@@ -286,6 +292,8 @@ typedef struct {
   double noise_sum; /* their total after a pass */
   double *cst;      /* k + 1: the pass's log-density constants (estep.c) */
   gm_hess hs;       /* the Newton steps' sums (newton.c), when hs.chunk is not NULL */
+  const struct gm_single *single;   /* the rows in float for screening passes, or NULL */
+  double *fwork;    /* 5 k: gm_pass_single's constants */
 } gm_pass_work;
 int gm_nblocks(int n);
 int gm_nchunks(int nblocks);
@@ -297,6 +305,10 @@ int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double 
             double *ent, double *stats, double *nrow, gm_pass_work *pw);
 void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats,
                gm_pass_work *pw);
+void gm_single_setup(gm_single *sg, const gm_data *D);
+int gm_single_ok(const gm_data *D, const gm_par *P, const gm_pass_work *pw);
+int gm_pass_single(const gm_data *D, const gm_par *P, double *ll, double *stats,
+                   gm_pass_work *pw);
 size_t gm_stats_len(int d, int k);
 
 /* source.c */
@@ -421,6 +433,7 @@ SEXP gmm_fit(SEXP x, SEXP w, SEXP model, SEXP z0, SEXP par0, SEXP control, SEXP 
 SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma);
 SEXP gmm_mstep(SEXP x, SEXP w, SEXP z, SEXP model, SEXP control, SEXP prior);
 SEXP gmm_newton_system(SEXP x, SEXP w, SEXP pro, SEXP mean, SEXP sigma);
+SEXP gmm_single_pass(SEXP x, SEXP pro, SEXP mean, SEXP sigma);
 SEXP gmm_models(void);
 SEXP gmm_df(SEXP model, SEXP d, SEXP k);
 SEXP gmm_kmeans(SEXP x, SEXP w, SEXP k, SEXP lloyd);

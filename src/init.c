@@ -7,6 +7,7 @@ static const R_CallMethodDef call_methods[] = {
   {"gmm_estep",  (DL_FUNC) &gmm_estep,  4},
   {"gmm_mstep",  (DL_FUNC) &gmm_mstep,  6},
   {"gmm_newton_system", (DL_FUNC) &gmm_newton_system, 5},
+  {"gmm_single_pass", (DL_FUNC) &gmm_single_pass, 4},
   {"gmm_models", (DL_FUNC) &gmm_models, 0},
   {"gmm_kmeans", (DL_FUNC) &gmm_kmeans, 4},
   {"gmm_df",     (DL_FUNC) &gmm_df,     3},

@@ -98,6 +98,7 @@ typedef struct {
   double noise_nk0;     /* the weighted size of the rows the starts put in it */
   double *dnoise;       /* nk x 2: the donors' noise sizes */
   int screening, cross;
+  gm_single single;     /* the rows in float, for screening passes (single.xf NULL: none) */
   sw_thread *T;
   int side_ok;          /* a workspace per thread: phases may run cells side by side */
   int side;             /* the current phase runs cells side by side */
@@ -128,6 +129,8 @@ static void run_fit(sw_sweep *S, int th, const sw_cell *c, const gm_start *st, d
   C.max_iter = max_iter;
   C.prior = S->has_prior[c->row] ? S->priors + c->row : NULL;
   T->P.k = c->k;
+  /* screening fits may run their passes in float (estep.c) */
+  T->pw.single = S->screening && tol == S->screen_tol && S->single.xf ? &S->single : NULL;
   const gm_run run = {th, &S->abort};
   gm_fit_core(&S->D, c->M, st, &C, &run, &T->P, NULL, &T->Wk, &T->pw, &T->trace, res);
 }
@@ -738,10 +741,10 @@ static SEXP sweep_out(sw_sweep *S, int best)
  *   sub_x, sub_w  the subset the kind-1 starts partition, or NULL;
  *   priors        per K, NULL or list(kappa, nu, mean, scale);
  *   control       as gmm_fit reads it, with the final tol;
- *   sweep         c(screen_tol, refine_bic, cross_starts, scale, logn, criterion),
- *                 criterion 0 (BIC), 1 (ICL) or 2 (AIC); scale turns the
- *                 log-likelihood into the units of the user's weights, logn is the log
- *                 of their sum;
+ *   sweep         c(screen_tol, refine_bic, cross_starts, scale, logn, criterion,
+ *                 screen_single), criterion 0 (BIC), 1 (ICL) or 2 (AIC); scale turns
+ *                 the log-likelihood into the units of the user's weights, logn is the
+ *                 log of their sum; screen_single lets screening passes run in float;
  *   threads       the number of threads;
  *   progress      NULL, or an R function(phase, done, total) called now and then from
  *                 R's thread as the phases' tasks finish (see report());
@@ -819,7 +822,7 @@ SEXP gmm_sweep(SEXP args)
     S->C = C;
   }
   S->C.prior = NULL;
-  const double *sw = gm_real_arg(VECTOR_ELT(args, 10), "sweep", 6);
+  const double *sw = gm_real_arg(VECTOR_ELT(args, 10), "sweep", 7);
   S->screen_tol = sw[0];
   S->refine_bic = sw[1];
   S->cross = sw[2] != 0.0;
@@ -829,8 +832,8 @@ SEXP gmm_sweep(SEXP args)
   if (!(S->screen_tol >= 0.0) || !(S->refine_bic >= 0.0) || !(S->scale > 0.0) ||
       !isfinite(S->scale) || !isfinite(S->logn) || !isfinite(S->screen_tol) ||
       !isfinite(S->refine_bic) || !(sw[5] == 0.0 || sw[5] == 1.0 || sw[5] == 2.0))
-    error("'sweep' must hold screen_tol >= 0, refine_bic >= 0, cross_starts, scale > 0, logn "
-          "and criterion 0, 1 or 2");
+    error("'sweep' must hold screen_tol >= 0, refine_bic >= 0, cross_starts, scale > 0, logn, "
+          "criterion 0, 1 or 2 and screen_single");
   SEXP th = VECTOR_ELT(args, 11);
   if (TYPEOF(th) != INTSXP || LENGTH(th) != 1 || INTEGER(th)[0] < 1 ||
       INTEGER(th)[0] > GM_MAX_THREADS)
@@ -865,6 +868,11 @@ SEXP gmm_sweep(SEXP args)
   int many = S->nk * S->nm > 1;
   for (int r = 0; r < S->nk; r++) many |= S->nstarts[r] > 1;
   S->screening = many && S->screen_tol > S->C.tol;
+  /* and with one or two columns in memory, of unit weights, without labels or noise,
+   * their passes may run in float (gm_single_ok says when) */
+  if (S->screening && sw[6] != 0.0 && d <= 2 && !S->D.ext && S->D.unit && !S->D.lab &&
+      !S->noise)
+    gm_single_setup(&S->single, &S->D);
 
   /* the cells */
   const int ncell = S->nk * S->nm;

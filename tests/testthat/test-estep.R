@@ -93,3 +93,79 @@ test_that("log densities give the same bits row by row as sixteen rows at a time
     expect_identical(all_rows$z, do.call(rbind, lapply(one_by_one, `[[`, "z")))
   }
 })
+
+# A screening pass in single precision (estep.c) against the E-step and sums written
+# out in R: its log-likelihood within 1e-6 (relative; float's rounding is 6e-8 a
+# step), the M-step sums about the means within 1e-5 of the largest of their kind.
+single_check <- function(x, pro, mean, sigma) {
+  x <- as.matrix(x)
+  d <- ncol(x)
+  k <- length(pro)
+  ref <- ref_estep(x, pro, mean, sigma)
+  out <- .Call(gaussmix:::C_gmm_single_pass, x, pro, as.vector(mean), as.vector(sigma))
+  expect_true(out$ok)
+  expect_lt(abs(out$loglik - ref$loglik), 1e-6 * abs(ref$loglik))
+  nk <- colSums(ref$z)
+  s <- sapply(seq_len(k), function(j) colSums(sweep(x, 2, mean[, j]) * ref$z[, j]))
+  W <- sapply(seq_len(k), function(j) crossprod(sweep(x, 2, mean[, j]) * sqrt(ref$z[, j])))
+  expect_lt(max(abs(out$nk - nk)), 1e-5 * max(nk))
+  expect_lt(max(abs(as.vector(out$s) - as.vector(s))), 1e-5 * max(abs(W)))
+  expect_lt(max(abs(as.vector(out$W) - as.vector(W))), 1e-5 * max(abs(W)))
+}
+
+test_that("a pass in single precision gives the E-step's log-likelihood and sums", {
+  set.seed(11)
+  x <- rbind(matrix(rnorm(1200), ncol = 2), cbind(rnorm(500, 4), rnorm(500, 1, 0.5)))
+  mean <- cbind(c(0.2, 0.1), c(3.5, 1.2), c(1, -1))
+  sigma <- array(c(1, 0.3, 0.3, 1.2, 0.8, -0.1, -0.1, 0.4, 2, 0, 0, 2), c(2, 2, 3))
+  pro <- c(0.5, 0.35, 0.15)
+  single_check(x, pro, mean, sigma)
+  # far from the origin: the rows are centred before they are rounded to float
+  single_check(x + 1e6, pro, mean + 1e6, sigma)
+  # one column, and more rows than one block holds
+  single_check(x[, 1, drop = FALSE], pro, mean[1, , drop = FALSE], sigma[1, 1, , drop = FALSE])
+  # a component narrow against the data's range is left to double precision
+  narrow <- sigma
+  narrow[, , 3] <- diag(1e-6, 2)
+  out <- .Call(gaussmix:::C_gmm_single_pass, x, pro, as.vector(mean), as.vector(narrow))
+  expect_false(out$ok)
+  expect_true(is.na(out$loglik))
+  # so is one narrow only given the other coordinate (highly correlated)
+  corr <- sigma
+  corr[, , 1] <- matrix(c(1, 1 - 1e-7, 1 - 1e-7, 1), 2)
+  out <- .Call(gaussmix:::C_gmm_single_pass, x, pro, as.vector(mean), as.vector(corr))
+  expect_false(out$ok)
+})
+
+test_that("screening in single precision keeps the choice and the chosen fit", {
+  set.seed(12)
+  x <- rbind(cbind(rnorm(900), rnorm(900)), cbind(rnorm(700, 2.5), rnorm(700, 1, 0.6)),
+             cbind(rnorm(400, -1, 0.4), rnorm(400, 3)))
+  set.seed(1)
+  a <- gmm(x, k = 1:5)
+  set.seed(1)
+  b <- gmm(x, k = 1:5, control = gmm_control(screen_single = FALSE))
+  expect_identical(c(a$model, a$k, a$start), c(b$model, b$k, b$start))
+  expect_lt(abs(a$loglik - b$loglik), 1e-8 * abs(b$loglik))
+  expect_equal(a$parameters, b$parameters, tolerance = 1e-5)
+  # the first pass of the same start, in float and in double
+  expect_false(identical(a$loglik_trace[1], b$loglik_trace[1]))
+  expect_lt(abs(a$loglik_trace[1] - b$loglik_trace[1]), 1e-6 * abs(b$loglik_trace[1]))
+  # screened cells stop where a step gains at most screen_tol: within about that
+  expect_lt(max(abs(unclass(a$bic_table) - unclass(b$bic_table)) / abs(unclass(b$bic_table)),
+                na.rm = TRUE), 1e-4)
+  expect_identical(is.na(unclass(a$bic_table)), is.na(unclass(b$bic_table)))
+  # the screening part of the trace ends on a log-likelihood in double precision, and
+  # the part after it continues from there
+  expect_true(a$screened >= 1L)
+  expect_true(all(diff(a$loglik_trace[a$screened:length(a$loglik_trace)]) >= -1e-9 * abs(a$loglik)))
+  # a 1-D sweep
+  h <- c(rnorm(300, 163, 2.5), rnorm(700, 178, 5.5))
+  set.seed(1)
+  a <- gmm(h)
+  set.seed(1)
+  b <- gmm(h, control = gmm_control(screen_single = FALSE))
+  expect_identical(c(a$model, a$k), c(b$model, b$k))
+  expect_lt(abs(a$loglik - b$loglik), 1e-8 * abs(b$loglik))
+  expect_error(gmm_control(screen_single = NA), "`screen_single` must be TRUE or FALSE")
+})

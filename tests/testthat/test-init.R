@@ -132,7 +132,7 @@ test_that("above hc_max_n rows the trees grow on a subset, carried to all rows b
   cv <- gaussmix:::control_vector(gmm_control(), 1L)
   res <- .Call(gaussmix:::C_gmm_sweep, list(x, w, 2L, "VVV", matrix(TRUE), list(starts[1]),
                                             x[hc$sub, ], w[hc$sub], list(NULL), cv,
-                                            c(1e-5, 10, 1, 1, log(600), 0), 1L, NULL, NULL, NULL, NULL))
+                                            c(1e-5, 10, 1, 1, log(600), 0, 1), 1L, NULL, NULL, NULL, NULL))
   f <- res$best
   expect_equal(res$status, matrix(0L))
   # The same by hand: the subset's groups give means, covariances (divisor n_k) and

@@ -326,7 +326,7 @@ test_that("verbose = TRUE shows one progress line for a sweep, and clears it", {
   starts <- list(list(list(0L, .Call(gaussmix:::C_gmm_suff, x, w, z, NULL))))
   models <- gmm_models(d = 4)$model
   args <- list(x, w, 3L, models, matrix(TRUE, 1, 14), starts, NULL, NULL, list(NULL),
-               gaussmix:::control_vector(gmm_control(), 2L), c(1e-5, 10, 1, 1, log(150), 0), 2L,
+               gaussmix:::control_vector(gmm_control(), 2L), c(1e-5, 10, 1, 1, log(150), 0, 1), 2L,
                function(phase, done, total) if (done >= 2) stop("stop here"), NULL, NULL, NULL)
   expect_error(.Call(gaussmix:::C_gmm_sweep, args), "stop here")
   args[[13]] <- 3

@@ -1,5 +1,8 @@
 # Rows out of memory: a big.matrix read in blocks and data on a cluster's workers
 # give the in-memory fit, to rounding (the pieces' sums are added in another order).
+# Their screening passes run in double, so the in-memory fits they are compared with
+# do too (screen_single = FALSE).
+dbl <- gmm_control(screen_single = FALSE)
 
 two_groups <- function(n, seed) {
   set.seed(seed)
@@ -37,7 +40,7 @@ test_that("a big.matrix in blocks gives the in-memory fit, on all rows and from 
   on.exit(options(old))
   # 272 rows: the starts use every row, as in memory
   x <- as.matrix(faithful)
-  mem <- gmm(x, k = 1:4, threads = 1)
+  mem <- gmm(x, k = 1:4, threads = 1, control = dbl)
   big <- gmm(bigmemory::as.big.matrix(x), k = 1:4, threads = 1)
   expect_same_fit(big, mem)
   expect_identical(big$start, mem$start)
@@ -46,7 +49,7 @@ test_that("a big.matrix in blocks gives the in-memory fit, on all rows and from 
   # 3,000 rows, more than hc_max_n: the starts come from the same random subset
   x <- two_groups(3000, 1)
   set.seed(2)
-  mem <- gmm(x, k = 1:4, model = c("EII", "VVI", "EEE", "VVV"), threads = 1)
+  mem <- gmm(x, k = 1:4, model = c("EII", "VVI", "EEE", "VVV"), threads = 1, control = dbl)
   set.seed(2)
   big <- gmm(bigmemory::as.big.matrix(x), k = 1:4, model = c("EII", "VVI", "EEE", "VVV"),
              threads = 2)
@@ -68,7 +71,7 @@ test_that("a file-backed big.matrix is read in place", {
   fb <- file_matrix(x)
   old <- options(gaussmix.block_rows = 128)
   on.exit(options(old))
-  mem <- gmm(x, k = 2:3, model = c("VVV", "EEV"), threads = 1)
+  mem <- gmm(x, k = 2:3, model = c("VVV", "EEV"), threads = 1, control = dbl)
   big <- gmm(bigmemory::attach.big.matrix(bigmemory::describe(fb)), k = 2:3,
              model = c("VVV", "EEV"), threads = 1)
   expect_same_fit(big, mem)
@@ -82,10 +85,10 @@ test_that("integer and 1-D big.matrix objects give the in-memory fit", {
   bi <- bigmemory::as.big.matrix(xi, type = "integer")
   expect_null(gaussmix:::as_source(bi)$file)   # read through bigmemory, as doubles
   expect_same_fit(gmm(bi, k = 1:3, model = c("VVV", "EEI"), threads = 1),
-                  gmm(xi, k = 1:3, model = c("VVV", "EEI"), threads = 1))
+                  gmm(xi, k = 1:3, model = c("VVV", "EEI"), threads = 1, control = dbl))
   h <- heights$height[1:900]   # 1-D, up to hc_max_n rows: the quantile start as in memory
   expect_same_fit(gmm(bigmemory::as.big.matrix(matrix(h)), k = 1:4, threads = 1),
-                  gmm(matrix(h), k = 1:4, threads = 1))
+                  gmm(matrix(h), k = 1:4, threads = 1, control = dbl))
 })
 
 test_that("rows out of memory are checked as rows in memory are", {
@@ -121,7 +124,7 @@ test_that("data on a cluster's workers give the in-memory fit, and predict() lea
   expect_identical(s$sizes, c(1100, 1900))
   expect_output(print(s), "3000 rows \\(1100 \\+ 1900\\), 2 columns \\(a, b\\)")
   set.seed(6)
-  mem <- gmm(x, k = 1:3, model = c("EII", "VVV", "VEV"), threads = 1)
+  mem <- gmm(x, k = 1:3, model = c("EII", "VVV", "VEV"), threads = 1, control = dbl)
   set.seed(6)
   sh <- gmm(s, k = 1:3, model = c("EII", "VVV", "VEV"), threads = 1)
   expect_same_fit(sh, mem)
@@ -168,7 +171,7 @@ test_that("a failing pass over rows out of memory ends the sweep with its error"
   }
   args <- list(NULL, NULL, 3L, c("VVV", "EEE"), matrix(TRUE, 1, 2), starts, NULL, NULL,
                list(NULL), gaussmix:::control_vector(gmm_control(), 2L),
-               c(1e-5, 10, 1, 1, log(150), 0), 2L, NULL, NULL, NULL,
+               c(1e-5, 10, 1, 1, log(150), 0, 1), 2L, NULL, NULL, NULL,
                list(function(pro, mean, chol, logdet, flags, hs) stop("the disk is gone"),
                     c(150, 4), colvar))
   expect_error(.Call(gaussmix:::C_gmm_sweep, args), "the disk is gone")
@@ -205,7 +208,7 @@ test_that("the C reader of a file goes block by block", {
   set.seed(12)   # the same subset for the starts
   a <- gmm(fb, k = 2, model = "VVV", threads = 2)
   set.seed(12)
-  mem <- gmm(x, k = 2, model = "VVV", threads = 2)
+  mem <- gmm(x, k = 2, model = "VVV", threads = 2, control = dbl)
   expect_same_fit(a, mem)
   # predict() reads the file from C too, and gives the in-memory E-step's results
   # for the same parameters, row for row
