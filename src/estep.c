@@ -1167,6 +1167,49 @@ static inline __attribute__((always_inline)) float gm_logf(float x)
   return e * 0x1.62e43p-1f + (2.0f * f + f * f2 * q);
 }
 
+/* exp(t) for t = a log term less its row's largest, in [-GM_NEGLIGIBLE, 0] (0 below):
+ * t = n log(2) + r with n the integer nearest t / log(2) (rounded by adding 1.5 * 2^23,
+ * which leaves it in the low bits), log(2) split into a head whose products with n are
+ * exact and a tail; exp(r) by its Taylor polynomial of degree 7, and 2^n added to the
+ * exponent field.  A NaN term stays NaN (its row fails the pass). */
+static inline __attribute__((always_inline)) float single_exp(float t)
+{
+  const float tc = t < -(float) GM_NEGLIGIBLE ? -(float) GM_NEGLIGIBLE : t;
+  float kd = tc * 0x1.715476p0f + 0x1.8p23f;
+  uint32_t bits, pb;
+  memcpy(&bits, &kd, sizeof bits);
+  kd -= 0x1.8p23f;
+  const float r = (tc - kd * 0x1.62e4p-1f) - kd * 0x1.7f7d1cp-20f;
+  const float p = 1.0f + r * (1.0f + r * (1.0f / 2 + r * (1.0f / 6 + r * (1.0f / 24 +
+                  r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
+  memcpy(&pb, &p, sizeof pb);
+  pb += bits << 23;
+  float e;
+  memcpy(&e, &pb, sizeof e);
+  return t < -(float) GM_NEGLIGIBLE ? 0.0f : e;
+}
+
+/* One component's log terms of a block in o, and the rows' largest so far in mx (set
+ * when `first`, a constant where this is inlined, as GM_ROW_MAX does). */
+static inline __attribute__((always_inline)) void single_logdens(
+    const int d, const int first, int m, const float *x0, const float *x1, const gm_fpar *F,
+    float *o, float *mx)
+{
+  const float m0 = F->m0, m1 = F->m1, i0 = F->i0, l10 = F->l10, i1 = F->i1, cs = F->cst;
+  GM_SIMD
+  for (int b = 0; b < m; b++) {
+    const float r0 = (x0[b] - m0) * i0;
+    float q = r0 * r0;
+    if (d == 2) {
+      const float r1 = ((x1[b] - m1) - l10 * r0) * i1;
+      q += r1 * r1;
+    }
+    const float v = cs - 0.5f * q;
+    o[b] = v;
+    GM_ROW_MAX(first, b, v);   /* (a NaN v leaves mx, but makes its t NaN) */
+  }
+}
+
 /* One block's log terms, responsibilities (unnormalised, over lz) and normalising
  * factors sc = 1 / sum, for d = 1 or 2 (a constant where this is inlined); returns the
  * block's log-likelihood, not finite when a row's is not. */
@@ -1174,48 +1217,17 @@ static inline __attribute__((always_inline)) double single_block_estep(
     const int d, int m, int k, const float *x0, const float *x1, const gm_fpar *F,
     float *lz, float *mx, float *sc)
 {
-  for (int b = 0; b < m; b++) mx[b] = -INFINITY;
   for (int c = 0; c < k; c++) {
-    const float m0 = F[c].m0, m1 = F[c].m1, i0 = F[c].i0, l10 = F[c].l10, i1 = F[c].i1;
-    const float cs = F[c].cst;
-    float *o = lz + (size_t) c * GM_BLOCK;
-    GM_SIMD
-    for (int b = 0; b < m; b++) {
-      const float r0 = (x0[b] - m0) * i0;
-      float q = r0 * r0;
-      if (d == 2) {
-        const float r1 = ((x1[b] - m1) - l10 * r0) * i1;
-        q += r1 * r1;
-      }
-      const float v = cs - 0.5f * q;
-      o[b] = v;
-      mx[b] = v > mx[b] ? v : mx[b];   /* (a NaN v leaves mx, but makes its t NaN) */
-    }
+    if (c == 0) single_logdens(d, 1, m, x0, x1, F, lz, mx);
+    else single_logdens(d, 0, m, x0, x1, F + c, lz + (size_t) c * GM_BLOCK, mx);
   }
+  GM_SIMD
   for (int b = 0; b < m; b++) sc[b] = 0.0f;
-  /* exp(t), t = lz - mx in [-GM_NEGLIGIBLE, 0]: t = n log(2) + r with n the integer
-   * nearest t / log(2) (rounded by adding 1.5 * 2^23, which leaves it in the low bits),
-   * log(2) split into a head whose products with n are exact and a tail; exp(r) by
-   * its Taylor polynomial of degree 7, and 2^n added to the exponent field.  A NaN
-   * term stays NaN (its row fails the pass). */
   for (int c = 0; c < k; c++) {
     float *o = lz + (size_t) c * GM_BLOCK;
     GM_SIMD
     for (int b = 0; b < m; b++) {
-      const float t = o[b] - mx[b];
-      const float tc = t < -(float) GM_NEGLIGIBLE ? -(float) GM_NEGLIGIBLE : t;
-      float kd = tc * 0x1.715476p0f + 0x1.8p23f;
-      uint32_t bits, pb;
-      memcpy(&bits, &kd, sizeof bits);
-      kd -= 0x1.8p23f;
-      const float r = (tc - kd * 0x1.62e4p-1f) - kd * 0x1.7f7d1cp-20f;
-      const float p = 1.0f + r * (1.0f + r * (1.0f / 2 + r * (1.0f / 6 + r * (1.0f / 24 +
-                      r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
-      memcpy(&pb, &p, sizeof pb);
-      pb += bits << 23;
-      float e;
-      memcpy(&e, &pb, sizeof e);
-      e = t < -(float) GM_NEGLIGIBLE ? 0.0f : e;
+      const float e = single_exp(o[b] - mx[b]);
       o[b] = e;
       sc[b] += e;
     }
