@@ -13,7 +13,8 @@
  *      K once more; a cell keeps the result when it is higher (a cell that failed
  *      takes the first that works);
  *   3. when there is more than one fit to compare (cells, or starts of one cell) and
- *      screen_tol > tol, phases 1 and 2 run to screen_tol, and the cells whose
+ *      screen_tol > tol, phases 1 and 2 run to screen_tol (for one or two columns
+ *      with their passes in float where estep.c allows it), and the cells whose
  *      criterion (BIC, ICL or AIC, the one the choice is by) is within refine_bic of
  *      the best continue to tol from their parameters (a cell that breaks down on the
  *      way fails);
