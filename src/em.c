@@ -833,19 +833,26 @@ static void par_given(SEXP par, SEXP pro, SEXP mean, SEXP sigma, int d, int k, g
     error("the covariance matrix of component %d is not positive definite", bad + 1);
 }
 
+/* The rows of x (a finite double matrix), each of weight 1, as the test adaptors
+ * below read them. */
+static void unit_data(SEXP x, gm_data *D)
+{
+  gm_matrix_dims(x, "x", &D->n, &D->d);
+  D->x = gm_finite_arg(x, "x");
+  D->w = NULL;
+  D->wsum = D->n;
+  D->unit = 1;
+  D->colvar = NULL;
+  D->lab = NULL;
+  D->ext = NULL;
+}
+
 /* gmm_estep(x, pro, mean, sigma): responsibilities and the log mixture density of
  * every row of x under the given parameters. */
 SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
 {
   gm_data D;
-  gm_matrix_dims(x, "x", &D.n, &D.d);
-  D.x = gm_finite_arg(x, "x");
-  D.w = NULL;
-  D.wsum = D.n;
-  D.unit = 1;
-  D.colvar = NULL;
-  D.lab = NULL;
-  D.ext = NULL;
+  unit_data(x, &D);
   const int n = D.n, d = D.d;
   if (TYPEOF(pro) != REALSXP || LENGTH(pro) < 1) error("'pro' must be a double vector");
   const int k = LENGTH(pro);
@@ -876,15 +883,8 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
 SEXP gmm_single_pass(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
 {
   gm_data D;
-  gm_matrix_dims(x, "x", &D.n, &D.d);
+  unit_data(x, &D);
   if (D.d > 2) error("passes in single precision are for one or two columns");
-  D.x = gm_finite_arg(x, "x");
-  D.w = NULL;
-  D.wsum = D.n;
-  D.unit = 1;
-  D.colvar = NULL;
-  D.lab = NULL;
-  D.ext = NULL;
   const int n = D.n, d = D.d;
   if (TYPEOF(pro) != REALSXP || LENGTH(pro) < 1) error("'pro' must be a double vector");
   const int k = LENGTH(pro);

@@ -910,179 +910,6 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
   }
 }
 
-/* What every chunk of one pass reads. */
-typedef struct {
-  const gm_data *D;
-  const gm_par *P;
-  const double *cst;   /* logdens_constants() */
-  double *z, *rowll;
-  int estep, nrow;
-  double *stats;
-  gm_pass_work *pw;
-  int nblocks;
-} chunk_ctx;
-
-/* One chunk of a pass (a task of gm_parallel): its blocks in order, into its own sums,
- * with the scratch of the thread that runs it. */
-static void chunk_task(void *arg, int ch, int thread)
-{
-  const chunk_ctx *X = (const chunk_ctx *) arg;
-  const gm_data *D = X->D;
-  const gm_par *P = X->P;
-  gm_pass_work *pw = X->pw;
-  const int n = D->n, d = D->d, k = P->k, kz = k + P->noise;   /* kz columns of z */
-  double *scr = pw->scratch + (size_t) thread * scratch_size(d, kz);
-  double *xb = scr, *r = xb + (size_t) GM_BLOCK * d, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
-  double *zs = lz + (size_t) GM_BLOCK * kz, *g = zs + (size_t) GM_BLOCK * kz;
-  double *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK, *u = sm + GM_BLOCK, *tc = u + GM_BLOCK;
-  double *kp = tc + GM_BLOCK;
-  double *acc = pw->chunk + ch * chunk_stride(d, k);
-  double *nrow = acc + chunk_size(d, k) - k;
-  memset(acc, 0, chunk_size(d, k) * sizeof(double));
-  const gm_hess *hs = pw->hs.on ? &pw->hs : NULL;   /* Newton's sums too */
-  double *hacc = hs ? hs->chunk + ch * hs->stride : NULL;
-  double *mono = hs ? hs->scr + (size_t) thread * (hs->nm + 1) * GM_BLOCK : NULL;
-  if (hs) memset(hacc, 0, gm_newton_nsums(d, k) * sizeof(double));
-  /* The chunk's entropy, noise size and status are summed here and stored once at
-   * the end: the per-chunk arrays share cache lines between threads, and a store to
-   * them per block kept moving those lines between cores. */
-  double ent = 0.0, noise_nk = 0.0;
-  int status = GM_OK;
-  if (!X->estep)   /* z is given: the sums scale it by 1 and write it to scratch */
-    for (int b = 0; b < GM_BLOCK; b++) sm[b] = 1.0;
-  /* An E-step writes the block's responsibilities into z, or into scratch when z is
-   * not kept (EM needs only the sums); given ones are read from z. */
-  const size_t zst = X->z ? (size_t) n : GM_BLOCK;
-  int b0, b1;
-  gm_chunk_blocks(X->nblocks, pw->nchunk, ch, &b0, &b1);
-  for (int blk = b0; blk < b1; blk++) {
-    const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
-    const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
-    double *zb = X->z ? X->z + i0 : zs;
-    const double *wb = D->unit ? gm_ones : D->w + i0;
-    for (int j = 0; j < d; j++)
-      memcpy(xb + (size_t) j * GM_BLOCK, D->x + (size_t) j * n + i0, m * sizeof(double));
-    if (blk + 1 < b1) {   /* the next block's rows, on their way while this one runs */
-      const R_xlen_t i1 = i0 + GM_BLOCK, m1 = n - i1 < GM_BLOCK ? n - i1 : GM_BLOCK;
-      for (int j = 0; j < d; j++)
-        for (R_xlen_t i = 0; i < m1; i += 8) __builtin_prefetch(D->x + (size_t) j * n + i1 + i);
-      if (!D->unit)
-        for (R_xlen_t i = 0; i < m1; i += 8) __builtin_prefetch(D->w + i1 + i);
-    }
-    if (X->estep) {
-      block_logdens(D, P, X->cst, xb, m, lz, mx, r, pw->diag);
-      status = block_normalise(m, kz, zst, D->unit ? NULL : wb, D->lab ? D->lab + i0 : NULL,
-                               lz, zb, X->rowll ? X->rowll + i0 : NULL, acc, &ent, mx, sm,
-                               u, tc, kp, X->stats == NULL);
-      if (status) break;
-    }
-    if (X->stats)
-      block_stats(D, P, xb, wb, m, zb, zst, sm, X->estep && (X->z || X->nrow || hs) ? zb : NULL,
-                  zst, acc, gr, g, pw->diag && !pw->full);
-    if (hs && X->stats && X->estep) gm_hess_block(m, hs, xb, wb, zb, zst, mono, hacc);
-    if (P->noise && X->estep) {   /* the noise column: normalised, and its size */
-      double *zn = zb + (size_t) k * zst;
-      double sn = 0.0;
-      for (int b = 0; b < m; b++) {
-        if (X->stats) zn[b] *= sm[b];   /* block_stats scaled only the Gaussians' */
-        sn += wb[b] * zn[b];
-      }
-      noise_nk += sn;
-    }
-    if (X->nrow) {   /* after block_stats, zb holds the scaled responsibilities */
-      for (int c = 0; c < k; c++) {
-        const double *zc = zb + c * zst;
-        double s = 0.0;
-        for (int b = 0; b < m; b++) s += wb[b] > 0.0 ? zc[b] : 0.0;
-        nrow[c] += s;
-      }
-    }
-  }
-  pw->status[ch] = status;
-  pw->ent[ch] = ent;
-  pw->noise_nk[ch] = noise_nk;
-}
-
-/* The chunk loop shared by gm_pass and gm_zstats.  With estep, each block gets its
- * log densities and responsibilities (written to z unless it is NULL), its
- * log-likelihood and entropy, and, when stats is not NULL, its M-step sums; without, z
- * is given and only the sums are taken.  nrow (k, may be NULL; needs estep, stats and
- * weights) receives the responsibilities summed over the rows of positive weight.
- * Rows are split into nchunk chunks whatever the number of threads, and the chunks'
- * sums are added in order, so the result does not depend on it.  Returns GM_OK or
- * GM_NONFINITE. */
-static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
-                      double *rowll, double *ll, double *ent, double *stats, double *nrow,
-                      gm_pass_work *pw)
-{
-  if (D->ext) {
-    if (z || rowll || nrow || !estep || P->noise)
-      error("internal: a pass over rows out of memory gives only the sums");
-    return gm_ext_pass(D, P, ll, ent, stats, pw);
-  }
-  const int d = D->d, k = P->k, nchunk = pw->nchunk;
-  const size_t csz = chunk_size(d, k), nst = csz - k;
-  if (estep) logdens_constants(P, pw->cst);
-  chunk_ctx X = {D, P, pw->cst, z, rowll, estep, nrow != NULL, stats, pw, gm_nblocks(D->n)};
-  gm_parallel(pw->nthreads, nchunk, chunk_task, &X, NULL);
-  for (int ch = 0; ch < nchunk; ch++)
-    if (pw->status[ch]) return pw->status[ch];
-  double total = 0.0, h = 0.0, sn = 0.0;
-  if (stats) memset(stats, 0, nst * sizeof(double));
-  if (nrow) memset(nrow, 0, k * sizeof(double));
-  for (int ch = 0; ch < nchunk; ch++) {
-    const double *acc = pw->chunk + ch * chunk_stride(d, k);
-    total += acc[0];
-    h += pw->ent[ch];
-    sn += pw->noise_nk[ch];
-    if (stats)
-      for (size_t e = 1; e < nst; e++) stats[e] += acc[e];
-    if (nrow)
-      for (int c = 0; c < k; c++) nrow[c] += acc[nst + c];
-  }
-  if (pw->hs.on && stats && estep) {   /* Newton's sums, in the same fixed order */
-    const size_t len = gm_newton_nsums(d, k);
-    memset(pw->hs.sum, 0, len * sizeof(double));
-    for (int ch = 0; ch < nchunk; ch++) {
-      const double *hacc = pw->hs.chunk + ch * pw->hs.stride;
-      for (size_t e = 0; e < len; e++) pw->hs.sum[e] += hacc[e];
-    }
-  }
-  if (!estep) return GM_OK;
-  pw->noise_sum = sn;
-  if (!isfinite(total)) return GM_NONFINITE;
-  *ll = total;
-  if (ent) *ent = h;
-  return GM_OK;
-}
-
-/* The length of a pass's sums (stats): a slot for the log-likelihood (0), n_k, s_k
- * and W0_k. */
-size_t gm_stats_len(int d, int k)
-{
-  return chunk_size(d, k) - k;
-}
-
-/* One pass: responsibilities z (n x k; NULL when only the sums are wanted),
- * log-likelihood and entropy (ent, may be NULL) of the parameters P, the log density of
- * each row in rowll (may be NULL), and, when stats is not NULL, the M-step sums (n_k,
- * s_k, W0_k, laid out as in a chunk) summed over all rows, and nrow as chunk_pass says.
- * Returns GM_OK or GM_NONFINITE. */
-int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
-            double *ent, double *stats, double *nrow, gm_pass_work *pw)
-{
-  return chunk_pass(D, P, z, 1, rowll, ll, ent, stats, stats ? nrow : NULL, pw);
-}
-
-/* The M-step sums of given responsibilities z about the means in P (n_k, s_k and W0_k,
- * laid out as gm_pass leaves them, with 0 for the log-likelihood), without an E-step:
- * for the first M-step from a partition.  z is only read. */
-void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats,
-               gm_pass_work *pw)
-{
-  chunk_pass(D, P, (double *) z, 0, NULL, NULL, NULL, stats, NULL, pw);
-}
-
 /* ---- screening passes in single precision --------------------------------------- *
  *
  * The sweep's screening fits (sweep.c) only rank starts and cells to screen_tol, a
@@ -1105,50 +932,25 @@ void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats
  * most 2^-14, a millionth of a standard deviation in the typical row. */
 #define GM_SINGLE_SPAN 1024.0
 
-void gm_single_setup(gm_single *sg, const gm_data *D)
-{
-  const int n = D->n, d = D->d;
-  float *xf = (float *) R_alloc((size_t) n * d, sizeof(float));
-  for (int j = 0; j < d; j++) {
-    const double *xj = D->x + (size_t) j * n;
-    double lo = xj[0], hi = xj[0];
-    for (int i = 1; i < n; i++) {
-      lo = xj[i] < lo ? xj[i] : lo;
-      hi = xj[i] > hi ? xj[i] : hi;
-    }
-    const double c = 0.5 * (lo + hi);
-    float *fj = xf + (size_t) j * n;
-    for (int i = 0; i < n; i++) fj[i] = (float) (xj[i] - c);
-    sg->xc[j] = c;
-    sg->span[j] = 0.5 * (hi - lo);
-  }
-  sg->xf = xf;
-}
-
-/* Whether a pass at P may run in float: data of one or two columns in memory, every
- * weight 1, no labels and no noise component, and no component so narrow against the
- * data's span that float's rounding of the rows would show (GM_SINGLE_SPAN), for the
- * first coordinate and for the second given the first. */
-int gm_single_ok(const gm_data *D, const gm_par *P, const gm_pass_work *pw)
-{
-  const int d = D->d;
-  if (!pw->single || d > 2 || !D->x || !D->unit || D->lab || P->noise) return 0;
-  const double *span = pw->single->span;
-  for (int c = 0; c < P->k; c++) {
-    const double *L = P->chol + (size_t) c * d * d;
-    const double a = span[0] / L[0];
-    if (!(a <= GM_SINGLE_SPAN)) return 0;
-    if (d == 2 && !((span[1] + fabs(L[1]) * a) / L[3] <= GM_SINGLE_SPAN)) return 0;
-  }
-  return 1;
-}
-
 /* A component's constants in float: its mean less xc, the whitening (1 / L00, L10,
  * 1 / L11) and log(pi_c) - (d log(2 pi) + log det Sigma_c) / 2. */
 typedef struct {
   float m0, m1, i0, l10, i1, cst;
 } gm_fpar;
 _Static_assert(sizeof(gm_fpar) == 3 * sizeof(double), "gm_fpar fills 3 doubles of fwork");
+
+/* What every chunk of one pass reads. */
+typedef struct {
+  const gm_data *D;
+  const gm_par *P;
+  const double *cst;   /* logdens_constants() */
+  double *z, *rowll;
+  int estep, nrow;
+  double *stats;
+  gm_pass_work *pw;
+  int nblocks;
+  const gm_fpar *F;    /* a pass in float (gm_pass_single), or NULL */
+} chunk_ctx;
 
 /* log(x) for 1 <= x <= k in float, as gm_log in double (gaussmix.h): x = 2^e z with z in
  * [sqrt(1/2), sqrt(2)), log z = 2 atanh(f), f = (z - 1) / (z + 1), |f| <= 0.1716, by
@@ -1298,20 +1100,13 @@ GM_HOT_SUMS static void single_block_stats(int d, int m, int k, const float *x0,
   }
 }
 
-typedef struct {
-  const gm_data *D;
-  const gm_fpar *F;
-  int k;
-  gm_pass_work *pw;
-  int nblocks;
-} single_ctx;
-
-static void single_task(void *arg, int ch, int thread)
+/* A chunk of a pass in float (chunk_task's, when X->F is set): its blocks in order,
+ * into its own sums, with the scratch of the thread that runs it; no entropy. */
+static void single_chunk(const chunk_ctx *X, int ch, int thread)
 {
-  const single_ctx *X = (const single_ctx *) arg;
   const gm_data *D = X->D;
   gm_pass_work *pw = X->pw;
-  const int n = D->n, d = D->d, k = X->k;
+  const int n = D->n, d = D->d, k = X->P->k;
   float *lz = (float *) (pw->scratch + (size_t) thread * scratch_size(d, k));
   float *mx = lz + (size_t) GM_BLOCK * k, *sc = mx + GM_BLOCK;
   double *acc = pw->chunk + ch * chunk_stride(d, k);
@@ -1333,6 +1128,212 @@ static void single_task(void *arg, int ch, int thread)
     single_block_stats(d, m, k, x0, x1, X->F, lz, sc, acc);
   }
   pw->status[ch] = status;
+  pw->ent[ch] = 0.0;
+  pw->noise_nk[ch] = 0.0;
+}
+
+
+/* One chunk of a pass (a task of gm_parallel): its blocks in order, into its own sums,
+ * with the scratch of the thread that runs it. */
+static void chunk_task(void *arg, int ch, int thread)
+{
+  const chunk_ctx *X = (const chunk_ctx *) arg;
+  if (X->F) {
+    single_chunk(X, ch, thread);
+    return;
+  }
+  const gm_data *D = X->D;
+  const gm_par *P = X->P;
+  gm_pass_work *pw = X->pw;
+  const int n = D->n, d = D->d, k = P->k, kz = k + P->noise;   /* kz columns of z */
+  double *scr = pw->scratch + (size_t) thread * scratch_size(d, kz);
+  double *xb = scr, *r = xb + (size_t) GM_BLOCK * d, *gr = r + (size_t) GM_BLOCK * d, *lz = gr + (size_t) GM_BLOCK * d;
+  double *zs = lz + (size_t) GM_BLOCK * kz, *g = zs + (size_t) GM_BLOCK * kz;
+  double *mx = g + GM_BLOCK, *sm = mx + GM_BLOCK, *u = sm + GM_BLOCK, *tc = u + GM_BLOCK;
+  double *kp = tc + GM_BLOCK;
+  double *acc = pw->chunk + ch * chunk_stride(d, k);
+  double *nrow = acc + chunk_size(d, k) - k;
+  memset(acc, 0, chunk_size(d, k) * sizeof(double));
+  const gm_hess *hs = pw->hs.on ? &pw->hs : NULL;   /* Newton's sums too */
+  double *hacc = hs ? hs->chunk + ch * hs->stride : NULL;
+  double *mono = hs ? hs->scr + (size_t) thread * (hs->nm + 1) * GM_BLOCK : NULL;
+  if (hs) memset(hacc, 0, gm_newton_nsums(d, k) * sizeof(double));
+  /* The chunk's entropy, noise size and status are summed here and stored once at
+   * the end: the per-chunk arrays share cache lines between threads, and a store to
+   * them per block kept moving those lines between cores. */
+  double ent = 0.0, noise_nk = 0.0;
+  int status = GM_OK;
+  if (!X->estep)   /* z is given: the sums scale it by 1 and write it to scratch */
+    for (int b = 0; b < GM_BLOCK; b++) sm[b] = 1.0;
+  /* An E-step writes the block's responsibilities into z, or into scratch when z is
+   * not kept (EM needs only the sums); given ones are read from z. */
+  const size_t zst = X->z ? (size_t) n : GM_BLOCK;
+  int b0, b1;
+  gm_chunk_blocks(X->nblocks, pw->nchunk, ch, &b0, &b1);
+  for (int blk = b0; blk < b1; blk++) {
+    const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
+    const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
+    double *zb = X->z ? X->z + i0 : zs;
+    const double *wb = D->unit ? gm_ones : D->w + i0;
+    for (int j = 0; j < d; j++)
+      memcpy(xb + (size_t) j * GM_BLOCK, D->x + (size_t) j * n + i0, m * sizeof(double));
+    if (blk + 1 < b1) {   /* the next block's rows, on their way while this one runs */
+      const R_xlen_t i1 = i0 + GM_BLOCK, m1 = n - i1 < GM_BLOCK ? n - i1 : GM_BLOCK;
+      for (int j = 0; j < d; j++)
+        for (R_xlen_t i = 0; i < m1; i += 8) __builtin_prefetch(D->x + (size_t) j * n + i1 + i);
+      if (!D->unit)
+        for (R_xlen_t i = 0; i < m1; i += 8) __builtin_prefetch(D->w + i1 + i);
+    }
+    if (X->estep) {
+      block_logdens(D, P, X->cst, xb, m, lz, mx, r, pw->diag);
+      status = block_normalise(m, kz, zst, D->unit ? NULL : wb, D->lab ? D->lab + i0 : NULL,
+                               lz, zb, X->rowll ? X->rowll + i0 : NULL, acc, &ent, mx, sm,
+                               u, tc, kp, X->stats == NULL);
+      if (status) break;
+    }
+    if (X->stats)
+      block_stats(D, P, xb, wb, m, zb, zst, sm, X->estep && (X->z || X->nrow || hs) ? zb : NULL,
+                  zst, acc, gr, g, pw->diag && !pw->full);
+    if (hs && X->stats && X->estep) gm_hess_block(m, hs, xb, wb, zb, zst, mono, hacc);
+    if (P->noise && X->estep) {   /* the noise column: normalised, and its size */
+      double *zn = zb + (size_t) k * zst;
+      double sn = 0.0;
+      for (int b = 0; b < m; b++) {
+        if (X->stats) zn[b] *= sm[b];   /* block_stats scaled only the Gaussians' */
+        sn += wb[b] * zn[b];
+      }
+      noise_nk += sn;
+    }
+    if (X->nrow) {   /* after block_stats, zb holds the scaled responsibilities */
+      for (int c = 0; c < k; c++) {
+        const double *zc = zb + c * zst;
+        double s = 0.0;
+        for (int b = 0; b < m; b++) s += wb[b] > 0.0 ? zc[b] : 0.0;
+        nrow[c] += s;
+      }
+    }
+  }
+  pw->status[ch] = status;
+  pw->ent[ch] = ent;
+  pw->noise_nk[ch] = noise_nk;
+}
+
+/* The chunk loop shared by gm_pass and gm_zstats.  With estep, each block gets its
+ * log densities and responsibilities (written to z unless it is NULL), its
+ * log-likelihood and entropy, and, when stats is not NULL, its M-step sums; without, z
+ * is given and only the sums are taken.  nrow (k, may be NULL; needs estep, stats and
+ * weights) receives the responsibilities summed over the rows of positive weight.
+ * Rows are split into nchunk chunks whatever the number of threads, and the chunks'
+ * sums are added in order, so the result does not depend on it.  Returns GM_OK or
+ * GM_NONFINITE. */
+static int chunk_pass(const gm_data *D, const gm_par *P, double *z, int estep,
+                      double *rowll, double *ll, double *ent, double *stats, double *nrow,
+                      gm_pass_work *pw, const gm_fpar *F)
+{
+  if (D->ext) {
+    if (z || rowll || nrow || !estep || P->noise)
+      error("internal: a pass over rows out of memory gives only the sums");
+    return gm_ext_pass(D, P, ll, ent, stats, pw);
+  }
+  const int d = D->d, k = P->k, nchunk = pw->nchunk;
+  const size_t csz = chunk_size(d, k), nst = csz - k;
+  if (estep && !F) logdens_constants(P, pw->cst);
+  chunk_ctx X = {D, P, pw->cst, z, rowll, estep, nrow != NULL, stats, pw, gm_nblocks(D->n), F};
+  gm_parallel(pw->nthreads, nchunk, chunk_task, &X, NULL);
+  for (int ch = 0; ch < nchunk; ch++)
+    if (pw->status[ch]) return pw->status[ch];
+  double total = 0.0, h = 0.0, sn = 0.0;
+  if (stats) memset(stats, 0, nst * sizeof(double));
+  if (nrow) memset(nrow, 0, k * sizeof(double));
+  for (int ch = 0; ch < nchunk; ch++) {
+    const double *acc = pw->chunk + ch * chunk_stride(d, k);
+    total += acc[0];
+    h += pw->ent[ch];
+    sn += pw->noise_nk[ch];
+    if (stats)
+      for (size_t e = 1; e < nst; e++) stats[e] += acc[e];
+    if (nrow)
+      for (int c = 0; c < k; c++) nrow[c] += acc[nst + c];
+  }
+  if (pw->hs.on && stats && estep) {   /* Newton's sums, in the same fixed order */
+    const size_t len = gm_newton_nsums(d, k);
+    memset(pw->hs.sum, 0, len * sizeof(double));
+    for (int ch = 0; ch < nchunk; ch++) {
+      const double *hacc = pw->hs.chunk + ch * pw->hs.stride;
+      for (size_t e = 0; e < len; e++) pw->hs.sum[e] += hacc[e];
+    }
+  }
+  if (!estep) return GM_OK;
+  pw->noise_sum = sn;
+  if (!isfinite(total)) return GM_NONFINITE;
+  *ll = total;
+  if (ent) *ent = h;
+  return GM_OK;
+}
+
+/* The length of a pass's sums (stats): a slot for the log-likelihood (0), n_k, s_k
+ * and W0_k. */
+size_t gm_stats_len(int d, int k)
+{
+  return chunk_size(d, k) - k;
+}
+
+/* One pass: responsibilities z (n x k; NULL when only the sums are wanted),
+ * log-likelihood and entropy (ent, may be NULL) of the parameters P, the log density of
+ * each row in rowll (may be NULL), and, when stats is not NULL, the M-step sums (n_k,
+ * s_k, W0_k, laid out as in a chunk) summed over all rows, and nrow as chunk_pass says.
+ * Returns GM_OK or GM_NONFINITE. */
+int gm_pass(const gm_data *D, const gm_par *P, double *z, double *rowll, double *ll,
+            double *ent, double *stats, double *nrow, gm_pass_work *pw)
+{
+  return chunk_pass(D, P, z, 1, rowll, ll, ent, stats, stats ? nrow : NULL, pw, NULL);
+}
+
+/* The M-step sums of given responsibilities z about the means in P (n_k, s_k and W0_k,
+ * laid out as gm_pass leaves them, with 0 for the log-likelihood), without an E-step:
+ * for the first M-step from a partition.  z is only read. */
+void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats,
+               gm_pass_work *pw)
+{
+  chunk_pass(D, P, (double *) z, 0, NULL, NULL, NULL, stats, NULL, pw, NULL);
+}
+
+void gm_single_setup(gm_single *sg, const gm_data *D)
+{
+  const int n = D->n, d = D->d;
+  float *xf = (float *) R_alloc((size_t) n * d, sizeof(float));
+  for (int j = 0; j < d; j++) {
+    const double *xj = D->x + (size_t) j * n;
+    double lo = xj[0], hi = xj[0];
+    for (int i = 1; i < n; i++) {
+      lo = xj[i] < lo ? xj[i] : lo;
+      hi = xj[i] > hi ? xj[i] : hi;
+    }
+    const double c = 0.5 * (lo + hi);
+    float *fj = xf + (size_t) j * n;
+    for (int i = 0; i < n; i++) fj[i] = (float) (xj[i] - c);
+    sg->xc[j] = c;
+    sg->span[j] = 0.5 * (hi - lo);
+  }
+  sg->xf = xf;
+}
+
+/* Whether a pass at P may run in float: data of one or two columns in memory, every
+ * weight 1, no labels, no noise component and no Newton's sums, and no component so narrow against the
+ * data's span that float's rounding of the rows would show (GM_SINGLE_SPAN), for the
+ * first coordinate and for the second given the first. */
+int gm_single_ok(const gm_data *D, const gm_par *P, const gm_pass_work *pw)
+{
+  const int d = D->d;
+  if (!pw->single || pw->hs.on || d > 2 || !D->x || !D->unit || D->lab || P->noise) return 0;
+  const double *span = pw->single->span;
+  for (int c = 0; c < P->k; c++) {
+    const double *L = P->chol + (size_t) c * d * d;
+    const double a = span[0] / L[0];
+    if (!(a <= GM_SINGLE_SPAN)) return 0;
+    if (d == 2 && !((span[1] + fabs(L[1]) * a) / L[3] <= GM_SINGLE_SPAN)) return 0;
+  }
+  return 1;
 }
 
 /* One EM pass in float (see above; the caller checks gm_single_ok): the
@@ -1342,7 +1343,7 @@ static void single_task(void *arg, int ch, int thread)
 int gm_pass_single(const gm_data *D, const gm_par *P, double *ll, double *stats,
                    gm_pass_work *pw)
 {
-  const int d = D->d, k = P->k, nchunk = pw->nchunk;
+  const int d = D->d, k = P->k;
   const double *xc = pw->single->xc;
   gm_fpar *F = (gm_fpar *) pw->fwork;   /* (room: gm_pass_alloc) */
   double *delta = pw->fwork + (size_t) 3 * k;
@@ -1360,19 +1361,8 @@ int gm_pass_single(const gm_data *D, const gm_par *P, double *ll, double *stats,
     delta[2 * c + 1] = d == 2 ? (mu[1] - xc[1]) - (double) f.m1 : 0.0;
     memcpy(F + c, &f, sizeof f);
   }
-  single_ctx X = {D, F, k, pw, gm_nblocks(D->n)};
-  gm_parallel(pw->nthreads, nchunk, single_task, &X, NULL);
-  for (int ch = 0; ch < nchunk; ch++)
-    if (pw->status[ch]) return pw->status[ch];
-  const size_t nst = chunk_size(d, k) - k;
-  double total = 0.0;
-  memset(stats, 0, nst * sizeof(double));
-  for (int ch = 0; ch < nchunk; ch++) {
-    const double *acc = pw->chunk + ch * chunk_stride(d, k);
-    total += acc[0];
-    for (size_t e = 1; e < nst; e++) stats[e] += acc[e];
-  }
-  if (!isfinite(total)) return GM_NONFINITE;
+  const int status = chunk_pass(D, P, NULL, 1, NULL, ll, NULL, stats, NULL, pw, F);
+  if (status) return status;
   /* The sums were about the means rounded to float, m_c - delta_c: about m_c,
    * s = s' - n_k delta and W0 = W0' - delta s'^T - s' delta^T + n_k delta delta^T. */
   double *nk = stats + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
@@ -1384,6 +1374,5 @@ int gm_pass_single(const gm_data *D, const gm_par *P, double *ll, double *stats,
         Wc[j + (size_t) l * d] += -dl[j] * sc[l] - sc[j] * dl[l] + nk[c] * dl[j] * dl[l];
     for (int j = 0; j < d; j++) sc[j] -= nk[c] * dl[j];
   }
-  *ll = total;
   return GM_OK;
 }
