@@ -1298,10 +1298,14 @@ void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats
   chunk_pass(D, P, (double *) z, 0, NULL, NULL, NULL, stats, NULL, pw, NULL);
 }
 
+/* Sets sg up for the rows of D (d <= 2, in memory): each column's mid-range and half
+ * range, and the rows centred and rounded to float, unless a column's half range is
+ * beyond 2^60 or (not 0) below 2^-60, which float's range would not hold with room
+ * for the whitening (xf is then NULL: every pass in double). */
 void gm_single_setup(gm_single *sg, const gm_data *D)
 {
   const int n = D->n, d = D->d;
-  float *xf = (float *) R_alloc((size_t) n * d, sizeof(float));
+  sg->xf = NULL;
   for (int j = 0; j < d; j++) {
     const double *xj = D->x + (size_t) j * n;
     double lo = xj[0], hi = xj[0];
@@ -1309,11 +1313,15 @@ void gm_single_setup(gm_single *sg, const gm_data *D)
       lo = xj[i] < lo ? xj[i] : lo;
       hi = xj[i] > hi ? xj[i] : hi;
     }
-    const double c = 0.5 * (lo + hi);
+    sg->xc[j] = 0.5 * lo + 0.5 * hi;
+    sg->span[j] = 0.5 * hi - 0.5 * lo;
+    if (sg->span[j] > 0x1p60 || (sg->span[j] > 0.0 && sg->span[j] < 0x1p-60)) return;
+  }
+  float *xf = (float *) R_alloc((size_t) n * d, sizeof(float));
+  for (int j = 0; j < d; j++) {
+    const double *xj = D->x + (size_t) j * n, c = sg->xc[j];
     float *fj = xf + (size_t) j * n;
     for (int i = 0; i < n; i++) fj[i] = (float) (xj[i] - c);
-    sg->xc[j] = c;
-    sg->span[j] = 0.5 * (hi - lo);
   }
   sg->xf = xf;
 }
@@ -1325,7 +1333,7 @@ void gm_single_setup(gm_single *sg, const gm_data *D)
 int gm_single_ok(const gm_data *D, const gm_par *P, const gm_pass_work *pw)
 {
   const int d = D->d;
-  if (!pw->single || pw->hs.on || d > 2 || !D->x || !D->unit || D->lab || P->noise) return 0;
+  if (!pw->single || !pw->single->xf || pw->hs.on || d > 2 || !D->x || !D->unit || D->lab || P->noise) return 0;
   const double *span = pw->single->span;
   for (int c = 0; c < P->k; c++) {
     const double *L = P->chol + (size_t) c * d * d;

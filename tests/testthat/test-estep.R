@@ -135,6 +135,17 @@ test_that("a pass in single precision gives the E-step's log-likelihood and sums
   corr[, , 1] <- matrix(c(1, 1 - 1e-7, 1 - 1e-7, 1), 2)
   out <- .Call(gaussmix:::C_gmm_single_pass, x, pro, as.vector(mean), as.vector(corr))
   expect_false(out$ok)
+  # and so are data whose range float would not hold with room to spare
+  for (s in c(1e40, 1e-40)) {
+    out <- .Call(gaussmix:::C_gmm_single_pass, x * s, pro, as.vector(mean * s),
+                 as.vector(sigma * s^2))
+    expect_false(out$ok)
+    set.seed(1)
+    a <- gmm(x * s, k = 2:3, model = c("EII", "VVV"))
+    set.seed(1)
+    b <- gmm(x * s, k = 2:3, model = c("EII", "VVV"), control = gmm_control(screen_single = FALSE))
+    expect_identical(unclass(a$bic_table), unclass(b$bic_table))
+  }
 })
 
 test_that("screening in single precision keeps the choice and the chosen fit", {
