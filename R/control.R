@@ -22,7 +22,9 @@
 #'   value a fit reports (log-likelihood, BIC, parameters, the last entry of the
 #'   screening part of `loglik_trace`) comes from a pass in double precision at
 #'   its final parameters. The earlier entries of that part of the trace are the
-#'   single-precision ones. `FALSE` runs every pass in double, as mclust does.
+#'   single-precision ones. While the sweep runs it holds a single-precision copy
+#'   of the data (half their size). `FALSE` runs every pass in double, as mclust
+#'   does.
 #' @param max_iter Maximum number of EM iterations (M-steps) for one fit. A fit
 #'   that reaches it is kept, with `converged = FALSE` and a warning if it is the
 #'   chosen one.

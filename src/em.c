@@ -239,6 +239,18 @@ out:
   return done;
 }
 
+/* A plain EM step's pass: in single precision when may_single and pw allows it at P
+ * (gm_single_ok; the sweep's screening fits), else in double; *single says which.  A
+ * pass that is not finite in float is taken again in double. */
+static int em_pass(const gm_data *D, const gm_par *P, int may_single, double *ll, double *ent,
+                   double *stats, gm_pass_work *pw, int *single)
+{
+  *single = may_single && gm_single_ok(D, P, pw);
+  if (*single && gm_pass_single(D, P, ll, stats, pw) == GM_OK) return GM_OK;
+  *single = 0;
+  return gm_pass(D, P, NULL, NULL, ll, ent, stats, NULL, pw);
+}
+
 /* Runs EM from the parameters in P (start = GM_FROM_PAR, Cholesky factors already
  * set), from responsibilities z0 (GM_FROM_Z: an M-step comes first), or from
  * sufficient statistics in Wk->nk, P->mean and Wk->W (GM_FROM_SUFF: likewise).  Each
@@ -254,20 +266,10 @@ out:
  * converge (newton_run); an extrapolation is never judged so.  A settled start (a
  * screened fit continued) goes to Newton's steps at once.  The trace receives the
  * log-likelihood of the start and of every point kept; res->iterations counts the
- * M-steps and Newton's trial steps taken, at most max_iter.  On return P holds the
- * last parameters and Wk->stats the sums of their pass. */
-/* A plain EM step's pass: in single precision when may_single and pw allows it at P
- * (gm_single_ok; the sweep's screening fits), else in double; *single says which.  A
- * pass that is not finite in float is taken again in double. */
-static int em_pass(const gm_data *D, const gm_par *P, int may_single, double *ll, double *ent,
-                   double *stats, gm_pass_work *pw, int *single)
-{
-  *single = may_single && gm_single_ok(D, P, pw);
-  if (*single && gm_pass_single(D, P, ll, stats, pw) == GM_OK) return GM_OK;
-  *single = 0;
-  return gm_pass(D, P, NULL, NULL, ll, ent, stats, NULL, pw);
-}
-
+ * M-steps and Newton's trial steps taken, at most max_iter.  A screening fit's plain
+ * passes may run in float (em_pass), its trace entries then too; its last pass is
+ * taken again in double.  On return P holds the last parameters and Wk->stats the
+ * sums of their pass, in double. */
 static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double *z0,
                    int start, int settled, const gm_ctrl *C, const gm_run *run,
                    gm_trace *trace, gm_mwork *Wk, gm_pass_work *pw, gm_result *res)

@@ -927,9 +927,9 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
  * (relative) of the double one: far inside screen_tol.  Chunks and their order are
  * those of chunk_pass, so the result does not depend on the number of threads. */
 
-/* The largest |x - xc| / sd, for any column and component, of a pass in float: the
+/* The largest half range / sd, for any column and component, of a pass in float: the
  * rounding of the centred rows to float then moves their whitened residuals by at
- * most 2^-14, a millionth of a standard deviation in the typical row. */
+ * most 2^-14 (6e-5) of a standard deviation. */
 #define GM_SINGLE_SPAN 1024.0
 
 /* A component's constants in float: its mean less xc, the whitening (1 / L00, L10,
