@@ -239,14 +239,29 @@ out:
   return done;
 }
 
-/* A plain EM step's pass: in single precision when may_single and pw allows it at P
+/* A pass in float rounds its log-likelihood by about 2^-24 times the sum of its rows'
+ * |log p(x_i)|, and by up to a few times that: a fit whose convergence test, a change
+ * of at most tol (1 + |logLik|), is within this factor of that scale continues in
+ * double, so that rounding does not decide where it stops (a log-likelihood near 0
+ * from rows that cancel, or a tolerance near float's precision). */
+#define GM_SINGLE_NOISE (16.0 * 0x1p-24)
+
+/* A plain EM step's pass: in single precision when *may_single and pw allows it at P
  * (gm_single_ok; the sweep's screening fits), else in double; *single says which.  A
- * pass that is not finite in float is taken again in double. */
-static int em_pass(const gm_data *D, const gm_par *P, int may_single, double *ll, double *ent,
-                   double *stats, gm_pass_work *pw, int *single)
+ * pass that is not finite in float, or whose rounding could decide a convergence test
+ * to tol, is taken again in double, and in the second case so is the rest of the fit
+ * (*may_single is cleared). */
+static int em_pass(const gm_data *D, const gm_par *P, double tol, int *may_single,
+                   double *ll, double *ent, double *stats, gm_pass_work *pw, int *single)
 {
-  *single = may_single && gm_single_ok(D, P, pw);
-  if (*single && gm_pass_single(D, P, ll, stats, pw) == GM_OK) return GM_OK;
+  *single = *may_single && gm_single_ok(D, P, pw);
+  if (*single) {
+    double abs;
+    if (gm_pass_single(D, P, ll, &abs, stats, pw) == GM_OK) {
+      if (tol * (1.0 + fabs(*ll)) >= GM_SINGLE_NOISE * abs) return GM_OK;
+      *may_single = 0;
+    }
+  }
   *single = 0;
   return gm_pass(D, P, NULL, NULL, ll, ent, stats, NULL, pw);
 }
@@ -293,10 +308,11 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
   if (newton_now) gm_newton_begin(P, &pw->hs);
   /* Passes in float are for fits that stop before any acceleration starts, so that
    * SQUAREM and Newton's steps compare log-likelihoods of passes in double. */
-  const int may_single = !(can_accel && C->tol < C->accel);
+  int may_single = !(can_accel && C->tol < C->accel);
   int single = 0;   /* the last pass was in float */
-  res->status = newton_now ? gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw)
-                           : em_pass(D, P, may_single, &ll, &ent, Wk->stats, pw, &single);
+  res->status = newton_now
+                    ? gm_pass(D, P, NULL, NULL, &ll, &ent, Wk->stats, NULL, pw)
+                    : em_pass(D, P, C->tol, &may_single, &ll, &ent, Wk->stats, pw, &single);
   if (res->status) {
     pw->hs.on = 0;
     return;
@@ -331,7 +347,7 @@ static void em_run(const gm_data *D, const gm_model *M, gm_par *P, const double 
     note_inner(Wk, res);
     steps++;
     if (res->status) break;
-    res->status = em_pass(D, P, may_single, &ll, &ent, Wk->stats, pw, &single);
+    res->status = em_pass(D, P, C->tol, &may_single, &ll, &ent, Wk->stats, pw, &single);
     if (res->status) break;
     Wk->noise_nk = pw->noise_sum;
     trace_push(trace, ll);
@@ -879,9 +895,9 @@ SEXP gmm_estep(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
 
 /* gmm_single_pass(x, pro, mean, sigma): for the tests, one EM pass in single precision
  * (estep.c) over the rows of x (one or two columns) at the given parameters:
- * list(ok, loglik, nk, s, W) with the M-step sums about the means (W symmetric), or
- * ok = FALSE and NA when gm_single_ok() declines the parameters, ok = NA when the pass
- * is not finite in float. */
+ * list(ok, loglik, abs, nk, s, W) with abs the sum of the rows' |log p(x_i)| and the
+ * M-step sums about the means (W symmetric), or ok = FALSE and NA when gm_single_ok()
+ * declines the parameters, ok = NA when the pass is not finite in float. */
 SEXP gmm_single_pass(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
 {
   gm_data D;
@@ -898,20 +914,22 @@ SEXP gmm_single_pass(SEXP x, SEXP pro, SEXP mean, SEXP sigma)
   gm_single sg;
   gm_single_setup(&sg, &D);
   pw.single = &sg;
-  const char *names[] = {"ok", "loglik", "nk", "s", "W"};
-  SEXP out = PROTECT(gm_new_list(names, 5));
+  const char *names[] = {"ok", "loglik", "abs", "nk", "s", "W"};
+  SEXP out = PROTECT(gm_new_list(names, 6));
   const int ok = gm_single_ok(&D, &P, &pw);
   double ll = NA_REAL, *stats = (double *) R_alloc(gm_stats_len(d, k), sizeof(double));
-  const int status = ok ? gm_pass_single(&D, &P, &ll, stats, &pw) : GM_OK;
+  double abs = NA_REAL;
+  const int status = ok ? gm_pass_single(&D, &P, &ll, &abs, stats, &pw) : GM_OK;
   SET_VECTOR_ELT(out, 0, ScalarLogical(!ok ? FALSE : status ? NA_LOGICAL : TRUE));
   SET_VECTOR_ELT(out, 1, ScalarReal(ok && !status ? ll : NA_REAL));
+  SET_VECTOR_ELT(out, 2, ScalarReal(ok && !status ? abs : NA_REAL));
   if (ok && !status) {
     SEXP nk = allocVector(REALSXP, k);
-    SET_VECTOR_ELT(out, 2, nk);
+    SET_VECTOR_ELT(out, 3, nk);
     SEXP s1 = allocMatrix(REALSXP, d, k);
-    SET_VECTOR_ELT(out, 3, s1);
+    SET_VECTOR_ELT(out, 4, s1);
     SEXP W = alloc3DArray(REALSXP, d, d, k);
-    SET_VECTOR_ELT(out, 4, W);
+    SET_VECTOR_ELT(out, 5, W);
     memcpy(REAL(nk), stats + 1, k * sizeof(double));
     memcpy(REAL(s1), stats + 1 + k, (size_t) d * k * sizeof(double));
     const double *W0 = stats + 1 + k + (size_t) d * k;

@@ -928,8 +928,9 @@ GM_HOT_SUMS static void block_stats(const gm_data *D, const gm_par *P, const dou
  * those of chunk_pass, so the result does not depend on the number of threads. */
 
 /* The largest half range / sd, for any column and component, of a pass in float: the
- * rounding of the centred rows to float then moves their whitened residuals by at
- * most 2^-14 (6e-5) of a standard deviation. */
+ * rounding of the centred rows to float then moves their whitened residuals (whose
+ * rows lie within two half ranges of a mean) by at most 2^-13 (1.2e-4) of a standard
+ * deviation. */
 #define GM_SINGLE_SPAN 1024.0
 
 /* A component's constants in float: its mean less xc, the whitening (1 / L00, L10,
@@ -1014,10 +1015,11 @@ static inline __attribute__((always_inline)) void single_logdens(
 
 /* One block's log terms, responsibilities (unnormalised, over lz) and normalising
  * factors sc = 1 / sum, for d = 1 or 2 (a constant where this is inlined); returns the
- * block's log-likelihood, not finite when a row's is not. */
+ * block's log-likelihood, not finite when a row's is not, and adds the sum of its rows'
+ * |log p(x_i)| to *abs (the scale of its rounding). */
 static inline __attribute__((always_inline)) double single_block_estep(
     const int d, int m, int k, const float *x0, const float *x1, const gm_fpar *F,
-    float *lz, float *mx, float *sc)
+    float *lz, float *mx, float *sc, double *abs)
 {
   for (int c = 0; c < k; c++) {
     if (c == 0) single_logdens(d, 1, m, x0, x1, F, lz, mx);
@@ -1034,26 +1036,30 @@ static inline __attribute__((always_inline)) double single_block_estep(
       sc[b] += e;
     }
   }
-  double ll = 0.0;
-  GM_SIMD_SUM(ll)
+  double ll = 0.0, al = 0.0;
+  GM_SIMD_SUM(ll, al)
   for (int b = 0; b < m; b++) {
     const float s = sc[b];
-    ll += (double) (mx[b] + gm_logf(s));
+    const double v = (double) (mx[b] + (gm_logf(s) + (s - s)));   /* (NaN if s is) */
+    ll += v;
+    al += fabs(v);
     sc[b] = 1.0f / s;
   }
+  *abs += al;
   return ll;
 }
 
 GM_HOT static double single_estep_1(int m, int k, const float *x0, const gm_fpar *F,
-                                    float *lz, float *mx, float *sc)
+                                    float *lz, float *mx, float *sc, double *abs)
 {
-  return single_block_estep(1, m, k, x0, x0, F, lz, mx, sc);
+  return single_block_estep(1, m, k, x0, x0, F, lz, mx, sc, abs);
 }
 
 GM_HOT static double single_estep_2(int m, int k, const float *x0, const float *x1,
-                                    const gm_fpar *F, float *lz, float *mx, float *sc)
+                                    const gm_fpar *F, float *lz, float *mx, float *sc,
+                                    double *abs)
 {
-  return single_block_estep(2, m, k, x0, x1, F, lz, mx, sc);
+  return single_block_estep(2, m, k, x0, x1, F, lz, mx, sc, abs);
 }
 
 /* The block's M-step sums about the means in F, in float, added to acc (laid out as a
@@ -1101,7 +1107,8 @@ GM_HOT_SUMS static void single_block_stats(int d, int m, int k, const float *x0,
 }
 
 /* A chunk of a pass in float (chunk_task's, when X->F is set): its blocks in order,
- * into its own sums, with the scratch of the thread that runs it; no entropy. */
+ * into its own sums, with the scratch of the thread that runs it.  There is no
+ * entropy: the chunk's entropy slot carries the sum of its rows' |log p(x_i)|. */
 static void single_chunk(const chunk_ctx *X, int ch, int thread)
 {
   const gm_data *D = X->D;
@@ -1113,13 +1120,14 @@ static void single_chunk(const chunk_ctx *X, int ch, int thread)
   memset(acc, 0, chunk_size(d, k) * sizeof(double));
   const float *xf = pw->single->xf;
   int b0, b1, status = GM_OK;
+  double abs = 0.0;
   gm_chunk_blocks(X->nblocks, pw->nchunk, ch, &b0, &b1);
   for (int blk = b0; blk < b1; blk++) {
     const R_xlen_t i0 = (R_xlen_t) blk * GM_BLOCK;
     const int m = (n - i0 < GM_BLOCK) ? (int) (n - i0) : GM_BLOCK;
     const float *x0 = xf + i0, *x1 = d == 2 ? x0 + n : x0;
-    const double ll = d == 1 ? single_estep_1(m, k, x0, X->F, lz, mx, sc)
-                             : single_estep_2(m, k, x0, x1, X->F, lz, mx, sc);
+    const double ll = d == 1 ? single_estep_1(m, k, x0, X->F, lz, mx, sc, &abs)
+                             : single_estep_2(m, k, x0, x1, X->F, lz, mx, sc, &abs);
     if (!isfinite(ll)) {
       status = GM_NONFINITE;
       break;
@@ -1128,7 +1136,7 @@ static void single_chunk(const chunk_ctx *X, int ch, int thread)
     single_block_stats(d, m, k, x0, x1, X->F, lz, sc, acc);
   }
   pw->status[ch] = status;
-  pw->ent[ch] = 0.0;
+  pw->ent[ch] = abs;
   pw->noise_nk[ch] = 0.0;
 }
 
@@ -1300,8 +1308,8 @@ void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats
 
 /* Sets sg up for the rows of D (d <= 2, in memory): each column's mid-range and half
  * range, and the rows centred and rounded to float, unless a column's half range is
- * beyond 2^60 or (not 0) below 2^-60, which float's range would not hold with room
- * for the whitening (xf is then NULL: every pass in double). */
+ * beyond 2^50 or (not 0) below 2^-50, which float's range would not hold with room
+ * for the squares of a block's sums (xf is then NULL: every pass in double). */
 void gm_single_setup(gm_single *sg, const gm_data *D)
 {
   const int n = D->n, d = D->d;
@@ -1315,7 +1323,7 @@ void gm_single_setup(gm_single *sg, const gm_data *D)
     }
     sg->xc[j] = 0.5 * lo + 0.5 * hi;
     sg->span[j] = 0.5 * hi - 0.5 * lo;
-    if (sg->span[j] > 0x1p60 || (sg->span[j] > 0.0 && sg->span[j] < 0x1p-60)) return;
+    if (sg->span[j] > 0x1p50 || (sg->span[j] > 0.0 && sg->span[j] < 0x1p-50)) return;
   }
   float *xf = (float *) R_alloc((size_t) n * d, sizeof(float));
   for (int j = 0; j < d; j++) {
@@ -1345,11 +1353,16 @@ int gm_single_ok(const gm_data *D, const gm_par *P, const gm_pass_work *pw)
 }
 
 /* One EM pass in float (see above; the caller checks gm_single_ok): the
- * log-likelihood and the M-step sums as gm_pass gives them, without the entropy.
- * Returns GM_OK, or GM_NONFINITE when a row's log density is not finite in float (the
- * caller then takes the pass in double). */
-int gm_pass_single(const gm_data *D, const gm_par *P, double *ll, double *stats,
-                   gm_pass_work *pw)
+ * log-likelihood and the M-step sums as gm_pass gives them, without the entropy, and
+ * in *abs the sum of the rows' |log p(x_i)|, the scale of the log-likelihood's
+ * rounding (the caller judges with it whether a change of the log-likelihood can be
+ * told from that rounding).  The rows' responsibilities, normalised in float, sum to
+ * 1 only to float's precision: the sums are scaled by one factor so that the n_k add
+ * up to the weight of the rows, as in double, and the proportions of the next M-step
+ * to 1.  Returns GM_OK, or GM_NONFINITE when a row's log density or a sum is not
+ * finite in float (the caller then takes the pass in double). */
+int gm_pass_single(const gm_data *D, const gm_par *P, double *ll, double *abs,
+                   double *stats, gm_pass_work *pw)
 {
   const int d = D->d, k = P->k;
   const double *xc = pw->single->xc;
@@ -1369,11 +1382,16 @@ int gm_pass_single(const gm_data *D, const gm_par *P, double *ll, double *stats,
     delta[2 * c + 1] = d == 2 ? (mu[1] - xc[1]) - (double) f.m1 : 0.0;
     memcpy(F + c, &f, sizeof f);
   }
-  const int status = chunk_pass(D, P, NULL, 1, NULL, ll, NULL, stats, NULL, pw, F);
+  const int status = chunk_pass(D, P, NULL, 1, NULL, ll, abs, stats, NULL, pw, F);
   if (status) return status;
+  double *nk = stats + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
+  const size_t nst = gm_stats_len(d, k);
+  double tot = 0.0;
+  for (int c = 0; c < k; c++) tot += nk[c];
+  for (size_t e = 1; e < nst; e++) stats[e] *= D->wsum / tot;
+  if (!gm_all_finite(stats + 1, nst - 1, 0)) return GM_NONFINITE;
   /* The sums were about the means rounded to float, m_c - delta_c: about m_c,
    * s = s' - n_k delta and W0 = W0' - delta s'^T - s' delta^T + n_k delta delta^T. */
-  double *nk = stats + 1, *s1 = nk + k, *W0 = s1 + (size_t) k * d;
   for (int c = 0; c < k; c++) {
     const double *dl = delta + 2 * c;
     double *sc = s1 + (size_t) c * d, *Wc = W0 + (size_t) c * d * d;

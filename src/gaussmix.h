@@ -307,8 +307,8 @@ void gm_zstats(const gm_data *D, const gm_par *P, const double *z, double *stats
                gm_pass_work *pw);
 void gm_single_setup(gm_single *sg, const gm_data *D);
 int gm_single_ok(const gm_data *D, const gm_par *P, const gm_pass_work *pw);
-int gm_pass_single(const gm_data *D, const gm_par *P, double *ll, double *stats,
-                   gm_pass_work *pw);
+int gm_pass_single(const gm_data *D, const gm_par *P, double *ll, double *abs,
+                   double *stats, gm_pass_work *pw);
 size_t gm_stats_len(int d, int k);
 
 /* source.c */

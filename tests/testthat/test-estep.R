@@ -105,6 +105,12 @@ single_check <- function(x, pro, mean, sigma) {
   out <- .Call(gaussmix:::C_gmm_single_pass, x, pro, as.vector(mean), as.vector(sigma))
   expect_true(out$ok)
   expect_lt(abs(out$loglik - ref$loglik), 1e-6 * abs(ref$loglik))
+  rowll <- log(rowSums(sapply(seq_len(k), function(j) {
+    pro[j] * exp(ref_logdnorm(x, mean[, j], matrix(sigma[, , j], d, d)))
+  })))
+  expect_lt(abs(out$abs - sum(abs(rowll))), 1e-6 * sum(abs(rowll)))
+  # the responsibilities' sums are scaled to add up to the rows, as in double
+  expect_lt(abs(sum(out$nk) - nrow(x)), 1e-10 * nrow(x))
   nk <- colSums(ref$z)
   s <- sapply(seq_len(k), function(j) colSums(sweep(x, 2, mean[, j]) * ref$z[, j]))
   W <- sapply(seq_len(k), function(j) crossprod(sweep(x, 2, mean[, j]) * sqrt(ref$z[, j])))
@@ -179,4 +185,35 @@ test_that("screening in single precision keeps the choice and the chosen fit", {
   expect_identical(c(a$model, a$k), c(b$model, b$k))
   expect_lt(abs(a$loglik - b$loglik), 1e-8 * abs(b$loglik))
   expect_error(gmm_control(screen_single = NA), "`screen_single` must be TRUE or FALSE")
+})
+
+test_that("screening leaves float where its rounding could decide a fit or overflow", {
+  # A log-likelihood near 0 (rows that cancel): a change of tol (1 + |logLik|) is
+  # below float's rounding of the sum, so the fit runs in double from its first pass.
+  set.seed(2)
+  n <- 2000
+  y <- cbind(c(rnorm(n / 2), rnorm(n / 2, 3)), c(rnorm(n / 2), rnorm(n / 2, 2)))
+  y <- y * exp(gmm(y, k = 2, model = "EII")$loglik / (2 * n))
+  set.seed(1)
+  a <- gmm(y, k = 1:3, model = c("EII", "VVV"))
+  set.seed(1)
+  b <- gmm(y, k = 1:3, model = c("EII", "VVV"), control = gmm_control(screen_single = FALSE))
+  expect_lt(abs(a$loglik), 1)
+  expect_identical(a$loglik_trace, b$loglik_trace)
+  expect_identical(a$parameters, b$parameters)
+  # Half ranges near 2^60: a block's sums of squares would overflow float.
+  h <- 0.95 * 2^60
+  set.seed(1)
+  x <- matrix(c(-h + rnorm(2560, 0, h / 100), h + rnorm(256, 0, h / 100)))
+  a <- suppressWarnings(gmm(x, k = 1:3))
+  b <- suppressWarnings(gmm(x, k = 1:3, control = gmm_control(screen_single = FALSE)))
+  expect_identical(is.na(unclass(a$bic_table)), is.na(unclass(b$bic_table)))
+  expect_false(anyNA(unclass(a$bic_table)[1, ]))
+  # The proportions of a fit from the M-step of a pass in float sum to 1 as in
+  # double: with max_iter reached while screening, the refinement has no step left.
+  set.seed(3)
+  z <- cbind(c(rnorm(3000), rnorm(2000, 4)), rnorm(5000))
+  f <- suppressWarnings(gmm(z, k = 3, model = "VVV", control = gmm_control(max_iter = 5)))
+  expect_identical(f$iterations, 5L)
+  expect_lt(abs(sum(f$parameters$pro) - 1), 1e-14)
 })
